@@ -1,0 +1,33 @@
+"""Helpers shared by the notebooks of the multiclass-digits course."""
+from utils import _env  # noqa: F401  (must run before TensorFlow is imported)
+from utils.data import as_image, load_data
+from utils.tfsetup import setup_tensorflow
+from utils.plots import (
+    display_digit,
+    display_errors,
+    display_predictions_grid,
+    display_random_digits,
+    plot_loss_tf,
+    plt_act_trio,
+    widgvis,
+)
+from utils.softmax_widget import plt_softmax
+from utils.stubs import not_answered_yet
+
+STYLE = "utils.course"  # use with plt.style.use(STYLE)
+
+__all__ = [
+    "STYLE",
+    "as_image",
+    "display_digit",
+    "display_errors",
+    "display_predictions_grid",
+    "display_random_digits",
+    "load_data",
+    "not_answered_yet",
+    "plot_loss_tf",
+    "plt_act_trio",
+    "plt_softmax",
+    "setup_tensorflow",
+    "widgvis",
+]
