@@ -1,0 +1,1 @@
+"""Instructor-side tools: nbgrader extensions and course-scale autograding."""
