@@ -1,4 +1,7 @@
 """Tests of utils.lab_relu (optional lab 1): maths, decomposition, figures and the slider explorer."""
+import base64
+import struct
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -307,3 +310,45 @@ def test_explorer_bad_inputs(shown):
         ex.set_params(w=1.0)
     with pytest.raises(ValueError, match="outside the slider range"):
         ex.set_params(w1=10.0)
+
+
+@pytest.fixture
+def ipympl_canvas_class():
+    """ipympl's Canvas; importing ipympl switches pyplot's backend, so switch back to Agg after."""
+    from ipympl.backend_nbagg import Canvas
+
+    yield Canvas
+    plt.switch_backend("Agg")
+    assert plt.get_backend().lower() == "agg"
+
+
+@pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's Toolbar
+def test_snapshot_stores_a_png_of_the_figure_in_an_ipympl_canvas_without_front_end(ipympl_canvas_class):
+    Canvas = ipympl_canvas_class
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2.0, 1.5), dpi=50)
+    canvas = Canvas(fig)
+    assert canvas._data_url in (None, "")
+    lab_relu._snapshot(fig)
+    head, _, data = canvas._data_url.partition(",")
+    assert head == "data:image/png;base64"
+    png = base64.b64decode(data)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # IHDR: 2 in x 50 dpi, 1.5 in x 50 dpi
+    assert (width, height) == (100, 75)
+    canvas.syncing_data_url = False  # a browser is attached: leave the live canvas alone
+    canvas._data_url = None
+    lab_relu._snapshot(fig)
+    assert canvas._data_url is None
+
+
+def test_snapshot_is_a_no_op_on_agg():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    lab_relu._snapshot(fig)
+    assert not hasattr(fig.canvas, "_data_url")
+    assert plt.get_backend().lower() == "agg"  # this module's tests really run on Agg

@@ -8,6 +8,9 @@ slider explorer of the notebook (two units, ipympl figure).
 """
 from __future__ import annotations
 
+import base64
+import io
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -363,6 +366,24 @@ class ReluExplorer:
         self.title.set_text(f"output = v1·a1 + v2·a2 + c,   largest gap to target = {err:.2f}")
         self.title.set_color("#00a040" if err < 0.05 else "black")
         self.fig.canvas.draw_idle()
+        _snapshot(self.fig)
+
+
+def _snapshot(fig: Figure) -> None:
+    """Store a PNG of ``fig`` in its ipympl canvas while no browser is attached.
+
+    ipympl keeps such a picture (trait ``_data_url``) in the saved widget state so a
+    notebook executed headless (nbconvert) still shows the figure before a kernel runs.
+    It only makes one itself when the canvas is displayed on its own; the explorer's
+    canvas sits inside a widget box, hence this. No-op on other backends and once a
+    browser front end is connected (it then receives live frames instead).
+    """
+    canvas = fig.canvas
+    if not (isinstance(canvas, widgets.DOMWidget) and getattr(canvas, "syncing_data_url", False)):
+        return
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi="figure")
+    canvas._data_url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _slider(name: str, value: float) -> widgets.FloatSlider:
