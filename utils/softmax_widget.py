@@ -59,11 +59,16 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
     """Display sliders for z0..z3 and bars of ``softmax_fn(z)`` that follow the sliders.
 
     Works with any function mapping a float array of shape (4,) to one of the same
-    shape (the student's ``my_softmax`` or ``tf.nn.softmax``). Returns the explorer;
+    shape (the student's ``my_softmax`` or ``tf.nn.softmax``). An exception from the
+    function on the start values propagates; one raised while sliding is shown in
+    the figure's title instead, so the sliders stay usable. Returns the explorer;
     a reference is also kept here so the callbacks stay alive.
     """
     if not callable(softmax_fn):
         raise TypeError(f"plt_softmax needs a function, got {type(softmax_fn).__name__}")
+    # Fail here, before any widget exists, if the function cannot handle the start
+    # values (e.g. an unanswered my_softmax); later failures show in the title.
+    softmax_fn(np.array(START))
     with plt.ioff():  # displayed below, inside the widget box, not twice
         fig, ax = plt.subplots(figsize=(4.5, 2.8))
     widgvis(fig)
