@@ -1,0 +1,45 @@
+# Two entry points, both doing all set-up on a fresh machine:
+#   make lab    - a student's JupyterLab with the graded lab and the optional labs
+#   make test   - the whole test suite (what CI runs through .ci/run)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+WORK ?= my-work
+PYTEST_ARGS ?=
+export PATH := $(BIN):$(PATH)
+
+.PHONY: lab test release help
+
+help:
+	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
+	@echo "make test     install (first time) and run the whole test suite"
+	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.student: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.student
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Copies the student notebooks into $(WORK)/ once (never overwriting a student's
+# work), then opens JupyterLab there.
+lab: $(VENV)/.student
+	@mkdir -p $(WORK)
+	@for nb in release/multiclass_digits/*.ipynb notebooks/*.ipynb; do \
+	  [ -e "$(WORK)/$$(basename $$nb)" ] || cp "$$nb" "$(WORK)/"; done
+	$(BIN)/jupyter lab --notebook-dir=$(WORK)
+
+test: $(VENV)/.dev
+	bash tools/install_browser.sh
+	bash tools/start_postgres.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: $(VENV)/.student
+	$(BIN)/python tools/generate_release.py
