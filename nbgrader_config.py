@@ -1,0 +1,52 @@
+"""nbgrader configuration of the multiclass-digits course (run nbgrader from this folder)."""
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    SaveCells,
+)
+
+from grading.nbgrader_ext import StripRunState
+
+c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "multiclass-digits"
+
+# The student version of a graded cell: a call that raises NotImplementedError with a
+# clear message. It is valid as a statement (in my_softmax) and as the single element of
+# the Sequential([...]) list, so every released cell is valid Python.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nnot_answered_yet()"}
+
+# Solution cells are non-deletable; test cells and all read-only cells are locked
+# (neither editable nor deletable). These are nbgrader's defaults, stated on purpose.
+c.LockCells.lock_solution_cells = True
+c.LockCells.lock_grade_cells = True
+c.LockCells.lock_readonly_cells = True
+
+# nbgrader's default per-cell timeout is 30 s; training 40 epochs on a busy 2-core
+# machine can take longer. A cell that times out scores 0, so be generous.
+c.Execute.timeout = 600
+
+# nbgrader's own list (0.9.6), plus StripRunState right after ClearOutput: widget state
+# and execution timestamps are removed from the release.
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    ClearOutput,
+    StripRunState,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+]
