@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from utils import lab_relu  # noqa: E402
+from utils.plots import snapshot_widget_figure  # noqa: E402
 from utils.lab_relu import (  # noqa: E402
     ReluDecomposition,
     network_output,
@@ -330,7 +331,7 @@ def test_snapshot_stores_a_png_of_the_figure_in_an_ipympl_canvas_without_front_e
     fig = Figure(figsize=(2.0, 1.5), dpi=50)
     canvas = Canvas(fig)
     assert canvas._data_url in (None, "")
-    lab_relu._snapshot(fig)
+    snapshot_widget_figure(fig)
     head, _, data = canvas._data_url.partition(",")
     assert head == "data:image/png;base64"
     png = base64.b64decode(data)
@@ -339,7 +340,7 @@ def test_snapshot_stores_a_png_of_the_figure_in_an_ipympl_canvas_without_front_e
     assert (width, height) == (100, 75)
     canvas.syncing_data_url = False  # a browser is attached: leave the live canvas alone
     canvas._data_url = None
-    lab_relu._snapshot(fig)
+    snapshot_widget_figure(fig)
     assert canvas._data_url is None
 
 
@@ -349,6 +350,6 @@ def test_snapshot_is_a_no_op_on_agg():
 
     fig = Figure()
     FigureCanvasAgg(fig)
-    lab_relu._snapshot(fig)
+    snapshot_widget_figure(fig)
     assert not hasattr(fig.canvas, "_data_url")
     assert plt.get_backend().lower() == "agg"  # this module's tests really run on Agg

@@ -8,8 +8,6 @@ slider explorer of the notebook (two units, ipympl figure).
 """
 from __future__ import annotations
 
-import base64
-import io
 
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from utils.plots import widgvis
+from utils.plots import snapshot_widget_figure, widgvis
 
 # The explorer's target: flat, then up with slope 1, then down with slope -1 (a "tent").
 TENT_X = (0.0, 1.0, 3.0, 5.0)
@@ -366,24 +364,7 @@ class ReluExplorer:
         self.title.set_text(f"output = v1·a1 + v2·a2 + c,   largest gap to target = {err:.2f}")
         self.title.set_color("#00a040" if err < 0.05 else "black")
         self.fig.canvas.draw_idle()
-        _snapshot(self.fig)
-
-
-def _snapshot(fig: Figure) -> None:
-    """Store a PNG of ``fig`` in its ipympl canvas while no browser is attached.
-
-    ipympl keeps such a picture (trait ``_data_url``) in the saved widget state so a
-    notebook executed headless (nbconvert) still shows the figure before a kernel runs.
-    It only makes one itself when the canvas is displayed on its own; the explorer's
-    canvas sits inside a widget box, hence this. No-op on other backends and once a
-    browser front end is connected (it then receives live frames instead).
-    """
-    canvas = fig.canvas
-    if not (isinstance(canvas, widgets.DOMWidget) and getattr(canvas, "syncing_data_url", False)):
-        return
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi="figure")
-    canvas._data_url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        snapshot_widget_figure(self.fig)
 
 
 def _slider(name: str, value: float) -> widgets.FloatSlider:

@@ -1,8 +1,11 @@
 """Figures used by the graded lab: activations, digits, losses, predictions and errors."""
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -20,6 +23,24 @@ def widgvis(fig: Figure) -> Figure:
         if hasattr(canvas, name):
             setattr(canvas, name, False)
     return fig
+
+
+def snapshot_widget_figure(fig: Figure) -> None:
+    """Store a PNG of ``fig`` in its ipympl canvas while no browser is attached.
+
+    ipympl keeps such a picture (trait ``_data_url``) in the saved widget state so a
+    notebook executed headless (nbconvert) still shows the figure before a kernel runs.
+    It only makes one itself when the canvas is displayed on its own; interactive
+    figures whose canvas sits inside a widget box with sliders call this after each
+    update. No-op on other backends and once a browser front end is connected
+    (it then receives live frames instead).
+    """
+    canvas = fig.canvas
+    if not (isinstance(canvas, widgets.DOMWidget) and getattr(canvas, "syncing_data_url", False)):
+        return
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi="figure")
+    canvas._data_url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _check_digits(X: Any, name: str = "X") -> np.ndarray:

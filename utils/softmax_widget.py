@@ -11,7 +11,7 @@ from IPython.display import display
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from utils.plots import widgvis
+from utils.plots import snapshot_widget_figure, widgvis
 
 N_INPUTS = 4
 START = (1.0, 2.0, 3.0, 4.0)  # the lab's example z
@@ -53,6 +53,7 @@ class SoftmaxExplorer:
             text.set_y(value)
             text.set_text(f"{value:0.2f}")
         self.fig.canvas.draw_idle()
+        snapshot_widget_figure(self.fig)
 
 
 def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplorer:
