@@ -157,12 +157,13 @@ def _diagnose(actual: np.ndarray, z: np.ndarray, expected: np.ndarray) -> str:
         return (
             "Your outputs add up to 1 but are not e**z_j / sum_k e**z_k; compare with formula (1)."
         )
-    if z.size != LAB_Z.size and actual.shape == LAB_Z.shape and np.allclose(
-        actual.astype(np.float64, copy=False) if np.issubdtype(actual.dtype, np.number) else 0,
-        softmax_reference(LAB_Z),
-        rtol=RTOL,
-        atol=ATOL,
-    ):
+    looks_hard_coded = (
+        z.size != LAB_Z.size
+        and actual.shape == LAB_Z.shape
+        and np.issubdtype(actual.dtype, np.number)
+        and _close(actual.astype(np.float64), softmax_reference(LAB_Z))
+    )
+    if looks_hard_coded:
         return (
             "Your result is the lab example's answer, whatever z is: compute from z "
             "instead of typing in values."
