@@ -95,6 +95,10 @@ def call_student(func: Callable[..., Any], *args: Any, name: str, context: str =
     except Exception as exc:  # the student's bug, reported in one short message
         where = student_line(exc, code_file)
         where = f" at {where}" if where else ""
+        text = (str(exc).strip().splitlines() or [""])[0]  # TensorFlow appends op dumps
+        if len(text) > 300:
+            text = text[:297] + "..."
         raise PublicTestFailure(
-            f"{name} raised {type(exc).__name__}{where}: {exc}" + (f"\n  ({context})" if context else "")
+            f"{name} raised {type(exc).__name__}{where}: {text}"
+            + (f"\n  ({context})" if context else "")
         ) from None

@@ -87,11 +87,15 @@ def _fail(*lines: str) -> None:
     raise PublicTestFailure("\n".join(line for line in lines if line)) from None
 
 
+def _units(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
 def _describe_layer(layer: Any) -> str:
     keras = _keras()
     kind = type(layer).__name__
     if isinstance(layer, keras.layers.Dense):
-        return f"{layer.name} (Dense, {layer.units} units, {activation_kind(layer.activation)})"
+        return f"{layer.name} (Dense, {_units(layer.units)}, {activation_kind(layer.activation)})"
     return f"{layer.name} ({kind})"
 
 
@@ -136,8 +140,8 @@ def check_model_structure(
     __tracebackhide__ = True
     keras = _keras()
     expected_units = (*hidden_units, classes)
-    plan = ", ".join(f"{u} ReLU" for u in hidden_units) + f", {classes} linear"
-    wanted = f"Expected {len(expected_units)} Dense layers: {plan} units."
+    plan = ", ".join(f"{_units(u)} (ReLU)" for u in hidden_units) + f", {_units(classes)} (linear)"
+    wanted = f"Expected {len(expected_units)} Dense layers: {plan}."
 
     if not isinstance(target, keras.Model):
         if isinstance(target, type) and issubclass(target, keras.Model):

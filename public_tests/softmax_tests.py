@@ -293,6 +293,8 @@ def check_softmax(
                 f"{name} returned non-finite values (nan or inf) for {about}.",
                 f"  expected: {fmt_array(expected)}",
                 f"  actual:   {fmt_array(actual)}",
+                "inf or nan comes from a division by zero (is the denominator a sum over all "
+                "of z?) or from the exponential of a very large number.",
             ]
         )
     if not _close(actual, expected):

@@ -85,7 +85,7 @@ def wrong_hidden_units():
     return _lab(_tf(), units=(30, 15, 10))
 
 
-@wrong("one unit per class: 10 units")
+@wrong("one unit per class: 10 units (one per digit), not 1.")
 def one_output_unit():
     return _lab(_tf(), units=(25, 15, 1))
 

@@ -152,7 +152,7 @@ def returns_tf_tensor(z):
     return tf.nn.softmax(z)
 
 
-@wrong("raised InvalidArgumentError")
+@wrong("raised InvalidArgumentError at line")
 def tensorflow_on_integer_input(z):
     # tf.nn.softmax accepts only floating tensors: the integer case fails
     import tensorflow as tf
