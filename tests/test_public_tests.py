@@ -47,8 +47,10 @@ def test_star_import_exports_the_public_api():
     namespace: dict = {}
     exec("from public_tests import *", namespace)
     for name in ("test_my_softmax", "test_model", "check_softmax", "check_model_structure",
-                 "softmax_reference", "activation_kind", "PublicTestFailure"):
+                 "activation_kind", "PublicTestFailure", "NotAnsweredYet"):
         assert callable(namespace[name]), name
+    # no ready-made softmax lands in the student's namespace
+    assert "softmax_reference" not in namespace and callable(pt.softmax_reference)
     assert issubclass(pt.PublicTestFailure, AssertionError)
     assert issubclass(pt.NotAnsweredYet, pt.PublicTestFailure)
 
