@@ -1,0 +1,1 @@
+"""Fault and cheat submissions for the parallel autograder tests (see cases.py)."""
