@@ -1,0 +1,307 @@
+"""The graded lab as an nbgrader assignment: source, release, validation and autograde.
+
+Fast tests check the structure of the source and release notebooks; slow ones execute
+them (nbval on both versions, the blank release, ``nbgrader validate``) and autograde
+one submission of each kind of :mod:`submissions` end to end in a temporary course.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+import submissions as subs
+from submissions import ASSIGNMENT, RELEASE_NB, ROOT, SOURCE_NB
+
+BIN = Path(sys.executable).parent
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+
+# Cells of the blank release that must fail, and how: the graded cells and every cell
+# that needs their answers. All other cells must run.
+BLANK_FAILURES = {
+    "softmax-compare": "NotImplementedError",  # calls my_softmax -> not_answered_yet()
+    "test-my-softmax": "NotAnsweredYet",  # the public test's short message
+    "softmax-sliders": "NotImplementedError",  # plt_softmax calls my_softmax before drawing
+    "my-model": "NotImplementedError",  # not_answered_yet() inside Sequential([...])
+    "model-summary": "NameError",  # no `model`: every later cell that uses it
+    "test-model": "NameError",
+    "weights": "NameError",
+    "compile-fit": "NameError",
+    "loss-plot": "NameError",
+    "predict-two": "NameError",
+    "predict-proba": "NameError",
+    "yhat": "NameError",
+    "predictions-grid": "NameError",
+    "errors": "NameError",
+}
+
+
+def nbgrader_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # nbgrader shells out to alembic
+    return env
+
+
+def run(args: list[str], cwd: Path, timeout: float = 3000) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=nbgrader_env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "nbgrader", *args], cwd=cwd)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def cells_by_id(nb) -> dict:
+    return {cell.id: cell for cell in nb.cells}
+
+
+def stdout_of(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.output_type == "stream" and o.name == "stdout")
+
+
+@pytest.fixture(scope="module")
+def source_nb():
+    return nbformat.read(SOURCE_NB, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def release_nb():
+    return nbformat.read(RELEASE_NB, as_version=4)
+
+
+# --------------------------------------------------------------------- structure (fast)
+
+
+def test_source_cells_are_all_nbgrader_cells_with_the_agreed_grade_ids(source_nb):
+    metas = [nbgrader_meta(c) for c in source_nb.cells]
+    assert all(m.get("grade_id") for m in metas), "every cell needs a grade_id"
+    ids = [m["grade_id"] for m in metas]
+    assert len(ids) == len(set(ids))
+    solutions = [m["grade_id"] for m in metas if m.get("solution")]
+    graded = {m["grade_id"]: m.get("points") for m in metas if m.get("grade")}
+    assert solutions == ["my_softmax", "my_model"]
+    assert graded == subs.TEST_POINTS
+    # every other cell is read-only, so autograde restores it
+    for m in metas:
+        if not m.get("solution"):
+            assert m["locked"] is True, m["grade_id"]
+
+
+def test_graded_cells_keep_the_lab_scaffolding(source_nb):
+    cells = {nbgrader_meta(c)["grade_id"]: c.source for c in source_nb.cells}
+    for gid, marker in (("my_softmax", "# UNQ_C1"), ("my_model", "# UNQ_C2")):
+        src = cells[gid]
+        assert src.startswith(marker) and "# GRADED CELL" in src
+        start, begin = src.index("### START CODE HERE ###"), src.index("### BEGIN SOLUTION")
+        end, stop = src.index("### END SOLUTION"), src.index("### END CODE HERE ###")
+        assert start < begin < end < stop
+    assert 'name="my_model"' in cells["my_model"]
+    assert "tf.keras.utils.set_random_seed(1234)" in cells["my_model"]
+    for gid in ("test_my_softmax", "test_model"):
+        src = cells[gid]
+        assert "# BEGIN UNIT TEST" in src and "### BEGIN HIDDEN TESTS" in src
+        assert src.index("# END UNIT TEST") < src.index("### BEGIN HIDDEN TESTS")
+
+
+def test_source_outputs_are_committed_quiet_and_never_ignored(source_nb):
+    code = [c for c in source_nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "the source notebook must be executed"
+    for c in code:
+        assert "nbval-ignore-output" not in c.metadata.get("tags", []), c.id
+        for o in c.outputs:
+            assert o.output_type != "error", c.id
+            assert not (o.output_type == "stream" and o.name == "stderr"), (c.id, o.text)
+    assert "/work/" not in SOURCE_NB.read_text() and "/tmp/" not in SOURCE_NB.read_text()
+
+
+def test_packages_cell_imports_utils_before_tensorflow(source_nb):
+    src = cells_by_id(source_nb)["packages"].source
+    assert src.index("from utils import *") < src.index("tensorflow")
+    assert "%matplotlib widget" in src and "plt.style.use(STYLE)" in src
+    assert "from public_tests import *" in src
+
+
+def test_prose_quotes_the_numbers_the_notebook_prints(source_nb):
+    cells = cells_by_id(source_nb)
+    prose = "\n".join(c.source for c in source_nb.cells if c.cell_type == "markdown")
+    fit = stdout_of(cells["compile-fit"])
+    assert "6280 batches in 40 epochs: 157 batches per epoch" in fit
+    losses = dict(re.findall(r"Epoch\s+(\d+)/40 - loss: (\d+\.\d{4})", fit))
+    assert set(losses) == {"1", "2", "3", "10", "20", "30", "40"}
+    assert float(losses["40"]) < float(losses["10"]) < float(losses["1"])
+    assert f"from {losses['1']} after the\nfirst epoch to {losses['40']} after the fortieth" in prose
+    logits = re.search(r"\[\[(.*?)\]\]", stdout_of(cells["predict-two"]), re.S).group(1).split()
+    assert len(logits) == 10 and max(logits, key=float) == logits[2]
+    assert f"The largest output is {logits[2]}, at index 2" in prose
+    assert "Largest Prediction index: 2" in stdout_of(cells["predict-two"])
+    assert "np.argmax(prediction_p): 2" in stdout_of(cells["yhat"])
+    n_errors = int(re.search(r"Misclassified: (\d+) of 5000 images", stdout_of(cells["errors"])).group(1))
+    assert f"gets only {n_errors} of the 5000\nimages wrong" in prose
+    assert "157 batches" in prose
+
+
+def test_release_has_no_solutions_hidden_tests_outputs_or_widget_state(release_nb, source_nb):
+    text = RELEASE_NB.read_text()
+    for leak in ("BEGIN SOLUTION", "HIDDEN TESTS", "_hidden_check", "ez = np.exp(z)",
+                 'Dense(25, activation="relu"', "/work/", "/tmp/"):
+        assert leak not in text, leak
+    assert "widgets" not in release_nb.metadata
+    assert [c.id for c in release_nb.cells] == [c.id for c in source_nb.cells]
+    for cell in release_nb.cells:
+        assert "execution" not in cell.metadata
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    cells = {nbgrader_meta(c)["grade_id"]: c for c in release_nb.cells}
+    for gid in ("my_softmax", "my_model"):
+        assert "# YOUR CODE HERE" in cells[gid].source and "not_answered_yet()" in cells[gid].source
+        assert cells[gid].metadata.get("deletable") is False and cells[gid].metadata.get("editable", True)
+    for gid, cell in cells.items():
+        if gid not in ("my_softmax", "my_model"):
+            assert cell.metadata.get("editable") is False and cell.metadata.get("deletable") is False, gid
+
+
+def test_every_release_code_cell_is_valid_python(release_nb):
+    for cell in release_nb.cells:
+        if cell.cell_type == "code":
+            lines = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith("%")]
+            ast.parse("\n".join(lines))  # raises SyntaxError on an invalid stub
+
+
+def test_submissions_fill_exactly_the_graded_cells(release_nb):
+    for kind, answers in subs.SUBMISSIONS.items():
+        nb = subs.filled_release(kind)
+        changed = {nbgrader_meta(a)["grade_id"] for a, b in zip(nb.cells, release_nb.cells)
+                   if a.source != b.source}
+        assert changed == set(answers), kind
+    with pytest.raises(KeyError, match="unknown submission kind"):
+        subs.filled_release("nope")
+
+
+# ------------------------------------------------------------------- execution (slow)
+
+
+@pytest.mark.slow
+def test_release_is_what_nbgrader_generates_now():
+    proc = run([sys.executable, str(ROOT / "tools" / "generate_release.py"), "--check"], cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "release/ is up to date" in proc.stdout
+
+
+def nbval(nb_path: Path) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "pytest", "--nbval", str(nb_path), "--nbval-sanitize-with",
+                str(SANITIZE), "-p", "no:cacheprovider", "-q"], cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_source_notebook_passes_nbval():
+    proc = nbval(SOURCE_NB)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert re.search(r"\b20 passed\b", proc.stdout), proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_blank_release_fails_exactly_where_answers_are_needed(tmp_path):
+    nb = nbformat.read(RELEASE_NB, as_version=4)
+    NotebookClient(nb, timeout=600, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    failed = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert not (out.output_type == "stream" and out.name == "stderr"), (cell.id, out.text)
+            if out.output_type == "error":
+                failed[cell.id] = (out.ename, out.evalue)
+    assert {cid: e[0] for cid, e in failed.items()} == BLANK_FAILURES
+    assert "not answered yet" in failed["softmax-compare"][1]
+    assert "not answered yet" in failed["my-model"][1]
+    assert "my_softmax" in failed["test-my-softmax"][1]
+    assert "'model' is not defined" in failed["test-model"][1]
+    assert "not answered yet" in failed["softmax-sliders"][1]
+
+    path = tmp_path / "blank.ipynb"
+    nbformat.write(subs.filled_release("blank"), path)
+    proc = nbgrader("validate", str(path), cwd=tmp_path)
+    assert "VALIDATION FAILED ON 2 CELL(S)!" in proc.stdout, proc.stdout + proc.stderr
+    assert "Success!" not in proc.stdout
+
+
+def with_source_outputs(nb, source):
+    """``nb`` with each code cell's outputs and execution count taken from ``source`` (by cell id)."""
+    nb = copy.deepcopy(nb)
+    src = cells_by_id(source)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = copy.deepcopy(src[cell.id].outputs)
+            cell.execution_count = src[cell.id].execution_count
+    return nb
+
+
+@pytest.mark.slow
+def test_release_with_reference_answers_matches_the_solution_and_validates(tmp_path, source_nb):
+    filled = subs.filled_release("reference")
+    path = tmp_path / f"{ASSIGNMENT}.ipynb"
+    nbformat.write(with_source_outputs(filled, source_nb), path)
+    proc = nbval(path)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert re.search(r"\b20 passed\b", proc.stdout), proc.stdout[-2000:]
+
+    nbformat.write(filled, path)
+    proc = nbgrader("validate", str(path), cwd=tmp_path)
+    assert "Success! Your notebook passes all the tests." in proc.stdout, proc.stdout + proc.stderr
+    assert "VALIDATION FAILED" not in proc.stdout
+
+
+@pytest.mark.slow
+def test_autograde_end_to_end(tmp_path):
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    (course / "source").mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    proc = nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the instructor's fresh release is the committed one
+    assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes() == RELEASE_NB.read_bytes()
+
+    students = {f"s_{kind}": kind for kind in subs.SUBMISSIONS}
+    for student, kind in students.items():
+        subs.write_submission(course, student, kind)
+    proc = nbgrader("autograde", ASSIGNMENT, "--force", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student, kind in students.items():
+            sub = gb.find_submission(ASSIGNMENT, student)
+            nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+            cells = {g.name: g.score for g in nb.grades}
+            scores[kind] = (sub.score, sub.max_score, cells)
+    print("\nautograde scores:", json.dumps(scores, indent=1))
+    for kind, expected in subs.EXPECTED_SCORES.items():
+        score, max_score, cells = scores[kind]
+        assert max_score == 20.0
+        assert cells == expected, kind
+        assert score == sum(expected.values()), kind
+
+    proc = nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for student in students:
+        html = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        assert html.is_file(), student
+    reference_html = (course / "feedback" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "Score: 20.0 / 20.0" in reference_html or "20.0 / 20.0" in reference_html
