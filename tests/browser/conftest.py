@@ -416,11 +416,6 @@ class LabPage:
         scope = cell if cell is not None else self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
         return "\n".join(scope.locator(".jp-OutputArea").evaluate_all("els => els.map(e => e.textContent)"))
 
-    def canvas_stats(self, scope: Any | None = None) -> list[dict[str, Any]]:
-        scope = scope if scope is not None else self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-        canvases = scope.locator(FIGURE_CANVAS)
-        return [canvases.nth(i).evaluate(CANVAS_STATS_JS) for i in range(canvases.count())]
-
     # -- pictures
 
     def screenshot(self, name: str, target: Any | None = None) -> Path:
@@ -433,16 +428,15 @@ class LabPage:
         return path
 
     def screenshot_notebook(self, name: str, max_height: int = 16000) -> Path:
-        """Screenshot the whole notebook: grow the window to the notebook's height, then restore."""
+        """Screenshot the whole notebook: scroll it to the top, grow the window to the
+        notebook's height (at most ``max_height`` px), take the picture, restore the window."""
         scroller = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer"
         size = self.page.viewport_size
-        extra = self.page.evaluate(
-            f"() => {{ const e = document.querySelector('{scroller}');"
-            " return e.scrollHeight - e.clientHeight; }"
-        )
+        extra = self.page.eval_on_selector(scroller, "e => e.scrollHeight - e.clientHeight")
         try:
-            self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra + 40, max_height)})
-            self.page.wait_for_timeout(1500)  # let lazily drawn (content-visibility) cells paint
+            self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, max_height)})
+            self.page.eval_on_selector(scroller, "e => { e.scrollTop = 0; }")
+            self.page.wait_for_timeout(2000)  # let lazily painted (content-visibility) cells paint
             return self.screenshot(name)
         finally:
             self.page.set_viewport_size(size)
