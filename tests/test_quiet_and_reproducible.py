@@ -70,3 +70,15 @@ def test_setup_tensorflow_rejects_bad_seeds():
 def test_not_answered_yet_explains_what_to_do():
     with pytest.raises(NotImplementedError, match="replace the line `not_answered_yet\\(\\)`"):
         not_answered_yet()
+
+
+def test_not_answered_yet_renders_without_helper_frames():
+    def my_softmax(z):
+        return not_answered_yet()
+
+    with pytest.raises(NotImplementedError) as info:
+        my_softmax([1.0])
+    rendered = "\n".join(info.value._render_traceback_())
+    assert "in my_softmax" in rendered and "return not_answered_yet()" in rendered
+    assert "stubs.py" not in rendered
+    assert rendered.endswith("with your code.")

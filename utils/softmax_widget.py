@@ -78,6 +78,7 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
     labels = [ax.text(j, 0.0, "", ha="center", va="bottom", fontsize=8) for j in range(N_INPUTS)]
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("a = softmax(z)")
+    ax.set_title("softmax(z), sum = 1.000")  # room for the title that update() writes
     fig.tight_layout()
     sliders = [
         widgets.FloatSlider(value=v, min=-4.0, max=6.0, step=0.1, description=n, continuous_update=True)

@@ -1,14 +1,37 @@
 """What an unanswered graded cell calls in the student version of the lab."""
 from __future__ import annotations
 
+import traceback
+from pathlib import Path
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+class NotAnsweredError(NotImplementedError):
+    """A graded cell still holds ``not_answered_yet()``.
+
+    In IPython/Jupyter it renders as the student's own frames and the message, without
+    the frames of this package (IPython prints the raising frame even when it is
+    marked ``__tracebackhide__``, so the class renders itself through the
+    ``_render_traceback_`` hook).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        frames = [f for f in traceback.extract_tb(self.__traceback__)
+                  if not f.filename.startswith(_PACKAGE_DIR)]
+        lines = ["Traceback (most recent call last):"] if frames else []
+        lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
+        lines.append(f"{type(self).__name__}: {self}")
+        return lines
+
 
 def not_answered_yet(*_args: object, **_kwargs: object):
-    """Raise NotImplementedError: nbgrader puts ``not_answered_yet()`` where an answer goes.
+    """Raise NotAnsweredError: nbgrader puts ``not_answered_yet()`` where an answer goes.
 
     The call is valid both as a statement (in ``my_softmax``) and as the single
     element of the ``Sequential([...])`` list, so every release cell is valid Python.
     """
-    raise NotImplementedError(
+    raise NotAnsweredError(
         "This graded cell is not answered yet: replace the line `not_answered_yet()` "
         "between '### START CODE HERE ###' and '### END CODE HERE ###' with your code."
     )
