@@ -32,6 +32,9 @@ c.LockCells.lock_readonly_cells = True
 # nbgrader's default per-cell timeout is 30 s; training 40 epochs on a busy 2-core
 # machine can take longer. A cell that times out scores 0, so be generous.
 c.Execute.timeout = 600
+# After a cell's reply, nbclient waits only 4 s (default) for its remaining output and
+# nbgrader then aborts the whole run; on a loaded machine that is not enough.
+c.Execute.iopub_timeout = 60
 
 # nbgrader's own list (0.9.6), plus StripRunState right after ClearOutput: widget state
 # and execution timestamps are removed from the release.

@@ -58,6 +58,9 @@ def run(args: list[str], cwd: Path, timeout: float = 3000) -> subprocess.Complet
 
 
 def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run nbgrader in ``cwd`` with the course's nbgrader_config.py (timeouts) copied there."""
+    if not (cwd / "nbgrader_config.py").exists():
+        shutil.copy2(ROOT / "nbgrader_config.py", cwd / "nbgrader_config.py")
     return run([sys.executable, "-m", "nbgrader", *args], cwd=cwd)
 
 
