@@ -490,99 +490,120 @@ def review_flags(source: str, own_names: set[str] | None = None) -> list[str]:
 # --------------------------------------------------------------------------------------
 KERNEL_GUARD = r'''
 def _course_guard_install():
-    import sys, types, builtins, importlib, pkgutil
+    import sys, types, importlib, pkgutil
     FUNC = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
             types.BuiltinMethodType, staticmethod, classmethod, property)
+    MISSING = object()
     ip = get_ipython()
-    # ipykernel rebinds these for every execution request; they are not the student's doing
-    VOLATILE = {("builtins", "input"), ("builtins", "_"), ("builtins", "__"), ("builtins", "___"),
-                ("getpass", "getpass")}
+    # rebound by IPython/ipykernel around every execution: never the student's doing
+    VOLATILE = {("builtins", k) for k in ("input", "_", "__", "___", "get_ipython", "exit", "quit",
+                                          "display")} | {("getpass", "getpass"), ("time", "tzname")}
+    HOOK_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
     g = types.ModuleType("_course_guard")
-    modules, classes, protected, before = {}, {}, {}, {}
-    hooks = {}
+    protected, before, window, changes = {}, {}, {}, []
 
-    def snap_modules():
+    def user_module(mod):
+        return getattr(mod, "__dict__", None) is ip.user_ns or mod.__name__ in ("__main__", "__mp_main__")
+
+    def snapshot():
+        mods, classes = {}, {}
         for name, mod in list(sys.modules.items()):
-            if mod is None or name in modules or name in ("__main__", "sys"):
+            if mod is None or name == "sys" or user_module(mod):
                 continue
             try:
                 d = vars(mod)
             except TypeError:
                 continue
-            modules[name] = (mod, dict(d))
+            mods[name] = (d, dict(d))
             for value in list(d.values()):
-                if isinstance(value, type) and getattr(value, "__module__", None) == name \
-                        and id(value) not in classes:
+                if isinstance(value, type) and getattr(value, "__module__", None) == name:
                     try:
                         classes[id(value)] = (value, dict(vars(value)))
                     except TypeError:
                         pass
+        return {
+            "mods": mods, "classes": classes,
+            "lists": {k: list(getattr(ip, k)) for k in HOOK_LISTS},
+            "custom": (ip.custom_exceptions, ip.CustomTB),
+            "events": {k: list(v) for k, v in ip.events.callbacks.items()},
+            "streams": (sys.stdout, sys.stderr, sys.displayhook),
+            "instances": [(obj, dict(vars(obj))) for obj in (ip, ip.kernel)],
+        }
 
-    def snap_hooks():
-        hooks["lists"] = {k: list(getattr(ip, k)) for k in
-                          ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")}
-        hooks["custom_exceptions"] = ip.custom_exceptions
-        hooks["events"] = {k: list(v) for k, v in ip.events.callbacks.items()}
-        hooks["streams"] = (sys.stdout, sys.stderr, sys.displayhook)
-        hooks["instances"] = [(obj, dict(vars(obj))) for obj in (ip, ip.kernel)]
+    def before_solution(nonce):
+        window.clear()
+        window.update(snapshot())
+        return "GUARD-OK " + nonce
 
-    def restore_hooks(undone):
-        for k, v in hooks["lists"].items():
-            cur = getattr(ip, k)
-            if cur != v:
-                cur[:] = v
-                undone.append("IPython " + k)
-        if ip.custom_exceptions != hooks["custom_exceptions"]:
-            ip.custom_exceptions = hooks["custom_exceptions"]
-            undone.append("IPython custom exception handler")
-        for k, v in hooks["events"].items():
-            if ip.events.callbacks.get(k) != v:
-                ip.events.callbacks[k] = list(v)
-                undone.append("IPython event " + k)
-        if (sys.stdout, sys.stderr, sys.displayhook) != hooks["streams"]:
-            sys.stdout, sys.stderr, sys.displayhook = hooks["streams"]
-            undone.append("sys streams/hooks")
-        if sys.gettrace() is not None or sys.getprofile() is not None:
-            sys.settrace(None); sys.setprofile(None)
-            undone.append("trace/profile hook")
-        for obj, saved in hooks["instances"]:
+    def after_solution(nonce):
+        # record what the student's cell changed, with the values from before it
+        if not window:
+            return "GUARD-OK " + nonce
+        for name, (d, saved) in window["mods"].items():
+            for k, v in saved.items():
+                if (name, k) not in VOLATILE and d.get(k, MISSING) is not v:
+                    changes.append(("dict", d, k, v, name + "." + k))
+        for cls, saved in window["classes"].values():
+            cur = vars(cls)
+            for k, v in saved.items():
+                if cur.get(k, MISSING) is not v:
+                    changes.append(("cls", cls, k, v, cls.__name__ + "." + k))
+            for k in cur:
+                if k not in saved and isinstance(cur[k], FUNC):
+                    changes.append(("cls", cls, k, MISSING, cls.__name__ + "." + k))
+        for k, v in window["lists"].items():
+            for item in getattr(ip, k):
+                if not any(item is old for old in v):
+                    changes.append(("list", getattr(ip, k), item, None, "IPython " + k))
+        if (ip.custom_exceptions, ip.CustomTB) != window["custom"]:
+            changes.append(("custom", None, None, window["custom"], "IPython custom exception handler"))
+        for k, cbs in ip.events.callbacks.items():
+            for cb in cbs:
+                if cb not in window["events"].get(k, []):
+                    changes.append(("list", cbs, cb, None, "IPython event " + k))
+        if (sys.stdout, sys.stderr, sys.displayhook) != window["streams"]:
+            changes.append(("streams", None, None, window["streams"], "sys streams"))
+        for obj, saved in window["instances"]:
             cur = vars(obj)
             for k in list(cur):
-                if k not in saved and isinstance(cur[k], FUNC):
-                    del cur[k]
-                    undone.append(type(obj).__name__ + "." + k)
-            for k, v in saved.items():
-                if isinstance(v, FUNC) and cur.get(k, None) is not v:
-                    cur[k] = v
-                    undone.append(type(obj).__name__ + "." + k)
+                if (k not in saved and isinstance(cur[k], FUNC)) or \
+                        (k in saved and isinstance(saved[k], FUNC) and cur[k] is not saved[k]):
+                    changes.append(("dict", cur, k, saved.get(k, MISSING), type(obj).__name__ + "." + k))
+        window.clear()
+        return "GUARD-OK " + nonce
 
     def restore(undone):
-        for name, (mod, saved) in modules.items():
-            d = vars(mod)
-            for k, v in saved.items():
-                if (name, k) in VOLATILE:
-                    continue
-                if d.get(k, d) is not v:
-                    d[k] = v
-                    undone.append(name + "." + k)
-        for cls, saved in classes.values():
-            cur = vars(cls)
-            for k in [k for k in cur if k not in saved and isinstance(cur[k], FUNC)]:
+        for kind, target, key, orig, label in changes:
+            if kind == "dict":
+                if orig is MISSING:
+                    if key in target:
+                        del target[key]; undone.append(label)
+                elif target.get(key, MISSING) is not orig:
+                    target[key] = orig; undone.append(label)
+            elif kind == "cls":
+                cur = vars(target).get(key, MISSING)
                 try:
-                    delattr(cls, k); undone.append(cls.__name__ + "." + k)
+                    if orig is MISSING and cur is not MISSING:
+                        delattr(target, key); undone.append(label)
+                    elif orig is not MISSING and cur is not orig:
+                        setattr(target, key, orig); undone.append(label)
                 except (AttributeError, TypeError):
                     pass
-            for k, v in saved.items():
-                if cur.get(k, cur) is not v:
-                    try:
-                        setattr(cls, k, v); undone.append(cls.__name__ + "." + k)
-                    except (AttributeError, TypeError):
-                        pass
+            elif kind == "list":
+                while any(x is key for x in target):
+                    target.remove(key); undone.append(label)
+            elif kind == "custom":
+                if (ip.custom_exceptions, ip.CustomTB) != orig:
+                    ip.custom_exceptions, ip.CustomTB = orig; undone.append(label)
+            elif kind == "streams":
+                if (sys.stdout, sys.stderr, sys.displayhook) != orig:
+                    sys.stdout, sys.stderr, sys.displayhook = orig; undone.append(label)
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            sys.settrace(None); sys.setprofile(None); undone.append("trace/profile hook")
         ns = ip.user_ns
         for k, v in protected.items():
-            if ns.get(k, ns) is not v:
-                ns[k] = v
-                undone.append(k)
+            if ns.get(k, MISSING) is not v:
+                ns[k] = v; undone.append(k)
 
     def before_readonly(nonce):
         before.clear()
@@ -595,13 +616,11 @@ def _course_guard_install():
                 continue
             if before.get(k) != id(v):
                 protected[k] = v
-        snap_modules()
         return "GUARD-OK " + nonce
 
     def before_test(nonce):
         undone = []
         restore(undone)
-        restore_hooks(undone)
         out = "GUARD-OK " + nonce
         if undone:
             out += " GUARD-UNDONE: " + ", ".join(sorted(set(undone)))
@@ -619,9 +638,8 @@ def _course_guard_install():
                 importlib.import_module(info.name)
             except (Exception, SystemExit):
                 pass
-    snap_modules()
-    snap_hooks()
-    g.before_readonly, g.after_readonly, g.before_test = before_readonly, after_readonly, before_test
+    for fn in (before_readonly, after_readonly, before_solution, after_solution, before_test):
+        setattr(g, fn.__name__, fn)
     sys.modules["_course_guard"] = g
 
 _course_guard_install()
@@ -646,9 +664,12 @@ from traitlets import Bool
 class GuardedExecute(_Execute):  # type: ignore[misc,valid-type]
     """nbgrader's Execute with a guard against tampering and recovery from a dead kernel.
 
-    Around read-only cells it records the names they bind and the modules they import;
-    before each test cell it restores those (and IPython's hooks), so a student cell
-    cannot make a test pass by rebinding ``test_my_softmax`` or patching ``numpy.allclose``.
+    Around each answer cell it records what the cell changed in loaded modules and
+    classes, IPython's hooks and the kernel objects; around read-only cells, the names
+    they bind. Before each test cell it undoes those changes, so an answer cell cannot
+    make a test pass by rebinding ``test_my_softmax`` or patching ``numpy.allclose``.
+    The guard is called through ``user_expressions`` with a fresh nonce; a guard that
+    does not answer means the kernel was tampered with, and the test cell scores 0.
     If a cell kills the kernel, the kernel is restarted, every earlier cell replayed
     silently, and grading goes on: only the cell that killed it shows an error.
     """
@@ -752,9 +773,13 @@ class GuardedExecute(_Execute):  # type: ignore[misc,valid-type]
                 return cell
         elif readonly:
             self._guard("before_readonly")
+        else:
+            self._guard("before_solution")
         cell = self.execute_cell(cell, index, store_history=not replay)
         if readonly:
             self._guard("after_readonly")
+        elif _is_solution(cell):
+            self._guard("after_solution")
         return cell
 
     def preprocess_cell(self, cell, resources, index):
@@ -980,7 +1005,10 @@ def prepare_batch(course_dir: Path, assignment: str, db_url: str, work: Path,
             raise GradingError(f"nbgrader generate_assignment failed:\n{proc.stdout}{proc.stderr}")
 
     generate(sqlite_url(template_db))
-    if not gradebook_knows(db_url, course_id, assignment):
+    main_file = Path(db_url[len("sqlite:///"):].split("?")[0]) if db_url.startswith("sqlite:///") else None
+    if main_file is not None and not main_file.exists():
+        shutil.copy(template_db, main_file)  # a new SQLite gradebook: same content, no 2nd run
+    elif not gradebook_knows(db_url, course_id, assignment):
         generate(db_url)
     _copy_duedate(db_url, sqlite_url(template_db), course_id, assignment)
     return BatchContext(course_dir, assignment, db_url, course_id, work, template_db,
@@ -1017,6 +1045,7 @@ def autograde_all(
     progress: Callable[[str], None] | None = print,
     restore_course_files: bool = True,
     skip_tail: bool = False,
+    stats: dict[str, float] | None = None,
 ) -> list[SubmissionResult]:
     """Autograde every submission of ``assignment`` with ``workers`` parallel autogrades.
 
@@ -1027,6 +1056,8 @@ def autograde_all(
     With ``restore_course_files`` (default) an installed course file that changed while
     the batch ran is put back; without it the change is only reported (use that on a
     development checkout that people edit while grading runs).
+    ``stats``, if given, receives the wall seconds of the one-off preparation
+    (``prepare``) and of the grading itself (``grading``).
     """
     course_dir = Path(course_dir).resolve()
     db_url = check_db_url(db_url or sqlite_url(course_dir / "gradebook.db"))
@@ -1038,9 +1069,11 @@ def autograde_all(
     if not todo:
         raise GradingError(f"no submissions in {course_dir / 'submitted'}/*/{assignment}/")
     results: list[SubmissionResult] = []
+    t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
         ctx = prepare_batch(course_dir, assignment, db_url, Path(tmp), timeout, cell_timeout,
                             skip_tail)
+        t1 = time.monotonic()
         say(f"autograding {len(todo)} submission(s) of {assignment} with {workers} worker(s)")
         failures = 0
         guard_lock = threading.Lock()
@@ -1065,6 +1098,8 @@ def autograde_all(
                 results.append(res)
                 say(f"[{len(results)}/{len(todo)}] {student}: {res.status} "
                     f"{res.score:g}/{res.max_score:g} ({res.seconds:.1f} s) failures={failures}")
+    if stats is not None:
+        stats.update(prepare=t1 - t0, grading=time.monotonic() - t1)
     out = course_dir / "autograded"
     table = write_summary(results, out / f"{assignment}_summary.csv", out / f"{assignment}_summary.md")
     say(table)

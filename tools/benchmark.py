@@ -1,0 +1,153 @@
+"""Benchmark of the graded lab and of course-scale autograding (prints figures; asserts nothing).
+
+    python tools/benchmark.py [--submissions K] [--workers N] [--full-notebook]
+
+Prints, in one run:
+1. kernel start, TensorFlow import, fit (40 epochs) and total execution of the solution
+   notebook, and the ratio total / (kernel + import + fit);
+2. the 64-digit prediction grid: one batched ``predict`` of 64 images vs a loop of 64
+   single-image ``predict`` calls (ratio), plus the whole grid cell;
+3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
+   ``grading.parallel`` on K copies of the solution notebook. By default the cells after the
+   last test are not run (``--skip-tail``, training is after the tests), so at most one
+   training job runs at a time; ``--full-notebook`` grades the whole notebook.
+Timings depend on the machine and its load: compare runs made on the same machine only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+LAB = "multiclass_digits"
+SOURCE = ROOT / "source" / LAB / f"{LAB}.ipynb"
+
+
+def _run(kc, code: str, timeout: float = 900) -> float:
+    """Execute ``code`` in the kernel; return wall seconds; raise on error."""
+    start = time.perf_counter()
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=lambda msg: None)
+    seconds = time.perf_counter() - start
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"benchmark code failed: {reply['content'].get('ename')}: "
+                           f"{reply['content'].get('evalue')}")
+    return seconds
+
+
+def kernel_phases() -> dict[str, float]:
+    """Kernel start, TF import, fit, and the grid: batched vs 64 single predicts."""
+    from jupyter_client.manager import start_new_kernel
+
+    start = time.perf_counter()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+    out = {"kernel start": time.perf_counter() - start}
+    try:
+        out["tensorflow import"] = _run(kc, "from utils import *\ntf = setup_tensorflow(1234)\n"
+                                            "import tensorflow")
+        _run(kc, "import numpy as np\nX, y = load_data()\n"
+                 "from tensorflow.keras.models import Sequential\n"
+                 "from tensorflow.keras.layers import Dense\n"
+                 "tf.keras.utils.set_random_seed(1234)\n"
+                 "model = Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation='relu'),"
+                 " Dense(15, activation='relu'), Dense(10, activation='linear')])\n"
+                 "model.compile(loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),"
+                 " optimizer=tf.keras.optimizers.Adam(learning_rate=0.001))")
+        out["fit (40 epochs)"] = _run(kc, "history = model.fit(X, y, epochs=40, verbose=0)")
+        _run(kc, "idx = np.random.default_rng(2).choice(len(X), 64, replace=False)\n"
+                 "model.predict(X[idx[:2]], verbose=0)")  # warm up predict once
+        out["grid: 1 batched predict of 64"] = _run(kc, "p = model.predict(X[idx], verbose=0)")
+        out["grid: 64 single predicts"] = _run(
+            kc, "p = [model.predict(X[i].reshape(1, 400), verbose=0) for i in idx]")
+        out["grid cell (display_predictions_grid)"] = _run(
+            kc, "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+                "display_predictions_grid(model, X, y, seed=2)\nplt.close('all')")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return out
+
+
+def notebook_total() -> float:
+    """Wall seconds to execute the whole solution notebook in a fresh kernel."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(SOURCE, as_version=4)
+    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                            resources={"metadata": {"path": str(SOURCE.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float]:
+    """Seconds per submission grading K copies of the solution with 1 worker, then N workers."""
+    from grading.parallel import autograde_all
+
+    per_sub = []
+    for n in (1, workers):
+        with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
+            course = Path(tmp)
+            shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
+            shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+            for i in range(k):
+                folder = course / "submitted" / f"student{i:03d}" / LAB
+                folder.mkdir(parents=True)
+                shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
+            stats: dict[str, float] = {}  # the one-off generate_assignment is not counted
+            results = autograde_all(LAB, course, workers=n, progress=None, skip_tail=skip_tail,
+                                    stats=stats)
+            wall = stats["grading"]
+            bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
+            if bad:
+                raise RuntimeError(f"the solution did not get full marks: {bad}")
+            per_sub.append(wall / k)
+    return per_sub[0], per_sub[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=4, help="K submissions (default 4)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="N parallel autogrades (default: number of cores)")
+    parser.add_argument("--full-notebook", action="store_true",
+                        help="autograde whole notebooks (training included) instead of --skip-tail")
+    args = parser.parse_args(argv)
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+
+    phases = kernel_phases()
+    total = notebook_total()
+    core = phases["kernel start"] + phases["tensorflow import"] + phases["fit (40 epochs)"]
+    print("\n== solution notebook ==")
+    for name in ("kernel start", "tensorflow import", "fit (40 epochs)"):
+        print(f"{name:<40} {phases[name]:8.2f} s")
+    print(f"{'total execution of the notebook':<40} {total:8.2f} s")
+    print(f"{'ratio total / (kernel + import + fit)':<40} {total / core:8.2f}")
+
+    print("\n== 64-digit prediction grid ==")
+    batched, single = phases["grid: 1 batched predict of 64"], phases["grid: 64 single predicts"]
+    print(f"{'1 batched predict of 64 images':<40} {batched:8.3f} s")
+    print(f"{'loop of 64 single-image predicts':<40} {single:8.3f} s")
+    print(f"{'ratio loop / batched':<40} {single / batched:8.1f}")
+    print(f"{'whole grid cell (predict + 64 images)':<40} "
+          f"{phases['grid cell (display_predictions_grid)']:8.3f} s")
+
+    mode = "whole notebook" if args.full_notebook else "--skip-tail (cells up to the last test)"
+    print(f"\n== autograde, {args.submissions} solution submissions, {mode} ==")
+    seq, par = autograde_rates(args.submissions, args.workers, not args.full_notebook)
+    print(f"{'sequential (1 worker), s/submission':<40} {seq:8.2f}")
+    print(f"{f'{args.workers} workers, s/submission':<40} {par:8.2f}")
+    print(f"{'ratio sequential / parallel':<40} {seq / par:8.2f}")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
