@@ -16,6 +16,13 @@ from utils.stubs import not_answered_yet
 
 STYLE = "utils.course"  # use with plt.style.use(STYLE)
 
+# The notebooks keep their figures open: closing one blanks its ipympl canvas in the
+# browser. Re-running figure cells can then pass matplotlib's 20-figure warning,
+# which would land on stderr. (Not a style parameter, so it is set here.)
+import matplotlib as _mpl
+
+_mpl.rcParams["figure.max_open_warning"] = 0
+
 __all__ = [
     "STYLE",
     "as_image",
