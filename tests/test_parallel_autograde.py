@@ -35,6 +35,7 @@ from faults.cases import (
     strip_hidden_tests,
     student_notebook,
 )
+from submissions import EXPECTED_SCORES, SUBMISSIONS, filled_release
 from grading import parallel
 from grading.parallel import (
     PackageSnapshot,
@@ -335,6 +336,8 @@ def fault_batch(tmp_path_factory):
     base = lab_base()
     for case in CASES:
         submit(course, LAB, case.name, student_notebook(base, case))
+    for kind in SUBMISSIONS:  # the graded lab's ordinary submissions, in the same batch
+        submit(course, LAB, f"lab_{kind}", filled_release(kind))
     data_file = parallel.package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     results = autograde_all(LAB, course, workers=2, timeout=1200, cell_timeout=60,
@@ -356,14 +359,25 @@ def test_fault_outcome_is_fair(fault_batch, case: Case):
 
 
 @pytest.mark.slow
+def test_ordinary_submissions_in_the_fault_batch_are_graded_correctly(fault_batch):
+    course, results, _, _ = fault_batch
+    stored = gradebook_scores(parallel.sqlite_url(course / "gradebook.db"), "multiclass-digits", LAB)
+    for kind, expected in EXPECTED_SCORES.items():
+        assert stored[f"lab_{kind}"] == expected, (kind, results[f"lab_{kind}"].notes)
+        assert results[f"lab_{kind}"].status == "ok"
+
+
+@pytest.mark.slow
 def test_fault_batch_gradebook_consistent_and_course_files_untouched(fault_batch):
     course, results, data_before, data_after = fault_batch
     assert data_after == data_before
     stored = gradebook_scores(parallel.sqlite_url(course / "gradebook.db"), "multiclass-digits", LAB)
-    assert sorted(stored) == sorted(c.name for c in CASES) == sorted(results)
+    everyone = [c.name for c in CASES] + [f"lab_{k}" for k in SUBMISSIONS]
+    assert sorted(stored) == sorted(everyone) == sorted(results)
     assert all(set(g) == {"test_my_softmax", "test_model"} for g in stored.values())
     # the guard is silent for honest work: it only undoes what an answer cell changed
-    for honest in ("good", "wrong_softmax", "deleted_test_good", "stderr_flood"):
+    for honest in ("good", "wrong_softmax", "deleted_test_good", "stderr_flood",
+                   *(f"lab_{k}" for k in SUBMISSIONS)):
         assert not any("GUARD-UNDONE" in n for n in results[honest].notes), results[honest].notes
     stderr_nb = nbformat.read(course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb", as_version=4)
     flood = [c for c in stderr_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_model"][0]
