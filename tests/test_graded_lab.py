@@ -21,6 +21,7 @@ import pytest
 from nbclient import NotebookClient
 
 import submissions as subs
+from utils.stubs import NotAnsweredError
 from submissions import ASSIGNMENT, RELEASE_NB, ROOT, SOURCE_NB
 
 BIN = Path(sys.executable).parent
@@ -29,10 +30,10 @@ SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 # Cells of the blank release that must fail, and how: the graded cells and every cell
 # that needs their answers. All other cells must run.
 BLANK_FAILURES = {
-    "softmax-compare": "NotImplementedError",  # calls my_softmax -> not_answered_yet()
+    "softmax-compare": "NotAnsweredError",  # calls my_softmax -> not_answered_yet()
     "test-my-softmax": "NotAnsweredYet",  # the public test's short message
-    "softmax-sliders": "NotImplementedError",  # plt_softmax calls my_softmax before drawing
-    "my-model": "NotImplementedError",  # not_answered_yet() inside Sequential([...])
+    "softmax-sliders": "NotAnsweredError",  # plt_softmax calls my_softmax before drawing
+    "my-model": "NotAnsweredError",  # not_answered_yet() inside Sequential([...])
     "model-summary": "NameError",  # no `model`: every later cell that uses it
     "test-model": "NameError",
     "weights": "NameError",
@@ -229,6 +230,7 @@ def test_blank_release_fails_exactly_where_answers_are_needed(tmp_path):
             if out.output_type == "error":
                 failed[cell.id] = (out.ename, out.evalue)
     assert {cid: e[0] for cid, e in failed.items()} == BLANK_FAILURES
+    assert issubclass(NotAnsweredError, NotImplementedError)
     assert "not answered yet" in failed["softmax-compare"][1]
     assert "not answered yet" in failed["my-model"][1]
     assert "my_softmax" in failed["test-my-softmax"][1]
