@@ -43,9 +43,7 @@ import ast
 import copy
 import concurrent.futures as cf
 import csv
-import hashlib
 import importlib.util
-import json
 import os
 import secrets
 import shutil
@@ -776,6 +774,9 @@ class GuardedExecute(_Execute):  # type: ignore[misc,valid-type]
         else:
             self._guard("before_solution")
         cell = self.execute_cell(cell, index, store_history=not replay)
+        if not replay and any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+            gid = _nbgrader_meta(cell).get("grade_id") or f"cell {index}"
+            self._notes.append(f"timed out and interrupted in {gid}")
         if readonly:
             self._guard("after_readonly")
         elif _is_solution(cell):
@@ -842,11 +843,10 @@ def kill_tree(pid: int) -> None:
         procs = [root] + root.children(recursive=True)
     except psutil.NoSuchProcess:
         procs = []
-    for sig_target in (lambda: os.killpg(pid, signal.SIGKILL),):
-        try:
-            sig_target()
-        except (ProcessLookupError, PermissionError):
-            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the autograde's own session (start_new_session=True)
+    except (ProcessLookupError, PermissionError):
+        pass
     for proc in procs:
         try:
             proc.kill()

@@ -240,6 +240,7 @@ TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add
                      2.0 if i % 2 == 0 else 0.0, 3.0 if i % 3 else 0.0) for i in range(10)},
     "exit": ("import os\nos._exit(3)\n" + TOY_ADD, TOY_MUL, 0.0, 3.0),
     "hang": (TOY_ADD, HANG_MUL + "my_mul(1, 1)\n", 2.0, 0.0),
+    "loop": ("def my_add(a, b):\n    while True:\n        pass\n", TOY_MUL, 0.0, 3.0),
 }
 
 
@@ -268,6 +269,7 @@ def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
         assert res.status == "ok", (student, res.notes)
         assert (course / "autograded" / student / "toy" / "toy.ipynb").is_file()
         assert not any("GUARD" in n for n in res.notes), (student, res.notes)
+        assert res.status == "ok" and not any("timed out" in n for n in res.notes if student != "loop")
 
 
 @pytest.mark.slow
@@ -275,6 +277,7 @@ def test_toy_batch_faults_are_contained(toy_batch):
     course, results, lines = toy_batch
     assert "kernel died in my_add" in results["exit"].notes
     assert "kernel hung in my_mul" in results["hang"].notes
+    assert "timed out and interrupted in test_my_add" in results["loop"].notes
     assert "files not graded: numpy.py" in results["s00"].notes  # a planted module is not copied
     graded = nbformat.read(course / "autograded" / "exit" / "toy" / "toy.ipynb", as_version=4)
     assert graded.cells[1].outputs[0]["ename"] == "DeadKernelError"
