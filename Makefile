@@ -28,13 +28,14 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.student
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Copies the student notebooks into $(WORK)/ once (never overwriting a student's
-# work), then opens JupyterLab there.
+# Copies the student notebooks (and the nbgrader settings the Validate button needs,
+# e.g. its cell timeout) into $(WORK)/ once, never overwriting a student's work, then
+# opens JupyterLab there. Root (containers) needs --allow-root.
 lab: $(VENV)/.student
 	@mkdir -p $(WORK)
-	@for nb in release/multiclass_digits/*.ipynb notebooks/*.ipynb; do \
-	  [ -e "$(WORK)/$$(basename $$nb)" ] || cp "$$nb" "$(WORK)/"; done
-	$(BIN)/jupyter lab --notebook-dir=$(WORK)
+	@for f in release/multiclass_digits/*.ipynb notebooks/*.ipynb nbgrader_config.py; do \
+	  [ -e "$(WORK)/$$(basename $$f)" ] || cp "$$f" "$(WORK)/"; done
+	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(VENV)/.dev
 	bash tools/install_browser.sh
