@@ -132,6 +132,19 @@ def descendants() -> list[psutil.Process]:
     return psutil.Process().children(recursive=True)
 
 
+def live_kernels() -> list[str]:
+    """Command lines of ipykernel processes still running below this test process."""
+    found = []
+    for proc in descendants():
+        try:
+            cmdline = " ".join(proc.cmdline())
+        except psutil.Error:  # exited (or became a zombie) while we looked
+            continue
+        if "ipykernel" in cmdline:
+            found.append(cmdline)
+    return found
+
+
 # --------------------------------------------------------------------------------------
 # fast unit tests
 # --------------------------------------------------------------------------------------
@@ -281,8 +294,7 @@ def test_toy_batch_faults_are_contained(toy_batch):
     assert "files not graded: numpy.py" in results["s00"].notes  # a planted module is not copied
     graded = nbformat.read(course / "autograded" / "exit" / "toy" / "toy.ipynb", as_version=4)
     assert graded.cells[1].outputs[0]["ename"] == "DeadKernelError"
-    assert not any(p.name.startswith("python") and "ipykernel" in " ".join(p.cmdline())
-                   for p in descendants() if p.is_running())
+    assert live_kernels() == []
 
 
 @pytest.mark.slow
@@ -313,7 +325,7 @@ def test_wall_clock_limit_kills_the_whole_tree(tmp_path):
     with Gradebook(parallel.sqlite_url(course / "gradebook.db")) as gb:
         grades = {g.name: g for nb in gb.find_submission("toy", "stuck").notebooks for g in nb.grades}
         assert grades["test_my_mul"].auto_score == 0 and grades["test_my_mul"].needs_manual_grade
-    assert [p for p in descendants() if p.is_running() and "ipykernel" in " ".join(p.cmdline())] == []
+    assert live_kernels() == []
 
 
 # --------------------------------------------------------------------------------------
