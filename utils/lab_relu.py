@@ -228,15 +228,21 @@ def _move_span(span: Rectangle, interval: tuple[float, float] | None) -> None:
     span.set_visible(True)
 
 
-def plot_decomposition(dec: ReluDecomposition, lo: float | None = None, hi: float | None = None) -> Figure:
-    """One panel per unit (its contribution ``v_j a_j``, on region shaded) and a last panel
-    with the target and the sum of the contributions plus ``c``. Returns the figure."""
+def _plot_range(dec: ReluDecomposition, lo: float | None, hi: float | None, name: str) -> tuple[float, float]:
+    """Check ``dec`` and return the x range to plot (default: its first to last breakpoint)."""
     if not isinstance(dec, ReluDecomposition):
-        raise TypeError(f"plot_decomposition needs a ReluDecomposition; got {type(dec).__name__}")
+        raise TypeError(f"{name} needs a ReluDecomposition; got {type(dec).__name__}")
     lo = float(dec.knots_x[0]) if lo is None else float(lo)
     hi = float(dec.knots_x[-1]) if hi is None else float(hi)
     if not lo < hi:
         raise ValueError(f"need lo < hi; got lo={lo}, hi={hi}")
+    return lo, hi
+
+
+def plot_decomposition(dec: ReluDecomposition, lo: float | None = None, hi: float | None = None) -> Figure:
+    """One panel per unit (its contribution ``v_j a_j``, on region shaded) and a last panel
+    with the target and the sum of the contributions plus ``c``. Returns the figure."""
+    lo, hi = _plot_range(dec, lo, hi, "plot_decomposition")
     x = _grid(lo, hi, np.concatenate([dec.knots_x, _unit_breaks(dec.w, dec.b)]))
     n = dec.n_units
     fig, axes = plt.subplots(n + 1, 1, figsize=(5.6, 1.35 * (n + 1) + 0.5), sharex=True)
@@ -268,12 +274,7 @@ def plot_decomposition(dec: ReluDecomposition, lo: float | None = None, hi: floa
 
 def plot_linear_vs_relu(dec: ReluDecomposition, lo: float | None = None, hi: float | None = None) -> Figure:
     """The same weights with ReLU and with a linear activation ``g(z) = z``, against the target."""
-    if not isinstance(dec, ReluDecomposition):
-        raise TypeError(f"plot_linear_vs_relu needs a ReluDecomposition; got {type(dec).__name__}")
-    lo = float(dec.knots_x[0]) if lo is None else float(lo)
-    hi = float(dec.knots_x[-1]) if hi is None else float(hi)
-    if not lo < hi:
-        raise ValueError(f"need lo < hi; got lo={lo}, hi={hi}")
+    lo, hi = _plot_range(dec, lo, hi, "plot_linear_vs_relu")
     x = _grid(lo, hi, dec.knots_x)
     linear = (np.outer(x, dec.w) + dec.b) @ dec.v + dec.c
     fig, ax = plt.subplots(figsize=(6.6, 2.6), layout="constrained")
