@@ -1,17 +1,23 @@
 """nbgrader configuration of the multiclass-digits course (run nbgrader from this folder)."""
 from nbgrader.preprocessors import (
+    AssignLatePenalties,
     CheckCellMetadata,
     ClearHiddenTests,
     ClearMarkScheme,
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
+    GetGrades,
+    IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
+    LimitOutput,
     LockCells,
+    SaveAutoGrades,
     SaveCells,
 )
 
+from grading.hidden import HiddenTestsLast, HideHiddenTests
 from grading.nbgrader_ext import StripRunState
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
@@ -39,8 +45,10 @@ c.Execute.iopub_timeout = 60
 # nbgrader's own list (0.9.6), plus StripRunState right after ClearOutput: widget state
 # and execution timestamps are removed from the release.
 c.GenerateAssignment.preprocessors = [
+    IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
+    LimitOutput,
     LockCells,
     ClearSolutions,
     ClearOutput,
@@ -53,3 +61,20 @@ c.GenerateAssignment.preprocessors = [
     ComputeChecksums,
     CheckCellMetadata,
 ]
+
+# Hidden tests stay hidden (nbgrader #917: feedback renders the autograded notebook).
+# Autograde: nbgrader's own list (0.9.6) with HiddenTestsLast in place of Execute: the
+# cells run without their hidden blocks, then the hidden blocks run in a final phase
+# whose output never reaches the notebook (only a pass/fail verdict and a fixed message).
+c.Autograde.autograde_preprocessors = [
+    HiddenTestsLast,
+    IgnorePattern,
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# Feedback: nbgrader's list with HideHiddenTests first (hidden blocks shown as a note,
+# outputs holding hidden-test source withheld).
+c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]

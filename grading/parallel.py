@@ -655,12 +655,16 @@ def _is_test(cell) -> bool:
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
-from nbgrader.preprocessors import Execute as _Execute
 from traitlets import Bool
 
+from grading.hidden import HiddenTestsLast
 
-class GuardedExecute(_Execute):  # type: ignore[misc,valid-type]
+
+class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
     """nbgrader's Execute with a guard against tampering and recovery from a dead kernel.
+
+    Hidden tests run last, as in :class:`grading.hidden.HiddenTestsLast`; the guard undoes
+    tampering before each hidden block too.
 
     Around each answer cell it records what the cell changed in loaded modules and
     classes, IPython's hooks and the kernel objects; around read-only cells, the names
@@ -732,6 +736,13 @@ class GuardedExecute(_Execute):  # type: ignore[misc,valid-type]
         if not isinstance(text, str) or not text.startswith(head):
             return False, f"guard did not answer ({res.get('ename', 'no reply')})"
         return True, text[len(head):].strip()
+
+    def before_hidden_block(self, index: int) -> bool:
+        ok, note = self._guard("before_test")
+        gid = _nbgrader_meta(self.nb.cells[index]).get("grade_id")
+        if note:
+            self._notes.append(f"{gid} (hidden tests): {note}")
+        return ok
 
     def _install_guard(self, index: int) -> None:
         src = (f"PRELOAD = {list(self.preload_modules)!r}\nWALK = {list(PROTECTED_PACKAGES)!r}\n"
