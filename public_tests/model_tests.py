@@ -126,7 +126,7 @@ def check_model_structure(
     *,
     build: bool = True,
 ) -> list[LayerInfo]:
-    """Check that ``target`` is the lab's Keras model: Dense layers ``hidden_units`` (ReLU)
+    """Check that ``target`` is the lab's Keras Sequential model: Dense layers ``hidden_units`` (ReLU)
     then ``classes`` units (linear), taking ``input_size`` features per example.
 
     Works with or without a leading ``tf.keras.Input``. A Sequential model that is
@@ -162,6 +162,13 @@ def check_model_structure(
         _fail(
             f"test_model expects your Keras model (built with Sequential), got "
             f"{describe_value(target)}."
+        )
+
+    if not isinstance(target, keras.Sequential):
+        _fail(
+            f"Your model is a {type(target).__name__} model; this exercise builds it with "
+            "Sequential([...]), as the graded cell starts: put the Input and the "
+            f"{len(expected_units)} Dense layers in the list given to Sequential."
         )
 
     layers = [layer for layer in target.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -250,8 +257,6 @@ def check_model_structure(
             f"features per example, shape ({input_size},).{hint}"
         )
     if shape is None and build:
-        if not isinstance(target, keras.Sequential):
-            _fail("Your model has no input shape yet; start it with tf.keras.Input.")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

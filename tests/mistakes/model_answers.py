@@ -14,6 +14,8 @@ from typing import Any, Callable
 WRONG: list[tuple[Callable[[], Any], str]] = []
 #: builders whose model must pass
 CORRECT: list[Callable[[], Any]] = []
+#: builders made to pass the public test only (special cases): the hidden test must reject them
+PUBLIC_ONLY: list[Callable[[], Any]] = []
 
 
 def wrong(match: str) -> Callable[[Callable], Callable]:
@@ -26,6 +28,11 @@ def wrong(match: str) -> Callable[[Callable], Callable]:
 
 def correct(builder: Callable) -> Callable:
     CORRECT.append(builder)
+    return builder
+
+
+def public_only(builder: Callable) -> Callable:
+    PUBLIC_ONLY.append(builder)
     return builder
 
 
@@ -288,7 +295,7 @@ def added_one_by_one():
     return model
 
 
-@correct
+@wrong("this exercise builds it with Sequential([...])")
 def functional_api():
     tf = _tf()
     Dense = tf.keras.layers.Dense
@@ -297,3 +304,58 @@ def functional_api():
     x = Dense(15, activation="relu")(x)
     outputs = Dense(10, activation="linear")(x)
     return tf.keras.Model(inputs, outputs, name="my_model")
+
+
+# Layer and model names are not part of the exercise: Keras' default names are fine.
+@correct
+def default_layer_names():
+    # a student who leaves out every name= (this scored 0 at autograde before issue 10)
+    tf = _tf()
+    Dense = tf.keras.layers.Dense
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation=tf.nn.relu),
+                                Dense(15, activation=tf.nn.relu), Dense(10)], name="my_model")
+
+
+@correct
+def no_model_name():
+    tf = _tf()
+    Dense = tf.keras.layers.Dense
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation="relu"),
+                                Dense(15, activation="relu"), Dense(10, activation="linear")])
+
+
+@correct
+def own_layer_names():
+    tf = _tf()
+    Dense = tf.keras.layers.Dense
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation="relu", name="hidden_1"),
+                                Dense(15, activation="relu", name="hidden_2"),
+                                Dense(10, name="logits")], name="digits")
+
+
+@correct
+def honest_dense_subclass():
+    tf = _tf()
+
+    class MyDense(tf.keras.layers.Dense):
+        """A Dense layer under another class name, computing exactly what Dense computes."""
+
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)), MyDense(25, activation="relu"),
+                                MyDense(15, activation="relu"), MyDense(10)], name="my_model")
+
+
+# ---------------------------------------------------------------- made for the public test only
+@public_only
+def dense_that_lies_about_its_output():
+    # every attribute the public test looks at is right, but the last layer's call adds a
+    # softmax: predict does not return logits. Only a forward pass on new inputs shows it.
+    tf = _tf()
+
+    class SneakyDense(tf.keras.layers.Dense):
+        def call(self, inputs):
+            return tf.nn.softmax(super().call(inputs))
+
+    Dense = tf.keras.layers.Dense
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation="relu", name="L1"),
+                                Dense(15, activation="relu", name="L2"), SneakyDense(10, name="L3")],
+                               name="my_model")

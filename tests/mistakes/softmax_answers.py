@@ -18,6 +18,8 @@ from utils import not_answered_yet
 WRONG: list[tuple[Callable, str]] = []
 #: answers that must pass
 CORRECT: list[Callable] = []
+#: answers made to pass the public test only (lookups, special cases): hidden tests must reject them
+PUBLIC_ONLY: list[Callable] = []
 
 
 def wrong(match: str) -> Callable[[Callable], Callable]:
@@ -30,6 +32,11 @@ def wrong(match: str) -> Callable[[Callable], Callable]:
 
 def correct(answer: Callable) -> Callable:
     CORRECT.append(answer)
+    return answer
+
+
+def public_only(answer: Callable) -> Callable:
+    PUBLIC_ONLY.append(answer)
     return answer
 
 
@@ -289,3 +296,29 @@ def keepdims_sum(z):
 def in_float32(z):
     ez = np.exp(np.asarray(z, dtype=np.float32))
     return ez / np.sum(ez)
+
+
+# ---------------------------------------------------------------- made for the public test only
+def _public_cases():
+    from public_tests import SOFTMAX_CASES
+
+    return [np.asarray(z) for _, z in SOFTMAX_CASES]
+
+
+@public_only
+def looks_up_the_public_inputs(z):
+    # the softmax of exactly the inputs the public test tries, and 1/N for anything else
+    for seen in _public_cases():
+        if seen.shape == np.shape(z) and np.allclose(seen, z):
+            ez = np.exp(seen - np.max(seen))
+            return ez / np.sum(ez)
+    return np.full(np.shape(z), 1.0 / np.size(z))
+
+
+@public_only
+def right_only_up_to_length_ten(z):
+    # the public inputs have at most 10 values; longer inputs lose their tail
+    ez = np.exp(z)
+    a = ez / np.sum(ez[:10])
+    a[10:] = 0.0
+    return a
