@@ -93,6 +93,48 @@ MODEL_SOFTMAX_OUTPUT = _model_cell("""        tf.keras.Input(shape=(400,)),
         Dense(15, activation="relu", name="L2"),
         Dense(10, activation="softmax", name="L3"),""")
 
+# Correct, with Keras' default layer names (names are not part of the exercise).
+MODEL_DEFAULT_NAMES = _model_cell("""        tf.keras.Input(shape=(400,)),
+        Dense(25, activation=tf.nn.relu),
+        Dense(15, activation=tf.nn.relu),
+        Dense(10),""")
+
+# Leak attempts: correct answers plus code that tries to get the hidden tests' source into
+# the feedback - an IPython hook and a display handle that print each cell's source
+# before it runs, a thread that prints the kernel's input history, and the printed source
+# of the course's notebooks found on disk (only an OS sandbox stops the reading itself;
+# feedback withholds what it prints).
+LEAK_CODE = """
+
+import glob as _glob, json as _json, threading as _threading, time as _time
+from IPython.display import display as _display
+_ip = get_ipython()
+_handle = _display("spy", display_id=True)
+def _spy_cell(info):
+    print("SPY", info.raw_cell)
+    _handle.update(info.raw_cell)
+_ip.events.register("pre_run_cell", _spy_cell)
+def _spy_history():
+    for _ in range(600):
+        print("SPY-HISTORY", "\\n".join(_ip.history_manager.input_hist_raw[-3:]))
+        _time.sleep(0.1)
+_threading.Thread(target=_spy_history, daemon=True).start()
+for _path in _glob.glob("../../../source/*/*.ipynb") + _glob.glob("../../../*/*/*.ipynb"):
+    try:
+        for _cell in _json.load(open(_path))["cells"]:
+            print("".join(_cell["source"]))
+    except (OSError, ValueError, KeyError):
+        pass"""
+
+# A wrong softmax that fails only the hidden tests and, when a hidden test calls it,
+# raises an error carrying the caller's source (feedback must not show it).
+SOFTMAX_LEAK_IN_ERROR = _softmax_cell("""    import inspect
+    for frame in inspect.stack()[1:]:
+        if frame.function.startswith("_hidden"):
+            raise ValueError("".join(inspect.getsourcelines(frame.frame)[0]))
+    ez = np.exp(z)
+    a = ez / np.sum(ez)""")
+
 SUBMISSIONS: dict[str, dict[str, str]] = {
     "blank": {},
     "reference": {"my_softmax": SOFTMAX_REFERENCE, "my_model": MODEL_REFERENCE},
@@ -100,6 +142,9 @@ SUBMISSIONS: dict[str, dict[str, str]] = {
     "wrong_softmax": {"my_softmax": SOFTMAX_WRONG, "my_model": MODEL_REFERENCE},
     "softmax_output": {"my_softmax": SOFTMAX_REFERENCE, "my_model": MODEL_SOFTMAX_OUTPUT},
     "public_lookup": {"my_softmax": SOFTMAX_PUBLIC_LOOKUP, "my_model": MODEL_REFERENCE},
+    "default_names": {"my_softmax": SOFTMAX_REFERENCE, "my_model": MODEL_DEFAULT_NAMES},
+    "leak_hooks": {"my_softmax": SOFTMAX_REFERENCE + LEAK_CODE, "my_model": MODEL_REFERENCE},
+    "leak_in_error": {"my_softmax": SOFTMAX_LEAK_IN_ERROR, "my_model": MODEL_REFERENCE},
 }
 
 #: Autograde score of each kind (out of 20), and per test cell.
@@ -110,6 +155,9 @@ EXPECTED_SCORES: dict[str, dict[str, float]] = {
     "wrong_softmax": {"test_my_softmax": 0.0, "test_model": 10.0},
     "softmax_output": {"test_my_softmax": 10.0, "test_model": 0.0},
     "public_lookup": {"test_my_softmax": 0.0, "test_model": 10.0},
+    "default_names": {"test_my_softmax": 10.0, "test_model": 10.0},
+    "leak_hooks": {"test_my_softmax": 10.0, "test_model": 10.0},
+    "leak_in_error": {"test_my_softmax": 0.0, "test_model": 10.0},
 }
 
 
