@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import html
 import re
 from typing import Any, Iterable
 
@@ -111,6 +112,13 @@ def hidden_lines(nb: NotebookNode, min_chars: int = 12) -> list[str]:
             if len(text) >= min_chars and re.search(r"[A-Za-z]", text) and text not in public:
                 lines.append(text)
     return lines
+
+
+def leaked_lines(page: str, lines: list[str]) -> list[str]:
+    """The ``lines`` (from :func:`hidden_lines`) found in a feedback page, as markup or as
+    the text the page shows (tags removed, entities decoded): an audit for feedback."""
+    shown = html.unescape(re.sub(r"<[^>]+>", "", page))
+    return [line for line in lines if line in page or line in shown or html.escape(line) in page]
 
 
 def failure_output(grade_id: str, message: str) -> NotebookNode:

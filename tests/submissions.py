@@ -147,6 +147,9 @@ SUBMISSIONS: dict[str, dict[str, str]] = {
     "leak_in_error": {"my_softmax": SOFTMAX_LEAK_IN_ERROR, "my_model": MODEL_REFERENCE},
 }
 
+#: Kinds whose answer cells also attack the grader (the others are honest work).
+LEAK_ATTEMPTS = frozenset({"leak_hooks", "leak_in_error"})
+
 #: Autograde score of each kind (out of 20), and per test cell.
 EXPECTED_SCORES: dict[str, dict[str, float]] = {
     "blank": {"test_my_softmax": 0.0, "test_model": 0.0},

@@ -22,7 +22,7 @@ import pytest
 from nbclient import NotebookClient
 
 import submissions as subs
-from grading.hidden import hidden_lines
+from grading.hidden import hidden_lines, leaked_lines
 from utils.stubs import NotAnsweredError
 from submissions import ASSIGNMENT, RELEASE_NB, ROOT, SOURCE_NB
 
@@ -315,12 +315,6 @@ def test_nbval_rejects_trained_numbers_outside_the_tolerances(tmp_path, source_n
         assert what in proc.stdout, what
 
 
-def hidden_leaks(html: str, lines: list[str]) -> list[str]:
-    """The hidden-test lines found in a feedback page, as markup or as the text it shows."""
-    shown = htmllib.unescape(re.sub(r"<[^>]+>", "", html))
-    return [line for line in lines if line in html or line in shown or htmllib.escape(line) in html]
-
-
 @pytest.mark.slow
 def test_autograde_end_to_end(tmp_path):
     from nbgrader.api import Gradebook
@@ -371,10 +365,10 @@ def test_autograde_end_to_end(tmp_path):
         folder = course / "feedback" / student / ASSIGNMENT
         assert sorted(p.name for p in folder.iterdir()) == [f"{ASSIGNMENT}.html"], student
         pages[student] = (folder / f"{ASSIGNMENT}.html").read_text()
-        assert hidden_leaks(pages[student], lines) == [], student
+        assert leaked_lines(pages[student], lines) == [], student
     # the scan can fail: the autograded notebook itself holds every line
     autograded = nbformat.read(course / "autograded" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
-    assert hidden_leaks("\n".join(c.source for c in autograded.cells), lines) == lines
+    assert leaked_lines("\n".join(c.source for c in autograded.cells), lines) == lines
     # the leak attempts ran: their spying printed public cells, and what they read from disk was withheld
     assert "SPY" in pages["s_leak_hooks"] and "output withheld from feedback" in pages["s_leak_hooks"]
     # a failed hidden test is one clear block: the cell, that a hidden test failed, the message

@@ -35,7 +35,8 @@ from faults.cases import (
     strip_hidden_tests,
     student_notebook,
 )
-from submissions import EXPECTED_SCORES, SUBMISSIONS, filled_release
+from submissions import EXPECTED_SCORES, LEAK_ATTEMPTS, SUBMISSIONS, filled_release
+from grading.hidden import hidden_lines, leaked_lines
 from grading import parallel
 from grading.parallel import (
     PackageSnapshot,
@@ -383,6 +384,22 @@ def test_ordinary_submissions_in_the_fault_batch_are_graded_correctly(fault_batc
 
 
 @pytest.mark.slow
+def test_feedback_after_the_fault_batch_shows_no_hidden_test_line(fault_batch):
+    course = fault_batch[0]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", LAB, "--force"],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = hidden_lines(nbformat.read(course / "source" / LAB / f"{LAB}.ipynb", as_version=4))
+    pages = sorted((course / "feedback").glob(f"*/{LAB}/{LAB}.html"))
+    assert len(pages) == len(CASES) + len(SUBMISSIONS) and len(lines) >= 30
+    for page in pages:
+        assert leaked_lines(page.read_text(), lines) == [], page.parent.parent.name
+    lookup = (course / "feedback" / "lab_public_lookup" / LAB / f"{LAB}.html").read_text()
+    assert "Hidden test failed" in lookup and "the public test does not try" in lookup
+
+
+@pytest.mark.slow
 def test_fault_batch_gradebook_consistent_and_course_files_untouched(fault_batch):
     course, results, data_before, data_after = fault_batch
     assert data_after == data_before
@@ -392,8 +409,10 @@ def test_fault_batch_gradebook_consistent_and_course_files_untouched(fault_batch
     assert all(set(g) == {"test_my_softmax", "test_model"} for g in stored.values())
     # the guard is silent for honest work: it only undoes what an answer cell changed
     for honest in ("good", "wrong_softmax", "deleted_test_good", "stderr_flood",
-                   *(f"lab_{k}" for k in SUBMISSIONS)):
+                   *(f"lab_{k}" for k in SUBMISSIONS if k not in LEAK_ATTEMPTS)):
         assert not any("GUARD-UNDONE" in n for n in results[honest].notes), results[honest].notes
+    # the leak attempt's spying hook is undone before every test cell and hidden block
+    assert any("GUARD-UNDONE: IPython event pre_run_cell" in n for n in results["lab_leak_hooks"].notes)
     stderr_nb = nbformat.read(course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb", as_version=4)
     flood = [c for c in stderr_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_model"][0]
     assert sum(o.get("text", "").count("\n") for o in flood.outputs) <= 200 + 2  # LimitOutput
