@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from utils.checks import check_labels, check_points
 from utils.palette import COLORS, ON_SHADE
@@ -132,12 +133,12 @@ def _draw_boundary(ax: Axes, w: np.ndarray, b: float, extent: Sequence[float], *
         ax.plot(seg[:, 0], seg[:, 1], **style)
 
 
-def _linear_text(w: np.ndarray, b: float) -> str:
+def _linear_text(w: np.ndarray, b: float, names: tuple[str, str] = ("$x_0$", "$x_1$")) -> str:
     """``w . x + b`` written out for a title, e.g. "0.45 x0 - 1.56 x1 + 1.90" (mathtext)."""
     def term(value: float, text: str, first: bool) -> str:
         sign = ("-" if value < 0 else "") if first else (" - " if value < 0 else " + ")
         return f"{sign}{abs(value):.2f}{text}"
-    return term(w[0], "$x_0$", True) + term(w[1], "$x_1$", False) + term(b, "", False)
+    return term(w[0], names[0], True) + term(w[1], names[1], False) + term(b, "", False)
 
 
 def _figsize(extent: Sequence[float], ax_width: float, extra_w: float, extra_h: float = 0.75) -> tuple[float, float]:
@@ -174,14 +175,16 @@ def plot_data(X: Any, y: Any, title: str = "Four classes in the plane") -> Figur
 
 def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = None, *,
                       extent: Sequence[float] | None = None,
-                      resolution: int = DEFAULT_RESOLUTION) -> Figure:
+                      resolution: int = DEFAULT_RESOLUTION, show_size: bool = False) -> Figure:
     """One panel per hidden ReLU unit: shaded where the unit is "on" (``w . x + b > 0``).
 
     ``model_or_W`` is a Keras model (its first layer is used) or ``W1`` of shape (2, units) with
     ``b`` = ``b1`` of shape (units,). Each panel draws the boundary line ``w . x + b = 0`` and an
     arrow along ``w`` that points into the "on" side; the unit's output ``max(0, w . x + b)``
     grows in that direction. ``X`` and ``y`` (optional) overlay the data; the plot covers the
-    data unless ``extent`` = (x0_min, x0_max, x1_min, x1_max) is given.
+    data unless ``extent`` = (x0_min, x0_max, x1_min, x1_max) is given. With ``show_size=True``
+    labelled contour lines mark where the unit's output ``a`` equals 1, 2, ... (or other round
+    values): how big ``a`` is, not only whether it is on.
     """
     W, bias = hidden_weights(model_or_W, b)
     Xc = None if X is None else check_points(X)
@@ -207,6 +210,12 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
                   interpolation="nearest")
         w, bj = W[:, j], float(bias[j])
         _draw_boundary(ax, w, bj, ext, color="k", linewidth=1.5, label="$w \\cdot x + b = 0$")
+        if show_size and on.any():
+            a = np.maximum(z[:, j], 0.0).reshape(ny, nx)
+            levels = [v for v in MaxNLocator(nbins=5).tick_values(0.0, float(a.max())) if 0 < v < a.max()]
+            if levels:
+                lines = ax.contour(a, levels=levels, origin="lower", extent=ext, colors="0.3", linewidths=0.8)
+                ax.clabel(lines, fontsize=7, fmt=lambda v: f"a={v:g}")
         norm2 = float(w @ w)
         if norm2 > 0:  # arrow from the boundary point nearest the middle, along w
             centre = np.array([(ext[0] + ext[1]) / 2, (ext[2] + ext[3]) / 2])
@@ -222,7 +231,8 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
         _finish_axes(ax, ext)
         state = "on everywhere" if on.all() else "off everywhere" if not on.any() else "on where shaded"
         ax.set_title(f"unit {j}: {state}\n$z$ = {_linear_text(w, bj)}", fontsize=9)
-    fig.suptitle("Hidden layer: where each ReLU unit is on ($z > 0$)")
+    fig.suptitle("Hidden layer: where each ReLU unit is on ($z > 0$)"
+                 + (", and how large its output $a$ is there" if show_size else ""))
     fig.tight_layout()
     return fig
 
