@@ -95,3 +95,20 @@ def test_softmax_lab_explains_evaluated_versus_training_loss():
     assert IGNORE not in check.get("metadata", {}).get("tags", [])  # nbval compares it: it must hold anywhere
     assert "frozen epoch's loss == evaluated loss: True" in outputs_text(check)
     assert "last epoch's average > evaluated loss: True" in outputs_text(check)
+
+
+def test_relu_lab_lets_the_student_try_before_the_solution():
+    """Run All must not solve the explorer: the solution (with the set_params line) stays in a
+    collapsed <details> block, and the committed gap is the one of the start sliders."""
+    cells = lab("01_relu.ipynb")
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert not [c["text"] for c in code if "set_params" in c["text"]]
+    details = [c["text"] for c in cells if c["cell_type"] == "markdown" and "<details>" in c["text"]]
+    assert len(details) == 1
+    block = details[0]
+    assert block.index("<details>") < block.index("set_params(w1=1, b1=-1, v1=1, w2=1, b2=-3, v2=-2)") \
+        < block.index("</details>")
+    gap_cells = [c for c in code if "max_error()" in c["text"]]
+    assert gap_cells
+    gaps = [float(g) for c in gap_cells for g in re.findall(r"largest gap to the tent: ([\d.]+)", outputs_text(c))]
+    assert gaps and all(g > 0.05 for g in gaps), gaps  # 0.05: where the explorer's title turns green

@@ -89,3 +89,20 @@ def test_optional_lab_runs_and_draws_every_figure(path: Path, labs_server: Any, 
     assert not blank, "figures not drawn in the page:\n  " + "\n  ".join(blank)
     assert len(all_stats) == len(expected), f"{len(all_stats)} canvases on the page, {len(expected)} figure cells"
     assert all(drawn(s) for s in all_stats), all_stats
+
+
+def test_relu_solution_is_collapsed_until_opened(labs_server: Any, open_lab: Any) -> None:
+    """The explorer's solution is hidden in a <details> block that renders, closed, and opens on a click."""
+    lab: LabPage = open_lab(labs_server, "01_relu.ipynb")
+    details = lab.page.locator(".jp-RenderedMarkdown details")
+    details.first.wait_for(state="attached")
+    assert details.count() == 1
+    block = details.first
+    block.scroll_into_view_if_needed()
+    code = block.locator("pre", has_text="set_params")
+    assert block.get_attribute("open") is None and not code.is_visible()
+    block.locator("summary").click()
+    code.wait_for(state="visible", timeout=10_000)
+    assert "explorer.set_params(w1=1, b1=-1, v1=1, w2=1, b2=-3, v2=-2)" in code.text_content()
+    shot = lab.screenshot("01_relu_solution_opened", block)
+    print(f"\n[browser] 01_relu solution block opened ({shot})")
