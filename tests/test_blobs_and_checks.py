@@ -142,3 +142,36 @@ def test_check_int_and_check_positive():
     for bad in (0, -2.0, float("inf"), False, None):
         with pytest.raises(ValueError, match="std must be a positive, finite number"):
             check_positive(bad, "std")
+
+
+# ---------------------------------------------------------------- one colour per class, everywhere
+
+def test_palette_is_the_styles_colour_cycle():
+    import re
+    from pathlib import Path
+
+    from utils.palette import COLORS
+
+    text = (Path(__file__).resolve().parents[1] / "utils" / "course.mplstyle").read_text()
+    cycle = re.search(r"axes\.prop_cycle:\s*cycler\('color',\s*\[([^\]]*)\]\)", text).group(1)
+    assert list(COLORS) == ["#" + c.strip().strip("'\"") for c in cycle.split(",")]
+
+
+def test_labs_two_and_three_draw_each_class_in_the_same_colour():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from utils.lab_multiclass import plot_data
+    from utils.lab_softmax import plot_blobs
+    from utils.palette import COLORS
+
+    X, y = make_blobs(n_per_class=5, seed=0)
+    try:
+        lab2 = [to_hex(c.get_facecolor()[0]) for c in plot_blobs(X, y).axes[0].collections]
+        lab3 = [to_hex(c.get_facecolor()[0]) for c in plot_data(X, y).axes[0].collections]
+    finally:
+        plt.close("all")
+    assert lab2 == lab3 == list(COLORS[:4])

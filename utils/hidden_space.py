@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from utils.checks import check_labels, check_points
 from utils.lab_multiclass import DEFAULT_RESOLUTION, _light, _linear_text, _scatter_classes, mesh_points
-from utils.palette import COLORS
+from utils.palette import COLORS, GREY
 from utils.plots import widgvis
 
 HIDDEN_NAMES = ("$a_0$", "$a_1$")
@@ -117,7 +117,7 @@ def plot_hidden_space(model: Any, X: Any, y: Any, *, resolution: int = DEFAULT_R
         wins = winner == k
         if wins.any() and not wins.all():  # (contour warns when there is no border to draw)
             ax.contour(wins.astype(float), levels=[0.5], origin="lower", extent=ext, colors="k", linewidths=1.0)
-        ax.scatter(A[yc != k, 0], A[yc != k, 1], s=4, color="0.45", zorder=2, clip_on=False)
+        ax.scatter(A[yc != k, 0], A[yc != k, 1], s=4, color=GREY, zorder=2, clip_on=False)
         ax.scatter(A[yc == k, 0], A[yc == k, 1], s=9, color=COLORS[k], edgecolors="white", linewidths=0.4,
                    zorder=3, clip_on=False, label=f"class {k}")
         ax.set_xlim(ext[0], ext[1])

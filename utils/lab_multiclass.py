@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from utils.checks import check_labels, check_points
-from utils.palette import COLORS, ON_SHADE
+from utils.palette import COLORS, DARK_GREY, ON_SHADE
 from utils.plots import widgvis
 
 CLASS_COLORS = COLORS  # class k is drawn in COLORS[k]: up to eight classes
@@ -214,7 +214,7 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
             a = np.maximum(z[:, j], 0.0).reshape(ny, nx)
             levels = [v for v in MaxNLocator(nbins=5).tick_values(0.0, float(a.max())) if 0 < v < a.max()]
             if levels:
-                lines = ax.contour(a, levels=levels, origin="lower", extent=ext, colors="0.3", linewidths=0.8)
+                lines = ax.contour(a, levels=levels, origin="lower", extent=ext, colors=DARK_GREY, linewidths=0.8)
                 ax.clabel(lines, fontsize=7, fmt=lambda v: f"a={v:g}")
         norm2 = float(w @ w)
         if norm2 > 0:  # arrow from the boundary point nearest the middle, along w
@@ -225,7 +225,7 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
                 ax.annotate("", xy=tip, xytext=foot, arrowprops=dict(arrowstyle="->", color="k", lw=1.5))
         if Xc is not None:
             if yc is None:
-                ax.scatter(Xc[:, 0], Xc[:, 1], s=8, color="0.3", zorder=3)
+                ax.scatter(Xc[:, 0], Xc[:, 1], s=8, color=DARK_GREY, zorder=3)
             else:
                 _scatter_classes(ax, Xc, yc, size=10)
         _finish_axes(ax, ext)
@@ -267,7 +267,7 @@ def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float]
     if show_units:
         W, bias = hidden_weights(model)
         for j in range(W.shape[1]):
-            _draw_boundary(ax, W[:, j], float(bias[j]), ext, color="0.35", linestyle="--", linewidth=1,
+            _draw_boundary(ax, W[:, j], float(bias[j]), ext, color=DARK_GREY, linestyle="--", linewidth=1,
                            label="unit boundaries" if j == 0 else None)
     _scatter_classes(ax, Xc, yc)
     _finish_axes(ax, ext)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from utils import _env  # noqa: F401  (TensorFlow is imported lazily, after this)
 from utils.blobs import N_CLASSES
 from utils.checks import check_int, check_labels, check_points
-from utils.palette import COLORS, DARK_RED, ORANGE
+from utils.palette import COLORS, DARK_RED, GREY, ORANGE
 from utils.plots import widgvis
 
 HIDDEN_UNITS = (25, 15)
@@ -78,7 +78,7 @@ def plot_outputs(logits: Any, probs: Any, label: int | None = None) -> Figure:
     fig, (ax_z, ax_a) = plt.subplots(1, 2, figsize=(6.4, 2.6))
     widgvis(fig)
     ax_z.bar(names, z, color=[DARK_RED if v < 0 else COLORS[0] for v in z])
-    ax_z.axhline(0, color="0.5", linewidth=0.8)
+    ax_z.axhline(0, color=GREY, linewidth=0.8)
     ax_z.set_title(f"raw outputs z (sum {z.sum():.2f})")
     ax_z.set_xlabel("class")
     ax_a.bar(names, a, color=ORANGE)

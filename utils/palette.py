@@ -18,4 +18,5 @@ COLORS: tuple[str, ...] = tuple(
 BLUE, ORANGE, DARK_RED, PURPLE, GREEN, MAGENTA, DARK_BLUE, GOLD = COLORS
 GREY = "0.55"  # targets and reference curves
 LIGHT_GREY = "0.8"  # zero lines
+DARK_GREY = "0.3"  # unlabelled points, secondary lines
 ON_SHADE = "#cdeccd"  # light green, unlike any class colour: where a ReLU unit is on
