@@ -21,7 +21,7 @@ def keep_alive(explorer: Any) -> None:
     del _LIVE[:-MAX_LIVE]
 
 
-def show_with_controls(fig: Figure, controls: widgets.Widget) -> None:
+def display_with_controls(fig: Figure, controls: widgets.Widget) -> None:
     """Display ``controls`` (e.g. a box of sliders) left of ``fig``'s ipympl canvas, in one box.
 
     Other backends (Agg in tests, inline) cannot put a figure in a widget box: the controls

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from utils.interactive import keep_alive, show_with_controls, snapshot_widget_figure
+from utils.interactive import display_with_controls, keep_alive, snapshot_widget_figure
 from utils.lab_relu import (
     UNIT_COLORS,
     _affine_text,
@@ -200,6 +200,6 @@ def plt_relu_units(
         widgets.VBox([widgets.HTML(f"<b>unit {j}</b>")] + [sliders[f"{p}{j}"] for p in "wbv"])
         for j in (1, 2)
     ]
-    show_with_controls(fig, widgets.VBox(groups))
+    display_with_controls(fig, widgets.VBox(groups))
     keep_alive(explorer)
     return explorer

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from utils.interactive import keep_alive, show_with_controls, snapshot_widget_figure
+from utils.interactive import display_with_controls, keep_alive, snapshot_widget_figure
 from utils.palette import BLUE
 from utils.plots import widgvis
 
@@ -87,6 +87,6 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
     for s in sliders:
         s.observe(explorer.update, names="value")
     explorer.update()
-    show_with_controls(fig, widgets.VBox(sliders))
+    display_with_controls(fig, widgets.VBox(sliders))
     keep_alive(explorer)
     return explorer
