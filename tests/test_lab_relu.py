@@ -353,3 +353,9 @@ def test_snapshot_is_a_no_op_on_agg():
     snapshot_widget_figure(fig)
     assert not hasattr(fig.canvas, "_data_url")
     assert plt.get_backend().lower() == "agg"  # this module's tests really run on Agg
+
+
+def test_switching_point_zero_is_written_without_a_minus_sign(shown):
+    ex = plt_relu_units()  # starts with w1 = 1, b1 = 0: on for x > 0
+    assert "on for x > 0.00" in ex.unit_titles[0].get_text()
+    assert "-0.00" not in ex.unit_titles[0].get_text()

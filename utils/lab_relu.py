@@ -182,7 +182,7 @@ def _on_text(w: float, b: float) -> str:
     """Where the unit ``max(0, w x + b)`` is on, in words."""
     if w == 0:
         return "on everywhere" if b > 0 else "off everywhere"
-    return f"on for x {'>' if w > 0 else '<'} {-b / w:.2f}"
+    return f"on for x {'>' if w > 0 else '<'} {-b / w + 0.0:.2f}"  # (+ 0.0: no "-0.00")
 
 
 def _grid(lo: float, hi: float, extra: Any = ()) -> np.ndarray:
