@@ -15,18 +15,14 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
+from utils.blobs import make_blobs  # noqa: E402
 from utils.lab_multiclass import (  # noqa: E402
     boundary_segment,
-    make_four_class_data,
     mesh_points,
     plot_data,
     plot_decision_regions,
     plot_unit_regions,
 )
-
-# The lab's cluster centres, written out independently of the module.
-EXPECTED_CENTERS = np.array([[-5.0, 2.0], [-2.0, -2.0], [1.0, 2.0], [5.0, -2.0]])
-
 
 @pytest.fixture(autouse=True)
 def _close_figures():
@@ -68,71 +64,6 @@ class StubModel:
         return np.column_stack([X[:, 0], -X[:, 0], X[:, 1], -X[:, 1]])
 
 
-# --------------------------------------------------------------------------- data
-
-
-def test_data_shapes_types_and_balanced_labels():
-    X, y = make_four_class_data(400, seed=1)
-    assert X.shape == (400, 2) and X.dtype == np.float64
-    assert y.shape == (400,) and y.dtype == np.int64
-    assert np.bincount(y).tolist() == [100, 100, 100, 100]
-    _, y_odd = make_four_class_data(10, seed=3)
-    assert sorted(np.bincount(y_odd).tolist()) == [2, 2, 3, 3]
-    assert np.all(np.isfinite(X))
-
-
-def test_data_rows_are_shuffled():
-    _, y = make_four_class_data(400, seed=1)
-    assert not np.all(np.diff(y) >= 0)  # not sorted by label
-    assert not np.array_equal(y, np.arange(400) % 4)  # not the plain cycle either
-
-
-def test_data_clusters_sit_on_the_lab_centres_with_the_given_spread():
-    X, y = make_four_class_data(8000, std=0.5, seed=7)
-    for k in range(4):
-        pts = X[y == k]
-        np.testing.assert_allclose(pts.mean(axis=0), EXPECTED_CENTERS[k], atol=0.05)
-        np.testing.assert_allclose(pts.std(axis=0), [0.5, 0.5], rtol=0.06)
-    # with this small spread the nearest centre is almost always the label
-    nearest = np.argmin(((X[:, None, :] - EXPECTED_CENTERS[None]) ** 2).sum(axis=2), axis=1)
-    assert np.mean(nearest == y) > 0.99
-
-
-def test_data_is_deterministic_and_ignores_global_random_state():
-    np.random.seed(0)
-    X1, y1 = make_four_class_data(100, seed=5)
-    np.random.seed(99)
-    X2, y2 = make_four_class_data(100, seed=5)
-    np.testing.assert_array_equal(X1, X2)
-    np.testing.assert_array_equal(y1, y2)
-    X3, _ = make_four_class_data(100, seed=6)
-    assert not np.allclose(X1, X3)
-    # the generator did not advance NumPy's global state
-    np.random.seed(42)
-    first = np.random.random()
-    np.random.seed(42)
-    make_four_class_data(100, seed=5)
-    assert np.random.random() == first
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"m": 3}, "m must be an int >= 4"),
-        ({"m": 10.0}, "m must be an int"),
-        ({"m": True}, "m must be an int"),
-        ({"std": 0}, "std must be a positive"),
-        ({"std": float("nan")}, "std must be a positive"),
-        ({"std": "1"}, "std must be a positive"),
-        ({"seed": -1}, "seed must be a non-negative int"),
-        ({"seed": None}, "seed must be a non-negative int"),
-    ],
-)
-def test_data_rejects_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        make_four_class_data(**kwargs)
-
-
 # --------------------------------------------------------------------------- mesh and lines
 
 
@@ -159,7 +90,7 @@ def test_boundary_segment_of_a_zero_weight_unit_is_none():
 
 
 def test_plot_data_draws_each_class_in_its_own_colour():
-    X, y = make_four_class_data(40, seed=2)
+    X, y = make_blobs(n_per_class=10, seed=2)
     fig = plot_data(X, y)
     ax = fig.axes[0]
     sc = scatters(ax)
@@ -178,7 +109,7 @@ def test_plot_data_draws_each_class_in_its_own_colour():
 
 
 def test_plot_data_accepts_column_labels():
-    X, y = make_four_class_data(20, seed=2)
+    X, y = make_blobs(n_per_class=5, seed=2)
     fig = plot_data(X, y.reshape(-1, 1).astype(float))
     assert sum(len(c.get_offsets()) for c in scatters(fig.axes[0])) == 20
 
@@ -189,10 +120,10 @@ def test_plot_data_accepts_column_labels():
         (np.zeros((5, 3)), np.zeros(5), r"X must have shape \(m, 2\)"),
         (np.zeros((0, 2)), np.zeros(0), "X holds no points"),
         (np.full((2, 2), np.nan), np.zeros(2), "finite"),
-        (np.zeros((5, 2)), np.zeros(4), "one label per row"),
+        (np.zeros((5, 2)), np.zeros(4), "4 labels but X has 5 rows"),
         (np.zeros((2, 2)), np.array([0.0, 1.5]), "whole-number"),
-        (np.zeros((2, 2)), np.array([0, 9]), r"labels must be in 0\.\.7"),
-        (np.zeros((2, 2)), np.array([-1, 0]), "labels must be in"),
+        (np.zeros((2, 2)), np.array([0, 9]), r"labels in 0\.\.7"),
+        (np.zeros((2, 2)), np.array([-1, 0]), "labels >= 0"),
     ],
 )
 def test_plot_data_rejects_bad_input(X, y, message):
@@ -262,7 +193,7 @@ def test_unit_regions_arrow_points_into_the_on_side():
 
 
 def test_unit_regions_overlay_data_and_default_extent_covers_it():
-    X, y = make_four_class_data(40, seed=4)
+    X, y = make_blobs(n_per_class=10, seed=4)
     fig = plot_unit_regions(W_EXAMPLE, B_EXAMPLE, X, y, resolution=20)
     for ax in visible_axes(fig):
         offsets = np.concatenate([c.get_offsets() for c in scatters(ax)])
@@ -310,7 +241,7 @@ def test_unit_regions_reject_bad_input(args, kwargs, message):
 
 
 def test_decision_regions_image_is_the_argmax_of_the_model_outputs():
-    X, y = make_four_class_data(40, seed=3)
+    X, y = make_blobs(n_per_class=10, seed=3)
     model = StubModel()
     fig = plot_decision_regions(model, X, y, resolution=60)
     ax = fig.axes[0]
@@ -337,7 +268,7 @@ def test_decision_regions_image_is_the_argmax_of_the_model_outputs():
 
 
 def test_decision_regions_predict_once_per_plot():
-    X, y = make_four_class_data(20, seed=3)
+    X, y = make_blobs(n_per_class=5, seed=3)
     model = StubModel()
     plot_decision_regions(model, X, y, resolution=10)
     plot_decision_regions(model, X, y, resolution=12)
@@ -345,7 +276,7 @@ def test_decision_regions_predict_once_per_plot():
 
 
 def test_decision_regions_can_draw_the_hidden_unit_lines():
-    X, y = make_four_class_data(20, seed=3)
+    X, y = make_blobs(n_per_class=5, seed=3)
     model = StubModel(layers=[FakeLayer(W_EXAMPLE, B_EXAMPLE)])
     ax = plot_decision_regions(model, X, y, resolution=10, show_units=True).axes[0]
     lines = ax.get_lines()
@@ -391,7 +322,7 @@ def test_keras_model_weights_and_predictions_match_a_numpy_forward_pass():
     W2, b2 = np.array([[1.0, -1.0, 0.0, 0.5], [0.0, 1.0, -1.0, 0.5]]), np.array([0.0, 0.2, 0.4, -0.3])
     model.layers[0].set_weights([W1, b1])
     model.layers[1].set_weights([W2, b2])
-    X, y = make_four_class_data(40, seed=1)
+    X, y = make_blobs(n_per_class=10, seed=1)
 
     units = visible_axes(plot_unit_regions(model, X=X, y=y, resolution=30))
     for j, ax in enumerate(units):

@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from utils import lab_relu  # noqa: E402
-from utils.plots import snapshot_widget_figure  # noqa: E402
+from utils import interactive  # noqa: E402
+from utils.interactive import snapshot_widget_figure  # noqa: E402
 from utils.lab_relu import (  # noqa: E402
     ReluDecomposition,
     network_output,
@@ -19,11 +19,11 @@ from utils.lab_relu import (  # noqa: E402
     piecewise_target,
     plot_decomposition,
     plot_linear_vs_relu,
-    plt_relu_units,
     relu,
     relu_decomposition,
     unit_outputs,
 )
+from utils.relu_explorer import plt_relu_units  # noqa: E402
 
 # The lab's static example, and its slopes written out by hand: 0, 1, 2, -1.
 KX = [0.0, 1.0, 2.0, 3.5, 5.0]
@@ -51,7 +51,7 @@ def _close_figures():
 def shown(monkeypatch):
     """Record what plt_relu_units passes to IPython's display."""
     calls = []
-    monkeypatch.setattr(lab_relu, "display", lambda obj: calls.append(obj))
+    monkeypatch.setattr(interactive, "display", lambda obj: calls.append(obj))
     return calls
 
 
@@ -246,7 +246,7 @@ def test_explorer_displays_sliders_and_figure_separately_on_agg(shown):
     ex = plt_relu_units()
     assert sorted(ex.sliders) == ["b1", "b2", "v1", "v2", "w1", "w2"]
     assert len(shown) == 2 and shown[1] is ex.fig  # Agg canvas is no widget: two displays
-    assert ex in lab_relu._LIVE
+    assert ex in interactive._LIVE
     ex._ipython_display_()
     assert len(shown) == 2  # displaying the returned object shows nothing again
     _check_explorer_against_sliders(ex)
@@ -353,3 +353,9 @@ def test_snapshot_is_a_no_op_on_agg():
     snapshot_widget_figure(fig)
     assert not hasattr(fig.canvas, "_data_url")
     assert plt.get_backend().lower() == "agg"  # this module's tests really run on Agg
+
+
+def test_switching_point_zero_is_written_without_a_minus_sign(shown):
+    ex = plt_relu_units()  # starts with w1 = 1, b1 = 0: on for x > 0
+    assert "on for x > 0.00" in ex.unit_titles[0].get_text()
+    assert "-0.00" not in ex.unit_titles[0].get_text()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from utils import plt_softmax
-from utils.softmax_widget import _LIVE
+from utils.interactive import _LIVE
 
 
 def reference_softmax(z):

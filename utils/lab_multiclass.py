@@ -1,5 +1,5 @@
-"""Optional lab 3 (multiclass): a four-class data set in the plane and figures that show how
-a ReLU hidden layer and a linear output layer divide that plane.
+"""Optional lab 3 (multiclass): figures that show how a ReLU hidden layer and a linear output
+layer divide the plane (the lab's data set comes from ``utils.blobs``).
 
 Everything here is plain NumPy + Matplotlib (no TensorFlow import), so the helpers also work
 with any object that has ``predict(X, verbose=0)`` or NumPy weights.
@@ -14,72 +14,18 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from utils.checks import check_labels, check_points
+from utils.palette import COLORS, DARK_GREY, ON_SHADE
 from utils.plots import widgvis
 
-# Class centres of the lab's data set: four clusters along a zig-zag, so that no single
-# straight line separates one class from all the others without help from the hidden layer.
-CENTERS: tuple[tuple[float, float], ...] = ((-5.0, 2.0), (-2.0, -2.0), (1.0, 2.0), (5.0, -2.0))
-N_CLASSES = len(CENTERS)
-# One colour per class (the first four of the course style's colour cycle, then the rest),
-# so a model with up to eight outputs can be drawn.
-CLASS_COLORS: tuple[str, ...] = (
-    "#0096ff", "#ff9300", "#c00000", "#7030a0", "#00b050", "#ff40ff", "#0d5bdd", "#ffbf00",
-)
-UNIT_ON_COLOR = "#cdeccd"  # (light green, unlike any class colour) shading of the half-plane where a ReLU unit is "on"
+CLASS_COLORS = COLORS  # class k is drawn in COLORS[k]: up to eight classes
 DEFAULT_RESOLUTION = 200  # mesh points along x0 in region plots
 _PAD = 1.0  # margin around the data when the plot extent is derived from X
 
 
-# --------------------------------------------------------------------------- data
-
-
-def make_four_class_data(m: int = 100, std: float = 1.0, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(X, y)``: ``m`` points in the plane from four Gaussian clusters.
-
-    ``X`` has shape ``(m, 2)`` (float64), ``y`` shape ``(m,)`` (int64, labels 0..3). Classes are
-    balanced (sizes differ by at most one) and the rows are shuffled. Point ``i`` is
-    ``CENTERS[y[i]]`` plus Gaussian noise with standard deviation ``std`` in each coordinate.
-    The same ``seed`` always gives the same data; the global NumPy random state is not used.
-    """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < N_CLASSES:
-        raise ValueError(f"m must be an int >= {N_CLASSES} (one point per class at least); got {m!r}")
-    if isinstance(std, bool) or not isinstance(std, (int, float, np.floating)) or not math.isfinite(std) or std <= 0:
-        raise ValueError(f"std must be a positive finite number; got {std!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
-    rng = np.random.default_rng(int(seed))
-    y = rng.permutation(np.arange(int(m)) % N_CLASSES).astype(np.int64)
-    X = np.asarray(CENTERS, dtype=np.float64)[y] + float(std) * rng.standard_normal((int(m), 2))
-    return X, y
-
-
 # --------------------------------------------------------------------------- input checks
-
-
-def _check_X(X: Any) -> np.ndarray:
-    arr = np.asarray(X)
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError(f"X must have shape (m, 2): one row per point in the plane; got {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError("X holds no points")
-    if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)):
-        raise ValueError("X must hold finite numbers")
-    return arr.astype(np.float64)
-
-
-def _check_y(y: Any, m: int, n_classes: int = len(CLASS_COLORS)) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or arr.shape[0] != m:
-        raise ValueError(f"y must hold one label per row of X, shape ({m},) or ({m}, 1); got {np.shape(y)}")
-    if not np.issubdtype(arr.dtype, np.number) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-        raise ValueError("y must hold whole-number class labels")
-    labels = arr.astype(np.int64)
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels must be in 0..{n_classes - 1}; got values from {labels.min()} to {labels.max()}")
-    return labels
 
 
 def _check_extent(extent: Any, X: np.ndarray | None) -> tuple[float, float, float, float]:
@@ -187,12 +133,12 @@ def _draw_boundary(ax: Axes, w: np.ndarray, b: float, extent: Sequence[float], *
         ax.plot(seg[:, 0], seg[:, 1], **style)
 
 
-def _linear_text(w: np.ndarray, b: float) -> str:
+def _linear_text(w: np.ndarray, b: float, names: tuple[str, str] = ("$x_0$", "$x_1$")) -> str:
     """``w . x + b`` written out for a title, e.g. "0.45 x0 - 1.56 x1 + 1.90" (mathtext)."""
     def term(value: float, text: str, first: bool) -> str:
         sign = ("-" if value < 0 else "") if first else (" - " if value < 0 else " + ")
         return f"{sign}{abs(value):.2f}{text}"
-    return term(w[0], "$x_0$", True) + term(w[1], "$x_1$", False) + term(b, "", False)
+    return term(w[0], names[0], True) + term(w[1], names[1], False) + term(b, "", False)
 
 
 def _figsize(extent: Sequence[float], ax_width: float, extra_w: float, extra_h: float = 0.75) -> tuple[float, float]:
@@ -214,8 +160,8 @@ def _finish_axes(ax: Axes, extent: Sequence[float]) -> None:
 
 def plot_data(X: Any, y: Any, title: str = "Four classes in the plane") -> Figure:
     """Scatter the points of ``X`` (m, 2), one colour and legend entry per class of ``y``."""
-    X = _check_X(X)
-    y = _check_y(y, X.shape[0])
+    X = check_points(X)
+    y = check_labels(y, X.shape[0], n_classes=len(CLASS_COLORS))
     ext = _check_extent(None, X)
     fig, ax = plt.subplots(figsize=_figsize(ext, 3.4, 1.5))
     widgvis(fig)
@@ -229,18 +175,20 @@ def plot_data(X: Any, y: Any, title: str = "Four classes in the plane") -> Figur
 
 def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = None, *,
                       extent: Sequence[float] | None = None,
-                      resolution: int = DEFAULT_RESOLUTION) -> Figure:
+                      resolution: int = DEFAULT_RESOLUTION, show_size: bool = False) -> Figure:
     """One panel per hidden ReLU unit: shaded where the unit is "on" (``w . x + b > 0``).
 
     ``model_or_W`` is a Keras model (its first layer is used) or ``W1`` of shape (2, units) with
     ``b`` = ``b1`` of shape (units,). Each panel draws the boundary line ``w . x + b = 0`` and an
     arrow along ``w`` that points into the "on" side; the unit's output ``max(0, w . x + b)``
     grows in that direction. ``X`` and ``y`` (optional) overlay the data; the plot covers the
-    data unless ``extent`` = (x0_min, x0_max, x1_min, x1_max) is given.
+    data unless ``extent`` = (x0_min, x0_max, x1_min, x1_max) is given. With ``show_size=True``
+    labelled contour lines mark where the unit's output ``a`` equals 1, 2, ... (or other round
+    values): how big ``a`` is, not only whether it is on.
     """
     W, bias = hidden_weights(model_or_W, b)
-    Xc = None if X is None else _check_X(X)
-    yc = None if (Xc is None or y is None) else _check_y(y, Xc.shape[0])
+    Xc = None if X is None else check_points(X)
+    yc = None if (Xc is None or y is None) else check_labels(y, Xc.shape[0], n_classes=len(CLASS_COLORS))
     if y is not None and Xc is None:
         raise ValueError("y was given without X")
     ext = _check_extent(extent, Xc)
@@ -251,7 +199,7 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
     panel_w, panel_h = _figsize(ext, 2.6, 0.6, 0.9)
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel_w * ncols, panel_h * nrows + 0.3), squeeze=False)
     widgvis(fig)
-    cmap = ListedColormap(["white", UNIT_ON_COLOR])
+    cmap = ListedColormap(["white", ON_SHADE])
     z = P @ W + bias  # (points, units): every unit's z on the mesh, one matrix product
     for j, ax in enumerate(axes.flat):
         if j >= units:
@@ -262,6 +210,12 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
                   interpolation="nearest")
         w, bj = W[:, j], float(bias[j])
         _draw_boundary(ax, w, bj, ext, color="k", linewidth=1.5, label="$w \\cdot x + b = 0$")
+        if show_size and on.any():
+            a = np.maximum(z[:, j], 0.0).reshape(ny, nx)
+            levels = [v for v in MaxNLocator(nbins=5).tick_values(0.0, float(a.max())) if 0 < v < a.max()]
+            if levels:
+                lines = ax.contour(a, levels=levels, origin="lower", extent=ext, colors=DARK_GREY, linewidths=0.8)
+                ax.clabel(lines, fontsize=7, fmt=lambda v: f"a={v:g}")
         norm2 = float(w @ w)
         if norm2 > 0:  # arrow from the boundary point nearest the middle, along w
             centre = np.array([(ext[0] + ext[1]) / 2, (ext[2] + ext[3]) / 2])
@@ -271,13 +225,14 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
                 ax.annotate("", xy=tip, xytext=foot, arrowprops=dict(arrowstyle="->", color="k", lw=1.5))
         if Xc is not None:
             if yc is None:
-                ax.scatter(Xc[:, 0], Xc[:, 1], s=8, color="0.3", zorder=3)
+                ax.scatter(Xc[:, 0], Xc[:, 1], s=8, color=DARK_GREY, zorder=3)
             else:
                 _scatter_classes(ax, Xc, yc, size=10)
         _finish_axes(ax, ext)
         state = "on everywhere" if on.all() else "off everywhere" if not on.any() else "on where shaded"
         ax.set_title(f"unit {j}: {state}\n$z$ = {_linear_text(w, bj)}", fontsize=9)
-    fig.suptitle("Hidden layer: where each ReLU unit is on ($z > 0$)")
+    fig.suptitle("Hidden layer: where each ReLU unit is on ($z > 0$)"
+                 + (", and how large its output $a$ is there" if show_size else ""))
     fig.tight_layout()
     return fig
 
@@ -292,8 +247,8 @@ def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float]
     """
     if not callable(getattr(model, "predict", None)):
         raise ValueError("model must have a predict(X, verbose=0) method (e.g. a Keras model)")
-    Xc = _check_X(X)
-    yc = _check_y(y, Xc.shape[0])
+    Xc = check_points(X)
+    yc = check_labels(y, Xc.shape[0], n_classes=len(CLASS_COLORS))
     ext = _check_extent(extent, Xc)
     P, (ny, nx) = mesh_points(ext, resolution)
     scores = np.asarray(model.predict(P, verbose=0))
@@ -312,7 +267,7 @@ def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float]
     if show_units:
         W, bias = hidden_weights(model)
         for j in range(W.shape[1]):
-            _draw_boundary(ax, W[:, j], float(bias[j]), ext, color="0.35", linestyle="--", linewidth=1,
+            _draw_boundary(ax, W[:, j], float(bias[j]), ext, color=DARK_GREY, linestyle="--", linewidth=1,
                            label="unit boundaries" if j == 0 else None)
     _scatter_classes(ax, Xc, yc)
     _finish_axes(ax, ext)

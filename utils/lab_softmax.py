@@ -1,12 +1,11 @@
 """Helpers for the optional softmax lab (notebooks/02_softmax.ipynb).
 
-A four-class "blob" data set made with NumPy, a one-hot encoder, the two models the
-lab compares (softmax output vs linear output trained with ``from_logits=True``)
-and the lab's figures. Plain NumPy 2.x: no scikit-learn needed.
+A one-hot encoder, the two models the lab compares (softmax output vs linear output
+trained with ``from_logits=True``) and the lab's figures. The data set comes from
+``utils.blobs``.
 """
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
@@ -15,70 +14,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from utils import _env  # noqa: F401  (TensorFlow is imported lazily, after this)
+from utils.blobs import N_CLASSES
+from utils.checks import check_int, check_labels, check_points
+from utils.palette import COLORS, DARK_RED, GREY, ORANGE
 from utils.plots import widgvis
 
-CENTERS: tuple[tuple[float, float], ...] = ((-5.0, 2.0), (-2.0, -2.0), (1.0, 2.0), (5.0, -2.0))
-"""The four class centres of the lab's data set (x0, x1)."""
-STD = 1.0
-N_PER_CLASS = 100
-SEED = 1234
 HIDDEN_UNITS = (25, 15)
 OUTPUTS = ("softmax", "linear")
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def make_blobs(
-    centers: Sequence[Sequence[float]] = CENTERS,
-    std: float = STD,
-    n_per_class: int = N_PER_CLASS,
-    seed: int = SEED,
-    shuffle: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n_per_class`` Gaussian points around each centre; class k belongs to ``centers[k]``.
-
-    Returns ``X`` of shape (m, 2), float64, and ``y`` of shape (m,), int64, with
-    ``m = len(centers) * n_per_class``. The same arguments always give the same arrays.
-    With ``shuffle=False`` rows are grouped by class (class 0 first).
-    """
-    c = np.asarray(centers, dtype=float)
-    if c.ndim != 2 or c.shape[1] != 2 or c.shape[0] < 2:
-        raise ValueError(f"centers must have shape (k, 2) with k >= 2 classes, got shape {c.shape}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("centers must be finite numbers")
-    if isinstance(std, bool) or not isinstance(std, (int, float, np.floating, np.integer)):
-        raise ValueError(f"std must be a positive number, got {std!r}")
-    if not np.isfinite(std) or std <= 0:
-        raise ValueError(f"std must be a positive, finite number, got {std!r}")
-    n = _check_int(n_per_class, "n_per_class", 1)
-    seed = _check_int(seed, "seed", 0)
-    rng = np.random.default_rng(seed)
-    k = c.shape[0]
-    y = np.repeat(np.arange(k, dtype=np.int64), n)
-    X = c[y] + rng.normal(0.0, float(std), size=(k * n, 2))
-    if shuffle:
-        order = rng.permutation(k * n)
-        X, y = X[order], y[order]
-    return X, y
-
-
-def _check_labels(y: Any) -> np.ndarray:
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"labels must be a 1-D array (or one column), got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
-            raise ValueError(f"labels must be whole numbers (class indices), got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"labels must be >= 0, got {arr.min()}")
-    return arr
 
 
 def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
@@ -86,12 +28,12 @@ def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
 
     ``n_classes`` defaults to ``max(y) + 1``; a label outside ``0 .. n_classes-1`` is an error.
     """
-    labels = _check_labels(y)
+    labels = check_labels(y)
     if n_classes is None:
         if labels.size == 0:
             raise ValueError("n_classes is needed when y is empty")
         n_classes = int(labels.max()) + 1
-    n_classes = _check_int(n_classes, "n_classes", 1)
+    n_classes = check_int(n_classes, "n_classes", 1)
     if labels.size and labels.max() >= n_classes:
         raise ValueError(f"label {labels.max()} does not fit n_classes={n_classes} (labels run 0..{n_classes - 1})")
     out = np.zeros((labels.size, n_classes), dtype=np.float32)
@@ -99,22 +41,13 @@ def one_hot(y: Any, n_classes: int | None = None) -> np.ndarray:
     return out
 
 
-def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must have shape (m, 2) with m >= 1, got {X.shape}")
-    labels = _check_labels(y)
-    if labels.size != X.shape[0]:
-        raise ValueError(f"y has {labels.size} labels but X has {X.shape[0]} rows")
-    return X, labels
-
-
 def plot_blobs(X: Any, y: Any, ax: Axes | None = None, title: str = "Four-class blob data") -> Figure:
     """Scatter the points of ``X`` (m, 2) coloured by class ``y``, one legend entry per class.
 
     Draws on ``ax`` when given, else on a new ipympl-friendly figure; returns the figure.
     """
-    X, labels = _check_xy(X, y)
+    X = check_points(X)
+    labels = check_labels(y, X.shape[0], n_classes=len(COLORS))
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.8, 3.4))
         widgvis(fig)
@@ -122,7 +55,7 @@ def plot_blobs(X: Any, y: Any, ax: Axes | None = None, title: str = "Four-class 
         fig = ax.figure
     for k in np.unique(labels):
         pts = X[labels == k]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.8, label=f"class {k}")
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.8, color=COLORS[k], label=f"class {k}")
     ax.set_xlabel("$x_0$")
     ax.set_ylabel("$x_1$")
     ax.set_title(title)
@@ -144,11 +77,11 @@ def plot_outputs(logits: Any, probs: Any, label: int | None = None) -> Figure:
     names = [str(j) for j in range(z.size)]
     fig, (ax_z, ax_a) = plt.subplots(1, 2, figsize=(6.4, 2.6))
     widgvis(fig)
-    ax_z.bar(names, z, color=["#c00000" if v < 0 else "#0096ff" for v in z])
-    ax_z.axhline(0, color="0.5", linewidth=0.8)
+    ax_z.bar(names, z, color=[DARK_RED if v < 0 else COLORS[0] for v in z])
+    ax_z.axhline(0, color=GREY, linewidth=0.8)
     ax_z.set_title(f"raw outputs z (sum {z.sum():.2f})")
     ax_z.set_xlabel("class")
-    ax_a.bar(names, a, color="#ff9300")
+    ax_a.bar(names, a, color=ORANGE)
     ax_a.set_ylim(0, 1.05)
     ax_a.set_title(f"softmax(z) (sum {a.sum():.2f})")
     ax_a.set_xlabel("class")
@@ -158,7 +91,7 @@ def plot_outputs(logits: Any, probs: Any, label: int | None = None) -> Figure:
     return fig
 
 
-def build_model(output: str, n_classes: int = len(CENTERS), n_features: int = 2,
+def build_model(output: str, n_classes: int = N_CLASSES, n_features: int = 2,
                 hidden: Sequence[int] = HIDDEN_UNITS, learning_rate: float = 0.001) -> Any:
     """Build and compile the lab's classifier: ReLU hidden layers, then ``n_classes`` outputs.
 
@@ -169,9 +102,9 @@ def build_model(output: str, n_classes: int = len(CENTERS), n_features: int = 2,
     """
     if output not in OUTPUTS:
         raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    n_features = _check_int(n_features, "n_features", 1)
-    units = [_check_int(u, "hidden units", 1) for u in hidden]
+    n_classes = check_int(n_classes, "n_classes", 2)
+    n_features = check_int(n_features, "n_features", 1)
+    units = [check_int(u, "hidden units", 1) for u in hidden]
     import tensorflow as tf
 
     layers = [tf.keras.Input(shape=(n_features,))]

@@ -1,15 +1,13 @@
 """Figures used by the graded lab: activations, digits, losses, predictions and errors."""
 from __future__ import annotations
 
-import base64
-import io
 from typing import Any
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from utils.checks import check_labels
 from utils.data import N_PIXELS, as_image
 
 GRID_SIDE = 8  # the lab's digit grids are 8 x 8
@@ -25,24 +23,6 @@ def widgvis(fig: Figure) -> Figure:
     return fig
 
 
-def snapshot_widget_figure(fig: Figure) -> None:
-    """Store a PNG of ``fig`` in its ipympl canvas while no browser is attached.
-
-    ipympl keeps such a picture (trait ``_data_url``) in the saved widget state so a
-    notebook executed headless (nbconvert) still shows the figure before a kernel runs.
-    It only makes one itself when the canvas is displayed on its own; interactive
-    figures whose canvas sits inside a widget box with sliders call this after each
-    update. No-op on other backends and once a browser front end is connected
-    (it then receives live frames instead).
-    """
-    canvas = fig.canvas
-    if not (isinstance(canvas, widgets.DOMWidget) and getattr(canvas, "syncing_data_url", False)):
-        return
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi="figure")
-    canvas._data_url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _check_digits(X: Any, name: str = "X") -> np.ndarray:
     arr = np.asarray(X)
     if arr.ndim != 2 or arr.shape[1] != N_PIXELS:
@@ -50,13 +30,6 @@ def _check_digits(X: Any, name: str = "X") -> np.ndarray:
     if arr.shape[0] == 0:
         raise ValueError(f"{name} holds no digits")
     return arr
-
-
-def _check_labels(y: Any, m: int) -> np.ndarray:
-    labels = np.asarray(y).reshape(-1)
-    if labels.shape[0] != m:
-        raise ValueError(f"y has {labels.shape[0]} labels but X has {m} rows")
-    return labels.astype(np.int64)
 
 
 def predict_labels(model: Any, X: np.ndarray) -> np.ndarray:
@@ -118,7 +91,7 @@ def _sample(m: int, seed: int | None) -> np.ndarray:
 def display_random_digits(X: Any, y: Any, seed: int | None = None) -> Figure:
     """Show 64 random digits of ``X`` in an 8x8 grid, each titled with its label."""
     X = _check_digits(X)
-    labels = _check_labels(y, X.shape[0])
+    labels = check_labels(y, X.shape[0])
     idx = _sample(X.shape[0], seed)
     return _digit_grid(X, idx, [str(labels[i]) for i in idx], "Label, image")
 
@@ -126,7 +99,7 @@ def display_random_digits(X: Any, y: Any, seed: int | None = None) -> Figure:
 def display_predictions_grid(model: Any, X: Any, y: Any, seed: int | None = None) -> Figure:
     """Show 64 random digits titled "label,prediction"; all 64 are predicted in one call."""
     X = _check_digits(X)
-    labels = _check_labels(y, X.shape[0])
+    labels = check_labels(y, X.shape[0])
     idx = _sample(X.shape[0], seed)
     yhat = predict_labels(model, X[idx])
     titles = [f"{labels[i]},{p}" for i, p in zip(idx, yhat)]
@@ -139,7 +112,7 @@ def display_errors(model: Any, X: Any, y: Any) -> int:
     All rows are predicted in one batched call. With no errors no figure is drawn.
     """
     X = _check_digits(X)
-    labels = _check_labels(y, X.shape[0])
+    labels = check_labels(y, X.shape[0])
     yhat = predict_labels(model, X)
     wrong = np.flatnonzero(yhat != labels)
     shown = wrong[:MAX_ERRORS_SHOWN]

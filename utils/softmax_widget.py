@@ -7,16 +7,15 @@ from typing import Callable
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-from utils.plots import snapshot_widget_figure, widgvis
+from utils.interactive import display_with_controls, keep_alive, snapshot_widget_figure
+from utils.palette import BLUE
+from utils.plots import widgvis
 
 N_INPUTS = 4
 START = (1.0, 2.0, 3.0, 4.0)  # the lab's example z
-_LIVE: list["SoftmaxExplorer"] = []  # keeps the figures and their callbacks alive
-_MAX_LIVE = 8
 
 
 @dataclass
@@ -74,7 +73,7 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
         fig, ax = plt.subplots(figsize=(4.5, 2.8))
     widgvis(fig)
     names = [f"z{j}" for j in range(N_INPUTS)]
-    bars = ax.bar(names, np.zeros(N_INPUTS), color="#0096ff")
+    bars = ax.bar(names, np.zeros(N_INPUTS), color=BLUE)
     labels = [ax.text(j, 0.0, "", ha="center", va="bottom", fontsize=8) for j in range(N_INPUTS)]
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("a = softmax(z)")
@@ -88,12 +87,6 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
     for s in sliders:
         s.observe(explorer.update, names="value")
     explorer.update()
-    canvas = fig.canvas
-    if isinstance(canvas, widgets.DOMWidget):  # ipympl: one box with sliders and figure
-        display(widgets.HBox([widgets.VBox(sliders), canvas]))
-    else:
-        display(widgets.VBox(sliders))
-        display(fig)
-    _LIVE.append(explorer)
-    del _LIVE[:-_MAX_LIVE]
+    display_with_controls(fig, widgets.VBox(sliders))
+    keep_alive(explorer)
     return explorer
