@@ -1,7 +1,9 @@
 """The graded lab's pictures (utils.diagrams), checked through their artists."""
 from __future__ import annotations
 
+import io
 import math
+import struct
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,7 +45,7 @@ def test_weight_shapes_follow_the_layer_sizes():
 
 
 def test_network_diagram_shows_layers_sizes_activations_and_weight_shapes():
-    fig = plot_network_diagram()
+    fig = plot_network_diagram().figure
     (ax,) = fig.axes
     layers = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert [c.get_label() for c in layers] == ["input x: 400", "layer 1: 25", "layer 2: 15", "layer 3: 10"]
@@ -75,7 +77,7 @@ def test_network_diagram_shows_layers_sizes_activations_and_weight_shapes():
 
 
 def test_softmax_layer_turns_the_logits_into_their_softmax():
-    fig = plot_softmax_layer()
+    fig = plot_softmax_layer().figure
     ax_z, ax_f, ax_a = fig.axes
     z = list(EXAMPLE_LOGITS)
     assert len(z) == 10
@@ -92,13 +94,33 @@ def test_softmax_layer_turns_the_logits_into_their_softmax():
 
 
 def test_softmax_layer_takes_any_logits_and_rejects_bad_ones():
-    fig = plot_softmax_layer([1.0, 2.0, 3.0, 4.0])
+    fig = plot_softmax_layer([1.0, 2.0, 3.0, 4.0]).figure
     ax_z, ax_f, ax_a = fig.axes
     assert np.allclose(bar_widths(ax_a), reference_softmax([1, 2, 3, 4]))
     assert any("k=0}^{3}" in t for t in texts(ax_f))
     # large logits do not overflow (the largest is subtracted first)
-    fig = plot_softmax_layer([1000.0, 999.0])
+    fig = plot_softmax_layer([1000.0, 999.0]).figure
     assert np.allclose(bar_widths(fig.axes[2]), reference_softmax([1.0, 0.0]))
     for bad in ([1.0], [[1.0, 2.0]], [1.0, float("nan")]):
         with pytest.raises(ValueError, match="1-D array of two or more finite numbers"):
             plot_softmax_layer(bad)
+
+
+# ------------------------------------------------------------------ shown as PNG images
+
+
+@pytest.mark.parametrize("draw, size, text", [
+    (plot_network_diagram, (740, 440), "Picture: the network of this lab, 400 -> 25 -> 15 -> 10"),
+    (plot_softmax_layer, (740, 340), "Picture: a softmax output layer turning 10 logits into 10 probabilities"),
+])
+def test_pictures_display_as_png_with_a_fixed_text_form(draw, size, text):
+    before = plt.get_fignums()
+    picture = draw()
+    assert plt.get_fignums() == before  # not a pyplot (ipympl) figure: nothing to keep open
+    png = picture._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    assert (width, height) == size
+    image = plt.imread(io.BytesIO(png))
+    assert (image[..., :3] < 0.9).any(axis=-1).mean() > 0.02  # drawn, not blank
+    assert repr(picture) == text and "0x" not in repr(picture)  # nbval compares text/plain

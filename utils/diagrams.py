@@ -3,16 +3,20 @@
 ``plot_network_diagram`` draws the 400-25-15-10 network: its layers, their sizes and
 activations, and the shapes of the weights between them. ``plot_softmax_layer`` draws
 the output layer's last step: ten logits turned into ten probabilities by softmax.
+
+Both are pictures, not interactive figures, so they are shown as PNG images
+(:class:`StaticFigure`): a notebook exported to HTML, and nbgrader's feedback page, show
+them without the ipympl JavaScript that interactive canvases need.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.figure import Figure
+import io
 
-from utils.plots import widgvis
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 #: the lab's network: (name, units, activation); the input layer first
 LAYERS: tuple[tuple[str, int, str], ...] = (
@@ -26,6 +30,36 @@ SHOWN_EACH_SIDE = 6
 LAYER_COLOURS = ("0.55", "#0096FF", "#0096FF", "#C00000")
 #: example logits for the softmax picture (any 1-D vector of ten numbers works)
 EXAMPLE_LOGITS = np.array([-1.5, 0.3, 3.2, 0.9, -2.8, -0.6, -1.9, 1.6, 0.2, -1.0])
+
+
+PNG_DPI = 100
+
+
+class StaticFigure:
+    """A matplotlib figure that Jupyter displays as a PNG image (``_repr_png_``).
+
+    ``figure`` is the matplotlib Figure (its artists are what tests check); the plain-text
+    form is a fixed description, so a notebook's text output does not change between runs.
+    """
+
+    def __init__(self, figure: Figure, description: str) -> None:
+        self.figure = figure
+        self.description = description
+
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=PNG_DPI)
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        return self.description
+
+
+def _new_figure(figsize: tuple[float, float]) -> Figure:
+    # not through pyplot: no interactive (ipympl) canvas, nothing left open in pyplot
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _unit_positions(n: int) -> tuple[np.ndarray, bool]:
@@ -44,15 +78,15 @@ def weight_shapes(sizes: Sequence[int]) -> list[tuple[tuple[int, int], tuple[int
     return [((int(a), int(b)), (int(b),)) for a, b in zip(sizes[:-1], sizes[1:])]
 
 
-def plot_network_diagram() -> Figure:
-    """Draw the lab's 400-25-15-10 network; return the figure.
+def plot_network_diagram() -> StaticFigure:
+    """Draw the lab's 400-25-15-10 network; return it as a :class:`StaticFigure` (a PNG in Jupyter).
 
     Each layer is a column of units (the 400 inputs and the 25 units of layer 1 are
     shown in part), labelled with its size and activation; between two layers the
     shapes of ``W`` and ``b``; the ten outputs are labelled with their digits.
     """
-    fig, ax = plt.subplots(figsize=(7.4, 4.4))
-    widgvis(fig)
+    fig = _new_figure((7.4, 4.4))
+    ax = fig.subplots()
     xs = np.arange(len(LAYERS)) * 2.6
     columns = []
     for x, (name, n, act), colour in zip(xs, LAYERS, LAYER_COLOURS):
@@ -80,7 +114,7 @@ def plot_network_diagram() -> Figure:
     ax.set_axis_off()
     ax.set_title("The network of this lab: 400 → 25 → 15 → 10", fontsize=11)
     fig.tight_layout(pad=0.3)
-    return fig
+    return StaticFigure(fig, "Picture: the network of this lab, 400 -> 25 -> 15 -> 10")
 
 
 def softmax(z: Any) -> np.ndarray:
@@ -92,16 +126,17 @@ def softmax(z: Any) -> np.ndarray:
     return e / e.sum()
 
 
-def plot_softmax_layer(z: Any = None) -> Figure:
+def plot_softmax_layer(z: Any = None) -> StaticFigure:
     """Draw the output layer turning logits ``z`` (default: ten example logits) into
     probabilities: the logits as bars on the left, the softmax formula in the middle,
-    the probabilities as bars (with their values) on the right; return the figure."""
+    the probabilities as bars (with their values) on the right; return it as a
+    :class:`StaticFigure` (a PNG in Jupyter)."""
     z = EXAMPLE_LOGITS if z is None else np.asarray(z, dtype=float)
     a = softmax(z)
     n = a.size
     rows = np.arange(n)
-    fig, (ax_z, ax_f, ax_a) = plt.subplots(1, 3, figsize=(7.4, 3.4), gridspec_kw={"width_ratios": [1, 0.8, 1]})
-    widgvis(fig)
+    fig = _new_figure((7.4, 3.4))
+    ax_z, ax_f, ax_a = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 0.8, 1]})
     ax_z.barh(rows, z, color=np.where(z >= 0, "#0096FF", "#7FB8E6"), height=0.6)
     ax_z.axvline(0, color="0.5", linewidth=0.8)
     ax_z.set_yticks(rows, [f"z{j}" for j in rows])
@@ -127,4 +162,4 @@ def plot_softmax_layer(z: Any = None) -> Figure:
     ax_a.set_xlabel("probability a_j")
     ax_a.set_title(f"Probabilities (sum = {a.sum():.2f})", fontsize=10)
     fig.tight_layout(pad=0.4)
-    return fig
+    return StaticFigure(fig, f"Picture: a softmax output layer turning {n} logits into {n} probabilities")
