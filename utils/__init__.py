@@ -12,6 +12,8 @@ from utils.plots import (
     widgvis,
 )
 from utils.softmax_widget import plt_softmax
+from utils.diagrams import plot_network_diagram, plot_softmax_layer
+from utils.heldout import display_confident_errors, plot_confusion_matrix, stratified_split
 from utils.stubs import not_answered_yet
 
 STYLE = "utils.course"  # use with plt.style.use(STYLE)
@@ -26,15 +28,20 @@ _mpl.rcParams["figure.max_open_warning"] = 0
 __all__ = [
     "STYLE",
     "as_image",
+    "display_confident_errors",
     "display_digit",
     "display_errors",
     "display_predictions_grid",
     "display_random_digits",
     "load_data",
     "not_answered_yet",
+    "plot_confusion_matrix",
     "plot_loss_tf",
+    "plot_network_diagram",
+    "plot_softmax_layer",
     "plt_act_trio",
     "plt_softmax",
     "setup_tensorflow",
+    "stratified_split",
     "widgvis",
 ]

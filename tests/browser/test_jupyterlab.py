@@ -52,8 +52,18 @@ FIGURE_HELPERS = {
     "display_predictions_grid": "digit grid",
     "plot_loss_tf": "loss curve",
     "display_digit": "single digit",
+    "imshow": "digit grid",  # the 64-digit grid drawn in the cell itself
+    "plot_softmax_layer": "softmax output layer",
+    "plot_network_diagram": "network diagram",
+    "plot_confusion_matrix": "confusion matrix",
+    "display_confident_errors": "confident mistakes",
 }
-REQUIRED_FIGURES = {"activation trio", "softmax sliders", "digit grid", "loss curve"}
+# Helpers that return a picture shown as a PNG image (no ipympl canvas), so that exported
+# HTML and feedback pages show it too.
+STATIC_PICTURES = {"plot_softmax_layer", "plot_network_diagram"}
+# issue 14's figures: each is screenshotted on its own (artifacts/browser/figure_*.png)
+NEW_FIGURES = {"softmax output layer", "network diagram", "confusion matrix", "confident mistakes"}
+REQUIRED_FIGURES = {"activation trio", "softmax sliders", "digit grid", "loss curve"} | NEW_FIGURES
 PUBLIC_TEST_CALL = re.compile(r"^\s*test_\w+\(", re.M)
 
 # A drawn canvas: at least this share of non-white pixels and this many colours.
@@ -130,6 +140,32 @@ def wait_figures_drawn(lab: LabPage, scope: Any, deadline: float) -> list[dict[s
     return stats
 
 
+# The same statistics for an <img>: drawn into a canvas of its natural size first.
+IMAGE_STATS_JS = """(img) => {
+    if (!img.complete || !img.naturalWidth) return {width: 0, height: 0, ink: 0, colors: 0};
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    return (""" + CANVAS_STATS_JS + """)(canvas);
+}"""
+
+
+def wait_picture_drawn(scope: Any, deadline: float) -> dict[str, Any] | None:
+    """Scroll the PNG picture in ``scope`` into view and poll until it is drawn or ``deadline``
+    passes; return its stats (None when the output holds no image)."""
+    images = scope.locator(".jp-OutputArea-output img")
+    if images.count() != 1:
+        return None
+    image = images.first
+    image.scroll_into_view_if_needed()
+    current = image.evaluate(IMAGE_STATS_JS)
+    while not drawn(current) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = image.evaluate(IMAGE_STATS_JS)
+    return current
+
+
 def bar_heights(lab: LabPage, canvas: Any) -> np.ndarray:
     bars = lab.page.evaluate(BAR_HEIGHTS_JS, [canvas.element_handle(), list(BAR_RGB), 12])
     return np.array([b["height"] for b in bars], dtype=float)
@@ -190,15 +226,27 @@ def test_reference_lab_renders_and_responds(student_root: Path, student_server: 
     deadline = time.monotonic() + FIGURES_TIMEOUT
     seen: dict[str, int] = {}
     blank: list[str] = []
+    shots: list[Path] = []
     for i in code_cells:
         helpers = [name for name in FIGURE_HELPERS if calls(nb.cells[i].source, name)]
         if not helpers:
             continue
-        cell_stats = wait_figures_drawn(lab, lab.cells().nth(i), deadline)
-        if not cell_stats or not all(drawn(s) for s in cell_stats):
-            blank.append(f"cell {i} ({', '.join(helpers)}): {cell_stats or 'no ipympl canvas'}")
+        cell = lab.cells().nth(i)
+        if STATIC_PICTURES & set(helpers):
+            picture = wait_picture_drawn(cell, deadline)
+            if picture is None or not drawn(picture) or picture["width"] < 400:
+                blank.append(f"cell {i} ({', '.join(helpers)}): {picture or 'no PNG image'}")
+            shown = cell.locator(".jp-OutputArea-output img").first
+        else:
+            cell_stats = wait_figures_drawn(lab, cell, deadline)
+            if not cell_stats or not all(drawn(s) for s in cell_stats):
+                blank.append(f"cell {i} ({', '.join(helpers)}): {cell_stats or 'no ipympl canvas'}")
+            shown = cell.locator(".jupyter-matplotlib").first
         for name in helpers:
-            seen[FIGURE_HELPERS[name]] = seen.get(FIGURE_HELPERS[name], 0) + 1
+            kind = FIGURE_HELPERS[name]
+            seen[kind] = seen.get(kind, 0) + 1
+            if kind in NEW_FIGURES:
+                shots.append(lab.screenshot(f"figure_{kind.replace(' ', '_')}", shown))
     all_stats = wait_figures_drawn(lab, lab.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)"), deadline)
     lab.screenshot_notebook("reference_full_notebook")
     assert not blank, (
@@ -208,6 +256,7 @@ def test_reference_lab_renders_and_responds(student_root: Path, student_server: 
     assert all(drawn(s) for s in all_stats), all_stats
     assert REQUIRED_FIGURES <= set(seen), f"figure kinds found: {seen}"
     print(f"[browser] {len(all_stats)} ipympl canvases drawn; figure cells by kind: {seen}")
+    print("[browser] new figures:", *map(str, shots), sep="\n  ")
 
     # Both public tests pass.
     test_cells = [i for i in code_cells if PUBLIC_TEST_CALL.search(nb.cells[i].source)]
