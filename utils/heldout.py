@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from utils.checks import check_labels
 from utils.data import N_PIXELS, as_image
 from utils.plots import widgvis
 
@@ -20,14 +21,10 @@ N_CONFIDENT_ERRORS = 8
 
 
 def _digits_and_labels(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    # (kept here rather than importing utils.plots' private checks, which are being tidied)
     arr = np.asarray(X)
     if arr.ndim != 2 or arr.shape[1] != N_PIXELS or arr.shape[0] == 0:
         raise ValueError(f"X must have shape (m, {N_PIXELS}) with m > 0; got {arr.shape}")
-    labels = np.asarray(y).reshape(-1)
-    if labels.shape[0] != arr.shape[0]:
-        raise ValueError(f"y has {labels.shape[0]} labels but X has {arr.shape[0]} rows")
-    return arr, labels.astype(np.int64)
+    return arr, check_labels(y, m=arr.shape[0])
 
 
 def stratified_split(
@@ -62,15 +59,12 @@ def stratified_split(
 
 def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int = 10) -> np.ndarray:
     """Counts ``C[i, j]``: examples of class ``i`` predicted as class ``j``."""
-    true = np.asarray(y_true).reshape(-1)
-    pred = np.asarray(y_pred).reshape(-1)
+    true = check_labels(y_true, n_classes=n_classes, name="labels")
+    pred = check_labels(y_pred, n_classes=n_classes, name="predictions")
     if true.shape != pred.shape:
         raise ValueError(f"{true.size} labels but {pred.size} predictions")
-    for name, arr in (("labels", true), ("predictions", pred)):
-        if arr.size and (not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= n_classes):
-            raise ValueError(f"{name} must be integers from 0 to {n_classes - 1}")
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (true.astype(np.int64), pred.astype(np.int64)), 1)
+    np.add.at(counts, (true, pred), 1)
     return counts
 
 
