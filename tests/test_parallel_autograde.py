@@ -235,7 +235,7 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(parallel.GradingError, match="cannot connect"):
         parallel.check_db_url("postgresql+psycopg2://nobody:pw@127.0.0.1:1/none")
     with pytest.raises(parallel.GradingError, match="no submissions"):
-        autograde_all("toy", tmp_path, progress=None)
+        autograde_all("toy", course_dir=tmp_path, progress=None)
     proc = subprocess.run([sys.executable, "-m", "grading.parallel", "nope", "--course-dir",
                            str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2 and "error: no submissions" in proc.stderr
@@ -264,7 +264,7 @@ def toy_batch(tmp_path_factory):
         submit(course, "toy", student, toy_submission(add, mul))
     (course / "submitted" / "s00" / "toy" / "numpy.py").write_text("raise SystemExit\n")
     lines: list[str] = []
-    results = autograde_all("toy", course, workers=4, timeout=300, cell_timeout=15,
+    results = autograde_all("toy", course_dir=course, workers=4, timeout=300, cell_timeout=15,
                             progress=lines.append, restore_course_files=False)
     return course, {r.student: r for r in results}, lines
 
@@ -316,7 +316,7 @@ def test_wall_clock_limit_kills_the_whole_tree(tmp_path):
     submit(course, "toy", "stuck", toy_submission(mul=HANG_MUL + "my_mul(1, 1)\n"))
     submit(course, "toy", "fine", toy_submission())
     results = {r.student: r for r in autograde_all(
-        "toy", course, workers=2, timeout=40, cell_timeout=3600, progress=None,
+        "toy", course_dir=course, workers=2, timeout=40, cell_timeout=3600, progress=None,
         restore_course_files=False)}
     assert results["stuck"].status == "timeout" and results["stuck"].score == 0
     assert results["fine"].status == "ok" and results["fine"].score == 5
@@ -355,7 +355,7 @@ def fault_batch(tmp_path_factory):
         submit(course, LAB, f"lab_{kind}", filled_release(kind))
     data_file = parallel.package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
-    results = autograde_all(LAB, course, workers=2, timeout=1200, cell_timeout=60,
+    results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=60,
                             progress=print, restore_course_files=False, skip_tail=True)
     return course, {r.student: r for r in results}, before, sha256(data_file)
 
@@ -429,7 +429,7 @@ def pg_batch(tmp_path_factory):
     for student, (edits, _) in plan.items():
         submit(course, LAB, student, student_notebook(base, Case(student, "", edits, {})))
     try:
-        results = autograde_all(LAB, course, db_url=url, workers=2, timeout=1200, progress=print,
+        results = autograde_all(LAB, course_dir=course, db_url=url, workers=2, timeout=1200, progress=print,
                                 restore_course_files=False, skip_tail=True)
         yield course, url, {r.student: r for r in results}, plan
     finally:

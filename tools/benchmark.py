@@ -8,7 +8,7 @@ Prints, in one run:
 2. the 64-digit prediction grid: one batched ``predict`` of 64 images vs a loop of 64
    single-image ``predict`` calls (ratio), plus the whole grid cell;
 3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
-   ``grading.parallel`` on K copies of the solution notebook. By default the cells after the
+   ``python -m grading`` (grading.batch) on K copies of the solution notebook. By default the cells after the
    last test are not run (``--skip-tail``, training is after the tests), so at most one
    training job runs at a time; ``--full-notebook`` grades the whole notebook.
 Timings depend on the machine and its load: compare runs made on the same machine only.
@@ -88,7 +88,7 @@ def notebook_total() -> float:
 
 def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float]:
     """Seconds per submission grading K copies of the solution with 1 worker, then N workers."""
-    from grading.parallel import autograde_all
+    from grading.batch import autograde_all
 
     per_sub = []
     for n in (1, workers):
@@ -101,7 +101,7 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
                 folder.mkdir(parents=True)
                 shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
             stats: dict[str, float] = {}  # the one-off generate_assignment is not counted
-            results = autograde_all(LAB, course, workers=n, progress=None, skip_tail=skip_tail,
+            results = autograde_all(LAB, course_dir=course, workers=n, progress=None, skip_tail=skip_tail,
                                     stats=stats)
             wall = stats["grading"]
             bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
