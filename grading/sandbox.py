@@ -9,11 +9,12 @@ CONFIG CONNECTION_FILE``), run as the grader. It
    the whole cgroup when the submission is done, ``setsid`` or not),
 2. sets RLIMIT_FSIZE (file size), RLIMIT_CORE = 0 and a generous RLIMIT_CPU (never
    RLIMIT_AS: TensorFlow reserves large virtual ranges),
-3. makes a private copy of the assignment folder, and
-4. execs ``bwrap``: own user (uid 4242, no capabilities), PID, network, IPC, UTS, cgroup
-   and mount namespaces; the system and the Python environment read-only; the private
-   copies of the course packages and of the assignment folder; a private /tmp; a fresh
-   /proc that shows only the sandbox; no network at all (an empty network namespace).
+3. execs ``bwrap``: own user (uid 4242, no capabilities, no nested user namespaces), PID,
+   network, IPC, UTS, cgroup and mount namespaces; the system and the Python environment
+   read-only; the workspace's private copy of the course packages, read-only; a private
+   writable copy of the assignment folder and a private /tmp, both memory-backed (tmpfs
+   sized to the memory limit); a fresh /proc that shows only the sandbox; a read-only root;
+   no network at all (an empty network namespace).
    The kernel talks to nbgrader over ZeroMQ ``ipc`` (Unix sockets) in a directory bound
    into the sandbox, so it needs no network.
 
@@ -227,9 +228,17 @@ def python_roots() -> list[str]:
     return sorted(r for r in roots if not r.startswith(("/usr/", "/bin/", "/lib")) and r != "/usr")
 
 
+#: runs first inside the sandbox: copy the assignment folder onto the private tmpfs, then the kernel
+BOOTSTRAP = ("import os, shutil, sys\n"
+             "shutil.copytree(sys.argv[1], os.getcwd(), symlinks=True, dirs_exist_ok=True)\n"
+             "os.execv(sys.argv[2], sys.argv[2:])\n")
+STAGING = "/run/assignment"  # the original assignment folder, read-only, inside the sandbox
+
+
 def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
-    """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd`` inside the sandbox."""
-    argv = [cfg["bwrap"], "--unshare-all", "--die-with-parent", "--new-session",
+    """The bubblewrap command line that runs ``kernel_cmd`` in a private copy of ``cwd``."""
+    size = str(cfg["tmpfs_size"])
+    argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
     for top in SYSTEM_DIRS:
         if os.path.islink(top):
@@ -243,17 +252,19 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
         argv += ["--ro-bind", path, path]
     argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
              "--ro-bind", cfg["etc"] + "/group", "/etc/group",
-             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
              "--bind", cfg["ipc"], cfg["ipc"],
-             "--bind", cfg["pkgs"], cfg["pkgs"],
-             "--bind", cfg["work"], cwd, "--chdir", cwd,
+             "--ro-bind", cfg["pkgs"], cfg["pkgs"],
+             "--ro-bind", cwd, STAGING,
+             "--size", size, "--tmpfs", cwd, "--chdir", cwd,
+             "--remount-ro", "/",
              "--clearenv"]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
            "LANG": "C.UTF-8", "PYTHONPATH": cfg["pkgs"], "USER": "student",
            "PYTHONDONTWRITEBYTECODE": "1"}
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    return argv + ["--"] + kernel_cmd
+    return argv + ["--", sys.executable, "-c", BOOTSTRAP, STAGING] + kernel_cmd
 
 
 def set_rlimits(limits: dict) -> None:
@@ -286,10 +297,6 @@ def launch(config_file: str, connection_file: str) -> None:
         _write(Path(d) / "cgroup.procs", str(os.getpid()))
     set_rlimits(cfg["limits"])
     cwd = os.getcwd()
-    work = Path(cfg["work"])
-    if work.exists():
-        shutil.rmtree(work)
-    shutil.copytree(cwd, work, symlinks=True)
     detail = Limits(**cfg["limits"]).describe() if level == "sandboxed" else \
         f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
     with open(cfg["report"], "a", encoding="utf-8") as fh:

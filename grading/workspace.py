@@ -159,7 +159,8 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     limits = ctx.limits
     cfg = {
         "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
-        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "work": str(box / "work"),
+        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"),
+        "tmpfs_size": limits.memory,
         "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
         "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
                    "cpu_seconds": limits.cpu_seconds},

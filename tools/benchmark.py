@@ -10,7 +10,10 @@ Prints, in one run:
 3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
    ``python -m grading`` (grading.batch) on K copies of the solution notebook. By default the cells after the
    last test are not run (``--skip-tail``, training is after the tests), so at most one
-   training job runs at a time; ``--full-notebook`` grades the whole notebook.
+   training job runs at a time; ``--full-notebook`` grades the whole notebook;
+4. sandbox overhead: one solution submission autograded (whole notebook, 1 worker) with
+   ``--isolation none`` and with the default sandbox, and the ratio sandboxed / none.
+   ``--sandbox-only`` runs just this part.
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -111,6 +114,35 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
     return per_sub[0], per_sub[1]
 
 
+def sandbox_overhead() -> dict[str, float]:
+    """Seconds to autograde one solution submission (whole notebook) unsandboxed, then sandboxed."""
+    from grading.batch import autograde_all
+
+    out = {}
+    for level in ("none", "sandboxed"):
+        with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
+            course = Path(tmp)
+            shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
+            shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+            folder = course / "submitted" / "student" / LAB
+            folder.mkdir(parents=True)
+            shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
+            (res,) = autograde_all(LAB, course_dir=course, workers=1, progress=None,
+                                   isolation=level)
+            if res.status != "ok" or res.score != res.max_score:
+                raise RuntimeError(f"the solution did not get full marks ({level}): {res}")
+            out[level] = res.seconds
+    return out
+
+
+def print_sandbox_overhead() -> None:
+    times = sandbox_overhead()
+    print("\n== sandbox overhead, one solution submission, whole notebook, 1 worker ==")
+    print(f"{'--isolation none, s':<40} {times['none']:8.2f}")
+    print(f"{'--isolation sandboxed (default), s':<40} {times['sandboxed']:8.2f}")
+    print(f"{'ratio sandboxed / none':<40} {times['sandboxed'] / times['none']:8.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=4, help="K submissions (default 4)")
@@ -118,9 +150,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="N parallel autogrades (default: number of cores)")
     parser.add_argument("--full-notebook", action="store_true",
                         help="autograde whole notebooks (training included) instead of --skip-tail")
+    parser.add_argument("--sandbox-only", action="store_true",
+                        help="measure only the sandbox overhead (part 4)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if args.sandbox_only:
+        print_sandbox_overhead()
+        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+        return 0
 
     phases = kernel_phases()
     total = notebook_total()
@@ -145,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'sequential (1 worker), s/submission':<40} {seq:8.2f}")
     print(f"{f'{args.workers} workers, s/submission':<40} {par:8.2f}")
     print(f"{'ratio sequential / parallel':<40} {seq / par:8.2f}")
+    print_sandbox_overhead()
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 

@@ -22,9 +22,9 @@ PRELUDE = '''
 import os, sys, signal, socket
 def attempt(label, fn):
     try:
-        print(f"ESCAPE {label}: OK {fn()!r}"[:300])
+        print(f"ESCAPE {label}: OK {fn()!r}"[:5000])
     except BaseException as exc:
-        print(f"ESCAPE {label}: BLOCKED {type(exc).__name__}: {exc}"[:300])
+        print(f"ESCAPE {label}: BLOCKED {type(exc).__name__}: {exc}"[:5000])
 def read(path):
     with open(path, "rb") as fh:
         return len(fh.read())
@@ -63,7 +63,11 @@ def _code(body: str) -> str:
 
 def escape_cases(t: Targets) -> list[Case]:
     """One Case per attempt; ``extra['blocked']`` lists the labels that must print BLOCKED,
-    ``extra['empty']`` those that must print ``OK []`` (found nothing)."""
+    ``extra['empty']`` those that must print ``OK []`` (found nothing), ``extra['ok']`` those
+    that run (harmlessly). ``extra['self_harm']``: the attempt may cost the submission its own
+    points (the fork bomb's sleeping children hold its process quota, so its kernel may fail
+    to start threads for the tests, or nbgrader may fail it for manual grading); ``expected``
+    is then the most it can get."""
     lab = "multiclass_digits"
     return [
         Case("esc_read_solution", "reads the solution notebook and hidden tests", [answer("my_softmax", _code(f'''
@@ -118,13 +122,13 @@ def escape_cases(t: Targets) -> list[Case]:
         Case("esc_kill", "kills the coordinator and every process it can see",
              [answer("my_softmax", _code(f'''
             attempt("coordinator", lambda: os.kill({t.coordinator}, signal.SIGKILL))
-            attempt("parent", lambda: os.kill(os.getppid(), signal.SIGKILL))
+            attempt("parent", lambda: (os.getppid(), os.kill(os.getppid(), signal.SIGKILL)))
             attempt("visible pids", lambda: sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
-            '''))], FULL, extra={"blocked": ["coordinator", "parent"]}),
+            '''))], FULL, extra={"blocked": ["coordinator"], "ok": ["parent"]}),
         Case("esc_kill_all", "kill(-1, SIGKILL): every process it may signal",
              [answer("my_softmax", _code('''
-            os.kill(-1, signal.SIGKILL)
-            '''))], NO_SOFTMAX, notes=("kernel died in my_softmax",)),
+            attempt("everyone", lambda: os.kill(-1, signal.SIGKILL))
+            '''))], FULL, extra={"blocked": ["everyone"]}),
         Case("esc_fork_bomb", "forks hundreds of detached processes (setsid) that would outlive it",
              [answer("my_softmax", _code(f'''
             def bomb():
@@ -141,7 +145,7 @@ def escape_cases(t: Targets) -> list[Case]:
                     made += 1
                 return f"made {{made}} refused {{refused}}"
             attempt("fork", bomb)
-            '''))], FULL, extra={"ok": ["fork"]}),
+            '''))], FULL, extra={"ok": ["fork"], "self_harm": True}),
         Case("esc_memory", "allocates past the memory limit", [answer("my_softmax", _code('''
             hog = []
             for _ in range(400):

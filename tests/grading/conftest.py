@@ -40,6 +40,7 @@ class LabBatch:
     data_before: str
     data_after: str
     lines: list[str] = field(default_factory=list)
+    grader_env: dict = field(default_factory=dict)
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +71,7 @@ def lab_batch(tmp_path_factory):
     before = sha256(data_file)
     lines: list[str] = []
     os.environ[secret_name] = secret
+    grader_env = dict(os.environ)
     try:
         results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=60,
                                 progress=lines.append, restore_course_files=False, skip_tail=True,
@@ -79,4 +81,4 @@ def lab_batch(tmp_path_factory):
         listener.close()
     print("\n".join(lines))
     return LabBatch(course, {r.student: r for r in results}, targets, escapes, accepted, secret,
-                    before, sha256(data_file), lines)
+                    before, sha256(data_file), lines, grader_env)
