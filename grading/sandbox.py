@@ -319,13 +319,16 @@ def check_host(level: str) -> tuple[str, int | None]:
     if bwrap is None:
         raise GradingError(f"bubblewrap (bwrap) is missing: {INSTALL_HINT}, "
                            "or pass --isolation none to grade without a sandbox")
-    probe = subprocess.run([bwrap, "--unshare-all", "--uid", str(SANDBOX_UID), "--ro-bind", "/", "/",
-                            "--proc", "/proc", "--dev", "/dev", "true"], capture_output=True, text=True)
+    probe = subprocess.run(  # the features bwrap_argv uses (bubblewrap >= 0.8)
+        [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+         "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+         "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", "1048576",
+         "--tmpfs", "/tmp", "--remount-ro", "/", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
-        raise GradingError("bubblewrap cannot create namespaces here "
-                           f"({probe.stderr.strip() or probe.returncode}): allow user namespaces "
-                           "(sysctl kernel.unprivileged_userns_clone=1) or run as root, "
-                           "or pass --isolation none")
+        why = " ".join(probe.stderr.split()) or f"exit {probe.returncode}"
+        raise GradingError(f"bubblewrap cannot build the sandbox here ({why}): it needs "
+                           "bubblewrap 0.8 or later and user namespaces (run the grader as root, "
+                           "or sysctl user.max_user_namespaces > 0), or pass --isolation none")
     version = None
     if level == "sandboxed":
         version, why = detect_cgroups()

@@ -3,8 +3,8 @@
 A workspace is a temporary course directory of one student: ``source/`` (for nbgrader
 only; the kernel never sees it), the rebuilt submission, a private SQLite gradebook copied
 from the batch's template, a private copy of the course packages, and, when sandboxed, the
-kernelspec, sandbox configuration, ipc socket folder and the kernel's private copy of the
-assignment folder. ``nbgrader autograde`` runs there as a subprocess in its own session,
+kernelspec, the sandbox configuration and the ipc socket folder (the kernel copies the
+assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there as a subprocess in its own session,
 with a wall-clock limit; afterwards every process of the submission is killed.
 """
 from __future__ import annotations
