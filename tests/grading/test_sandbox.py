@@ -103,7 +103,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
     assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}"))
 
 
-def test_check_host_names_what_is_missing(monkeypatch):
+def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
     with pytest.raises(GradingError, match="unknown isolation level 'paranoid'"):
         sandbox.check_host("paranoid")
     assert sandbox.check_host("none") == ("", None)
@@ -113,6 +113,13 @@ def test_check_host_names_what_is_missing(monkeypatch):
     msg = str(err.value)
     assert "bubblewrap (bwrap) is missing" in msg and "apt-get install bubblewrap" in msg
     assert "--isolation none" in msg and "\n" not in msg
+    old_bwrap = tmp_path / "bwrap"  # a bubblewrap without the features the sandbox uses
+    old_bwrap.write_text("#!/bin/sh\necho 'bwrap: Unknown option --disable-userns' >&2\nexit 1\n")
+    old_bwrap.chmod(0o755)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(old_bwrap))
+    with pytest.raises(GradingError, match=r"cannot build the sandbox here \(bwrap: Unknown option "
+                                           r"--disable-userns\): it needs bubblewrap 0.8 or later"):
+        sandbox.check_host("namespaces")
     monkeypatch.undo()
     monkeypatch.setattr(sandbox, "detect_cgroups", lambda: (None, "no cgroups here"))
     with pytest.raises(GradingError, match="no cgroups here: .* --isolation namespaces"):
