@@ -93,6 +93,7 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Ba
         cgroups = sandbox.Cgroups(cgroup_version, sandbox.CGROUP_ROOT,
                                   f"course-grading-{os.getpid()}-{os.urandom(3).hex()}")
         try:
+            cgroups.sweep_stale()
             cgroups.open_batch()
         except OSError as exc:
             raise GradingError(f"cannot create cgroups under {sandbox.CGROUP_ROOT} ({exc}); "

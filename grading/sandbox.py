@@ -114,6 +114,20 @@ class Cgroups:
             return [self.root / self.name]
         return [self.root / "memory" / self.name, self.root / "pids" / self.name]
 
+    def sweep_stale(self) -> list[Path]:
+        """Remove the cgroups of batches whose grader process is gone (killed, not finished)."""
+        tops = [self.root] if self.version == 2 else [self.root / "memory", self.root / "pids"]
+        stale = []
+        for top in tops:
+            for d in top.glob("course-grading-*"):
+                pid = d.name.split("-")[2]
+                if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    stale.append(d)
+        for d in stale:
+            self.remove(sorted(p for p in d.iterdir() if p.is_dir()))
+            self.remove([d])
+        return stale
+
     def open_batch(self) -> None:
         """Create the batch's parent cgroup(s) with the memory and pids controllers."""
         if self.version == 2:
@@ -232,11 +246,23 @@ def python_roots() -> list[str]:
 BOOTSTRAP = ("import os, shutil, sys\n"
              "shutil.copytree(sys.argv[1], os.getcwd(), symlinks=True, dirs_exist_ok=True)\n"
              "os.execv(sys.argv[2], sys.argv[2:])\n")
-STAGING = "/run/assignment"  # the original assignment folder, read-only, inside the sandbox
+STAGING = "/run/assignment"  # the staged assignment folder, read-only, inside the sandbox
+
+
+def stage_assignment(cwd: str | Path, stage: str | Path) -> None:
+    """What the kernel gets of its assignment folder: everything but the notebooks.
+
+    nbgrader executes the notebook file in ``cwd`` after restoring its test cells, hidden
+    tests included: the kernel must not be able to read it.
+    """
+    if Path(stage).exists():
+        shutil.rmtree(stage)
+    shutil.copytree(cwd, stage, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
 
 
 def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
-    """The bubblewrap command line that runs ``kernel_cmd`` in a private copy of ``cwd``."""
+    """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd``, a private tmpfs holding
+    a copy of ``cfg["stage"]`` (see :func:`stage_assignment`)."""
     size = str(cfg["tmpfs_size"])
     argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
@@ -255,7 +281,7 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
              "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
              "--bind", cfg["ipc"], cfg["ipc"],
              "--ro-bind", cfg["pkgs"], cfg["pkgs"],
-             "--ro-bind", cwd, STAGING,
+             "--ro-bind", cfg["stage"], STAGING,
              "--size", size, "--tmpfs", cwd, "--chdir", cwd,
              "--remount-ro", "/",
              "--clearenv"]
@@ -297,6 +323,7 @@ def launch(config_file: str, connection_file: str) -> None:
         _write(Path(d) / "cgroup.procs", str(os.getpid()))
     set_rlimits(cfg["limits"])
     cwd = os.getcwd()
+    stage_assignment(cwd, cfg["stage"])
     detail = Limits(**cfg["limits"]).describe() if level == "sandboxed" else \
         f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
     with open(cfg["report"], "a", encoding="utf-8") as fh:

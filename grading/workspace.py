@@ -9,6 +9,7 @@ with a wall-clock limit; afterwards every process of the submission is killed.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -109,6 +110,16 @@ class BatchContext:
     cgroups: sandbox.Cgroups | None = None
 
 
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child must not import
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_grader() -> None:
+    """In the autograde child: SIGKILL it if the grader dies (then bwrap --die-with-parent
+    takes the sandbox down too), so a killed batch leaves no autograde behind."""
+    _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
@@ -159,7 +170,7 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     limits = ctx.limits
     cfg = {
         "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
-        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"),
+        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "stage": str(box / "assignment"),
         "tmpfs_size": limits.memory,
         "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
         "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
@@ -219,7 +230,8 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
     try:
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(cmd, cwd=ws, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=_die_with_grader)
             try:
                 rc = proc.wait(timeout=ctx.timeout)
             except subprocess.TimeoutExpired:

@@ -33,8 +33,7 @@ def write(path):
         fh.write("escaped")
     return path
 def find(suffix, roots=("/",), skip=("/proc", "/sys", "/usr", "/dev")):
-    own = os.getcwd()
-    skip = tuple(skip) + (sys.prefix, sys.base_prefix, own)
+    skip = tuple(skip) + (sys.prefix, sys.base_prefix)
     hits = []
     for root in roots:
         for folder, dirs, files in os.walk(root):
@@ -74,8 +73,10 @@ def escape_cases(t: Targets) -> list[Case]:
             attempt("course source", lambda: read({t.course!r} + "/source/{lab}/{lab}.ipynb"))
             attempt("workspace source", lambda: read("../../../source/{lab}/{lab}.ipynb"))
             attempt("repo source", lambda: read({t.repo!r} + "/source/{lab}/{lab}.ipynb"))
+            attempt("own notebook, hidden tests restored", lambda: read("{lab}.ipynb"))
             attempt("any notebook", lambda: find(".ipynb"))
-            '''))], FULL, extra={"blocked": ["course source", "workspace source", "repo source"],
+            '''))], FULL, extra={"blocked": ["course source", "workspace source", "repo source",
+                                             "own notebook, hidden tests restored"],
                                  "empty": ["any notebook"]}),
         Case("esc_read_gradebook", "reads the real and the private gradebook", [answer("my_softmax", _code(f'''
             attempt("course gradebook", lambda: read({t.course!r} + "/gradebook.db"))

@@ -138,6 +138,7 @@ def tryit(name, fn):
     except Exception as exc:
         out[name] = "blocked " + type(exc).__name__
 tryit("secret", lambda: open(sys.argv[1]).read())
+out["staging"] = sorted(os.listdir("/run/assignment"))
 tryit("loopback", lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close())
 tryit("write_usr", lambda: open("/usr/x", "w"))
 tryit("write_venv", lambda: open(sys.prefix + "/x", "w"))
@@ -162,14 +163,16 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     bwrap, _ = sandbox.check_host("namespaces")
     secret = tmp_path / "secret.txt"
     secret.write_text("the hidden tests")
-    ipc, pkgs, etc, cwd = (tmp_path / n for n in ("ipc", "pkgs", "etc", "assignment"))
+    ipc, pkgs, etc, cwd, stage = (tmp_path / n for n in ("ipc", "pkgs", "etc", "assignment", "stage"))
     for d in (ipc, pkgs, etc, cwd):
         d.mkdir()
-    (cwd / "notebook.ipynb").write_text("{}")
+    (cwd / "notebook.ipynb").write_text("{}")  # nbgrader's copy, hidden tests restored
+    (cwd / "data.csv").write_text("1,2\n")
+    sandbox.stage_assignment(cwd, stage)
     (etc / "passwd").write_text("student:x:4242:4242::/tmp:/bin/false\n")
     (etc / "group").write_text("student:x:4242:\n")
     cfg = {"bwrap": bwrap, "python_roots": sandbox.python_roots(), "etc": str(etc),
-           "ipc": str(ipc), "pkgs": str(pkgs), "tmpfs_size": 64 << 20}
+           "ipc": str(ipc), "pkgs": str(pkgs), "stage": str(stage), "tmpfs_size": 64 << 20}
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list = []
     threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
@@ -187,7 +190,8 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     assert out["uid"] == out["euid"] == sandbox.SANDBOX_UID and out["caps"] == "0000000000000000"
     assert out["procs"] == [1, 2]  # its own PID namespace: bwrap's init and itself
     assert "COURSE_SECRET_TOKEN" not in out["env"] and "PYTHONPATH" in out["env"]
-    assert out["cwd"] == str(cwd) and out["cwd_files"] == ["notebook.ipynb"]
+    assert out["cwd"] == str(cwd) and out["cwd_files"] == ["data.csv"]  # no notebook to read
+    assert out["staging"] == ["data.csv"]
     assert out["secret"] == "blocked FileNotFoundError"
     assert out["loopback"].startswith("blocked") and accepted == []
     assert out["write_usr"] == out["write_venv"] == out["write_root"] == out["write_pkgs"] == "blocked OSError"
@@ -293,3 +297,15 @@ def test_escapes_leave_the_host_untouched(lab_batch):
     from grading_helpers import live_kernels
 
     assert live_kernels() == []
+
+
+def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
+    root = _fake_v1(tmp_path / "v1")
+    for ctl in ("memory", "pids"):
+        (root / ctl / "course-grading-999999999-aa" / "alice").mkdir(parents=True)
+        (root / ctl / f"course-grading-{os.getpid()}-bb" / "bob").mkdir(parents=True)
+    swept = Cgroups(1, root, "new").sweep_stale()
+    assert sorted(p.relative_to(root).as_posix() for p in swept) == [
+        "memory/course-grading-999999999-aa", "pids/course-grading-999999999-aa"]
+    assert not (root / "memory" / "course-grading-999999999-aa").exists()
+    assert (root / "pids" / f"course-grading-{os.getpid()}-bb" / "bob").is_dir()  # a live batch
