@@ -39,6 +39,7 @@ lab: $(VENV)/.student
 
 test: $(VENV)/.dev
 	bash tools/install_browser.sh
+	bash tools/install_sandbox.sh
 	bash tools/start_postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

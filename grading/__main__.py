@@ -1,6 +1,6 @@
-"""``python -m grading ASSIGNMENT ...`` is ``python -m grading.parallel ASSIGNMENT ...``."""
+"""``python -m grading ASSIGNMENT ...``: see :mod:`grading.cli`."""
 import sys
 
-from grading.parallel import main
+from grading.cli import main
 
 sys.exit(main())

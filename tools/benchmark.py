@@ -8,9 +8,13 @@ Prints, in one run:
 2. the 64-digit prediction grid: one batched ``predict`` of 64 images vs a loop of 64
    single-image ``predict`` calls (ratio), plus the whole grid cell;
 3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
-   ``grading.parallel`` on K copies of the solution notebook. By default the cells after the
+   ``python -m grading`` (grading.batch) on K copies of the solution notebook. By default the cells after the
    last test are not run (``--skip-tail``, training is after the tests), so at most one
-   training job runs at a time; ``--full-notebook`` grades the whole notebook.
+   training job runs at a time; ``--full-notebook`` grades the whole notebook;
+4. sandbox overhead: one solution submission autograded (whole notebook, 1 worker) with
+   ``--isolation none`` and with the default sandbox, alternating ``--repeats`` times, and
+   the ratio of the medians sandboxed / none.
+   ``--sandbox-only`` runs just this part.
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -88,7 +93,7 @@ def notebook_total() -> float:
 
 def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float]:
     """Seconds per submission grading K copies of the solution with 1 worker, then N workers."""
-    from grading.parallel import autograde_all
+    from grading.batch import autograde_all
 
     per_sub = []
     for n in (1, workers):
@@ -101,7 +106,7 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
                 folder.mkdir(parents=True)
                 shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
             stats: dict[str, float] = {}  # the one-off generate_assignment is not counted
-            results = autograde_all(LAB, course, workers=n, progress=None, skip_tail=skip_tail,
+            results = autograde_all(LAB, course_dir=course, workers=n, progress=None, skip_tail=skip_tail,
                                     stats=stats)
             wall = stats["grading"]
             bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
@@ -111,6 +116,40 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
     return per_sub[0], per_sub[1]
 
 
+def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
+    """Seconds to autograde one solution submission (whole notebook), unsandboxed and
+    sandboxed, alternating ``repeats`` times (a shared machine's load drifts)."""
+    from grading.batch import autograde_all
+
+    out: dict[str, list[float]] = {"none": [], "sandboxed": []}
+    for _ in range(repeats):
+        for level in out:
+            with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
+                course = Path(tmp)
+                shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
+                shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+                folder = course / "submitted" / "student" / LAB
+                folder.mkdir(parents=True)
+                shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
+                (res,) = autograde_all(LAB, course_dir=course, workers=1, progress=None,
+                                       isolation=level)
+                if res.status != "ok" or res.score != res.max_score:
+                    raise RuntimeError(f"the solution did not get full marks ({level}): {res}")
+                out[level].append(res.seconds)
+    return out
+
+
+def print_sandbox_overhead(repeats: int) -> None:
+    times = sandbox_overhead(repeats)
+    none, boxed = statistics.median(times["none"]), statistics.median(times["sandboxed"])
+    print(f"\n== sandbox overhead, one solution submission, whole notebook, 1 worker, "
+          f"{repeats} alternating run(s) each ==")
+    for level, label in (("none", "--isolation none"), ("sandboxed", "--isolation sandboxed")):
+        runs = " ".join(f"{t:.1f}" for t in times[level])
+        print(f"{label + ', s (median)':<40} {statistics.median(times[level]):8.2f}   runs: {runs}")
+    print(f"{'ratio sandboxed / none (medians)':<40} {boxed / none:8.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=4, help="K submissions (default 4)")
@@ -118,9 +157,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="N parallel autogrades (default: number of cores)")
     parser.add_argument("--full-notebook", action="store_true",
                         help="autograde whole notebooks (training included) instead of --skip-tail")
+    parser.add_argument("--sandbox-only", action="store_true",
+                        help="measure only the sandbox overhead (part 4)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="alternating runs per isolation level for part 4 (default 3)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if args.sandbox_only:
+        print_sandbox_overhead(args.repeats)
+        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+        return 0
 
     phases = kernel_phases()
     total = notebook_total()
@@ -145,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'sequential (1 worker), s/submission':<40} {seq:8.2f}")
     print(f"{f'{args.workers} workers, s/submission':<40} {par:8.2f}")
     print(f"{'ratio sequential / parallel':<40} {seq / par:8.2f}")
+    print_sandbox_overhead(args.repeats)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 

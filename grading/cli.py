@@ -1,0 +1,60 @@
+"""Command line: ``python -m grading ASSIGNMENT [options]``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from grading.batch import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
+from grading.results import STATUS_MISSING, STATUS_OK, GradingError
+from grading.sandbox import LEVELS, Limits, parse_size
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grading",
+        description="Autograde all submissions of an nbgrader assignment in parallel, "
+                    "each student's kernel in its own sandbox.")
+    p.add_argument("assignment")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="parallel autogrades (default: number of cores)")
+    p.add_argument("--db", default=None,
+                   help="gradebook URL (default: sqlite:///COURSE_DIR/gradebook.db)")
+    p.add_argument("--course-dir", default=".", help="nbgrader course directory (default: .)")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT,
+                   help=f"seconds per cell before it is interrupted (default {DEFAULT_CELL_TIMEOUT})")
+    p.add_argument("--student", action="append", default=None,
+                   help="grade only this student (repeatable)")
+    p.add_argument("--skip-tail", action="store_true",
+                   help="do not run the cells after the last graded cell (faster)")
+    p.add_argument("--no-restore", action="store_true",
+                   help="only report changed course files, do not put them back")
+    p.add_argument("--isolation", choices=LEVELS, default="sandboxed",
+                   help="sandboxed (default): bubblewrap namespaces + cgroup limits; namespaces: "
+                        "bubblewrap without cgroup limits; none: no sandbox (trusted code only)")
+    p.add_argument("--memory", default="4G", help="memory limit per submission (default 4G)")
+    p.add_argument("--pids", type=int, default=512,
+                   help="processes and threads per submission (default 512)")
+    p.add_argument("--file-size", default="1G", help="largest file a submission may write (default 1G)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.pids < 1:
+            raise GradingError("--pids must be at least 1")
+        limits = Limits(memory=parse_size(args.memory), pids=args.pids,
+                        file_size=parse_size(args.file_size),
+                        cpu_seconds=int(max(args.timeout, 60) * 4))
+        opts = Options(course_dir=args.course_dir, db_url=args.db, workers=args.workers,
+                       timeout=args.timeout, cell_timeout=args.cell_timeout, students=args.student,
+                       restore_course_files=not args.no_restore, skip_tail=args.skip_tail,
+                       isolation=args.isolation, limits=limits)
+        results = autograde_all(args.assignment, opts)
+    except GradingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if all(r.status in (STATUS_OK, STATUS_MISSING) for r in results) else 1

@@ -1,0 +1,196 @@
+"""The kernel-side guard against tampering: imported by the student's kernel, never by the grader.
+
+:class:`grading.execute.GuardedExecute` installs it in a hidden cell before the first
+cell runs (``course_guard.install(preload, walk)``) and then calls its functions through
+``user_expressions`` with a fresh nonce:
+
+- ``before_solution``/``after_solution`` around each answer cell record what the cell
+  changed in loaded modules and classes, IPython's hooks, the sys streams and the kernel
+  objects, with the values from before it;
+- ``before_readonly``/``after_readonly`` around read-only cells record the names they
+  bind (``test_my_softmax`` ...);
+- ``before_test`` undoes all of that, so an answer cell cannot make a test pass by
+  rebinding a test name or patching ``numpy.allclose``.
+
+The functions live in a plain module object registered as ``sys.modules["_course_guard"]``.
+A student can replace them, but not forge the nonce of a call made after the replacement:
+the grader then fails closed.
+
+This file is copied into each submission's private package folder as ``course_guard.py``
+(a sandboxed kernel cannot see the grader's installation); it imports only the standard
+library and IPython.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import types
+from typing import Iterable
+
+from IPython import get_ipython
+
+MODULE_NAME = "_course_guard"
+
+
+def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.ModuleType:
+    """Install the guard in the running IPython shell; return its function holder.
+
+    ``preload`` modules are imported first (their attributes are then protected), and every
+    submodule of the ``walk`` packages too (the course packages the tests use).
+    """
+    walk = list(walk)
+    FUNC = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+            types.BuiltinMethodType, staticmethod, classmethod, property)
+    MISSING = object()
+    ip = get_ipython()
+    if ip is None:
+        raise RuntimeError("the grading guard runs inside an IPython kernel")
+    # rebound by IPython/ipykernel around every execution: never the student's doing
+    VOLATILE = {("builtins", k) for k in ("input", "_", "__", "___", "get_ipython", "exit", "quit",
+                                          "display")} | {("getpass", "getpass"), ("time", "tzname")}
+    HOOK_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
+    g = types.ModuleType("_course_guard")
+    protected, before, window, changes = {}, {}, {}, []
+
+    def user_module(mod):
+        return getattr(mod, "__dict__", None) is ip.user_ns or mod.__name__ in ("__main__", "__mp_main__")
+
+    def snapshot():
+        mods, classes = {}, {}
+        for name, mod in list(sys.modules.items()):
+            if mod is None or name == "sys" or user_module(mod):
+                continue
+            try:
+                d = vars(mod)
+            except TypeError:
+                continue
+            mods[name] = (d, dict(d))
+            for value in list(d.values()):
+                if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                    try:
+                        classes[id(value)] = (value, dict(vars(value)))
+                    except TypeError:
+                        pass
+        return {
+            "mods": mods, "classes": classes,
+            "lists": {k: list(getattr(ip, k)) for k in HOOK_LISTS},
+            "custom": (ip.custom_exceptions, ip.CustomTB),
+            "events": {k: list(v) for k, v in ip.events.callbacks.items()},
+            "streams": (sys.stdout, sys.stderr, sys.displayhook),
+            "instances": [(obj, dict(vars(obj))) for obj in (ip, getattr(ip, "kernel", None))
+                          if obj is not None],
+        }
+
+    def before_solution(nonce):
+        window.clear()
+        window.update(snapshot())
+        return "GUARD-OK " + nonce
+
+    def after_solution(nonce):
+        # record what the student's cell changed, with the values from before it
+        if not window:
+            return "GUARD-OK " + nonce
+        for name, (d, saved) in window["mods"].items():
+            for k, v in saved.items():
+                if (name, k) not in VOLATILE and d.get(k, MISSING) is not v:
+                    changes.append(("dict", d, k, v, name + "." + k))
+        for cls, saved in window["classes"].values():
+            cur = vars(cls)
+            for k, v in saved.items():
+                if cur.get(k, MISSING) is not v:
+                    changes.append(("cls", cls, k, v, cls.__name__ + "." + k))
+            for k in cur:
+                if k not in saved and isinstance(cur[k], FUNC):
+                    changes.append(("cls", cls, k, MISSING, cls.__name__ + "." + k))
+        for k, v in window["lists"].items():
+            for item in getattr(ip, k):
+                if not any(item is old for old in v):
+                    changes.append(("list", getattr(ip, k), item, None, "IPython " + k))
+        if (ip.custom_exceptions, ip.CustomTB) != window["custom"]:
+            changes.append(("custom", None, None, window["custom"], "IPython custom exception handler"))
+        for k, cbs in ip.events.callbacks.items():
+            for cb in cbs:
+                if cb not in window["events"].get(k, []):
+                    changes.append(("list", cbs, cb, None, "IPython event " + k))
+        if (sys.stdout, sys.stderr, sys.displayhook) != window["streams"]:
+            changes.append(("streams", None, None, window["streams"], "sys streams"))
+        for obj, saved in window["instances"]:
+            cur = vars(obj)
+            for k in list(cur):
+                if (k not in saved and isinstance(cur[k], FUNC)) or \
+                        (k in saved and isinstance(saved[k], FUNC) and cur[k] is not saved[k]):
+                    changes.append(("dict", cur, k, saved.get(k, MISSING), type(obj).__name__ + "." + k))
+        window.clear()
+        return "GUARD-OK " + nonce
+
+    def restore(undone):
+        for kind, target, key, orig, label in changes:
+            if kind == "dict":
+                if orig is MISSING:
+                    if key in target:
+                        del target[key]; undone.append(label)
+                elif target.get(key, MISSING) is not orig:
+                    target[key] = orig; undone.append(label)
+            elif kind == "cls":
+                cur = vars(target).get(key, MISSING)
+                try:
+                    if orig is MISSING and cur is not MISSING:
+                        delattr(target, key); undone.append(label)
+                    elif orig is not MISSING and cur is not orig:
+                        setattr(target, key, orig); undone.append(label)
+                except (AttributeError, TypeError):
+                    pass
+            elif kind == "list":
+                while any(x is key for x in target):
+                    target.remove(key); undone.append(label)
+            elif kind == "custom":
+                if (ip.custom_exceptions, ip.CustomTB) != orig:
+                    ip.custom_exceptions, ip.CustomTB = orig; undone.append(label)
+            elif kind == "streams":
+                if (sys.stdout, sys.stderr, sys.displayhook) != orig:
+                    sys.stdout, sys.stderr, sys.displayhook = orig; undone.append(label)
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            sys.settrace(None); sys.setprofile(None); undone.append("trace/profile hook")
+        ns = ip.user_ns
+        for k, v in protected.items():
+            if ns.get(k, MISSING) is not v:
+                ns[k] = v; undone.append(k)
+
+    def before_readonly(nonce):
+        before.clear()
+        before.update({k: id(v) for k, v in ip.user_ns.items()})
+        return "GUARD-OK " + nonce
+
+    def after_readonly(nonce):
+        for k, v in ip.user_ns.items():
+            if k.startswith("_") or k in ("In", "Out", "get_ipython", "exit", "quit"):
+                continue
+            if before.get(k) != id(v):
+                protected[k] = v
+        return "GUARD-OK " + nonce
+
+    def before_test(nonce):
+        undone = []
+        restore(undone)
+        out = "GUARD-OK " + nonce
+        if undone:
+            out += " GUARD-UNDONE: " + ", ".join(sorted(set(undone)))
+        return out
+
+    for name in list(preload) + list(walk):
+        try:
+            mod = importlib.import_module(name)
+        except (Exception, SystemExit):
+            continue
+        if name not in walk:
+            continue
+        for info in pkgutil.walk_packages(getattr(mod, "__path__", []) or [], name + "."):
+            try:
+                importlib.import_module(info.name)
+            except (Exception, SystemExit):
+                pass
+    for fn in (before_readonly, after_readonly, before_solution, after_solution, before_test):
+        setattr(g, fn.__name__, fn)
+    sys.modules[MODULE_NAME] = g
+    return g

@@ -1,0 +1,59 @@
+"""What one submission's autograde produced, and the batch's summary table (CSV and Markdown)."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+STATUS_OK = "ok"
+STATUS_TIMEOUT = "timeout"
+STATUS_ERROR = "error"
+STATUS_MISSING = "no notebook"
+
+
+class GradingError(RuntimeError):
+    """A batch cannot start (bad course directory, unknown assignment, bad database URL)."""
+
+
+@dataclass
+class SubmissionResult:
+    """The outcome of autograding one student's submission."""
+
+    student: str
+    status: str
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    grades: dict[str, float | None] = field(default_factory=dict)
+
+    def row(self) -> dict[str, str]:
+        """The summary-table row of this result."""
+        return {
+            "student": self.student,
+            "score": f"{self.score:g}",
+            "max": f"{self.max_score:g}",
+            "status": self.status,
+            "seconds": f"{self.seconds:.1f}",
+            "notes": "; ".join(self.notes),
+        }
+
+
+SUMMARY_FIELDS = ("student", "score", "max", "status", "seconds", "notes")
+
+
+def write_summary(results: list[SubmissionResult], csv_path: Path, md_path: Path) -> str:
+    """Write the summary table as CSV and Markdown; return the Markdown text."""
+    rows = [r.row() for r in sorted(results, key=lambda r: r.student)]
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(csv_path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = ["| " + " | ".join(SUMMARY_FIELDS) + " |", "|" + "---|" * len(SUMMARY_FIELDS)]
+    for row in rows:
+        cells = [row[f].replace("|", "\\|") for f in SUMMARY_FIELDS]
+        lines.append("| " + " | ".join(cells) + " |")
+    text = "\n".join(lines) + "\n"
+    md_path.write_text(text, encoding="utf-8")
+    return text

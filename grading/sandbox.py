@@ -1,0 +1,369 @@
+"""The operating-system sandbox around student kernels: bubblewrap, cgroups, rlimits.
+
+nbgrader itself runs outside the sandbox (it needs the private gradebook, which holds the
+hidden tests); only the kernel, and everything it starts, runs inside. The kernel is
+launched through a kernelspec whose command is this module (``python -m grading.sandbox
+CONFIG CONNECTION_FILE``), run as the grader. It
+
+1. moves itself into the submission's cgroup (memory and process limits; the grader kills
+   the whole cgroup when the submission is done, ``setsid`` or not),
+2. sets RLIMIT_FSIZE (file size), RLIMIT_CORE = 0 and a generous RLIMIT_CPU (never
+   RLIMIT_AS: TensorFlow reserves large virtual ranges),
+3. execs ``bwrap``: own user (uid 4242, no capabilities, no nested user namespaces), PID,
+   network, IPC, UTS, cgroup and mount namespaces; the system and the Python environment
+   read-only; the workspace's private copy of the course packages, read-only; a private
+   writable copy of the assignment folder and a private /tmp, both memory-backed (tmpfs
+   sized to the memory limit); a fresh /proc that shows only the sandbox; a read-only root;
+   no network at all (an empty network namespace).
+   The kernel talks to nbgrader over ZeroMQ ``ipc`` (Unix sockets) in a directory bound
+   into the sandbox, so it needs no network.
+
+Isolation levels (``--isolation``):
+
+``sandboxed``  (default) all of the above; needs bubblewrap and writable cgroups (v2, or
+               v1 ``memory`` and ``pids``).
+``namespaces`` bubblewrap and rlimits, but no cgroup limits: memory and the number of
+               processes are unbounded (for machines where cgroups are not writable).
+``none``       the kernel runs as the grader's user and sees what the grader sees; only
+               the in-kernel guard and the private workspace protect the grades.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grading.results import GradingError
+
+LEVELS = ("sandboxed", "namespaces", "none")
+SANDBOX_UID = 4242
+KERNEL_NAME = "course-sandbox"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: top-level system folders bound read-only (or re-created as the same symlink)
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+#: the few files of /etc a Python kernel needs (dynamic linker, time zone, fontconfig)
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
+             "/etc/fonts")
+INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes in a size such as ``4G``, ``512M``, ``64k`` or ``1048576``."""
+    if isinstance(text, int):
+        return text
+    raw = str(text).strip().upper().removesuffix("B").removesuffix("I")
+    unit = raw[-1:] if raw[-1:] in _UNITS else ""
+    number = raw[: len(raw) - len(unit)]
+    try:
+        value = float(number) * _UNITS[unit]
+    except ValueError:
+        raise GradingError(f"bad size {text!r}: use a number with an optional K, M, G or T") from None
+    if value <= 0:
+        raise GradingError(f"bad size {text!r}: it must be positive")
+    return int(value)
+
+
+def format_size(n: int) -> str:
+    """``4G`` for 4 GiB, ``100M`` for 100 MiB; bytes otherwise."""
+    for unit in ("T", "G", "M", "K"):
+        if n % _UNITS[unit] == 0:
+            return f"{n // _UNITS[unit]}{unit}"
+    return str(n)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Resource limits of one submission's kernel."""
+
+    memory: int = 4 << 30
+    pids: int = 512
+    file_size: int = 1 << 30
+    cpu_seconds: int = 3600
+
+    def describe(self) -> str:
+        return (f"memory {format_size(self.memory)}, pids {self.pids}, "
+                f"file size {format_size(self.file_size)}")
+
+
+# --------------------------------------------------------------------------------------
+# cgroups (v2 on systemd machines, v1 memory + pids elsewhere)
+# --------------------------------------------------------------------------------------
+def _write(path: Path, value: str) -> None:
+    path.write_text(value, encoding="ascii")
+
+
+@dataclass
+class Cgroups:
+    """A batch's cgroups: one parent for the batch, one child per submission."""
+
+    version: int
+    root: Path
+    name: str
+
+    def _bases(self) -> list[Path]:
+        if self.version == 2:
+            return [self.root / self.name]
+        return [self.root / "memory" / self.name, self.root / "pids" / self.name]
+
+    def sweep_stale(self) -> list[Path]:
+        """Remove the cgroups of batches whose grader process is gone (killed, not finished)."""
+        tops = [self.root] if self.version == 2 else [self.root / "memory", self.root / "pids"]
+        stale = []
+        for top in tops:
+            for d in top.glob("course-grading-*"):
+                pid = d.name.split("-")[2]
+                if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    stale.append(d)
+        for d in stale:
+            self.remove(sorted(p for p in d.iterdir() if p.is_dir()))
+            self.remove([d])
+        return stale
+
+    def open_batch(self) -> None:
+        """Create the batch's parent cgroup(s) with the memory and pids controllers."""
+        if self.version == 2:
+            top = self.root / "cgroup.subtree_control"
+            if not {"memory", "pids"} <= set(top.read_text().split()):
+                _write(top, "+memory +pids")
+        for base in self._bases():
+            base.mkdir()
+        if self.version == 2:
+            _write(self._bases()[0] / "cgroup.subtree_control", "+memory +pids")
+
+    def create(self, key: str, limits: Limits) -> list[Path]:
+        """A fresh child cgroup (per controller hierarchy) for one submission, limits set."""
+        dirs = [base / key for base in self._bases()]
+        for d in dirs:
+            if d.exists():
+                self.kill([d])
+                d.rmdir()
+            d.mkdir()
+        if self.version == 2:
+            d = dirs[0]
+            _write(d / "memory.max", str(limits.memory))
+            if (d / "memory.swap.max").exists():
+                _write(d / "memory.swap.max", "0")
+            _write(d / "pids.max", str(limits.pids))
+        else:
+            mem, pids = dirs
+            _write(mem / "memory.limit_in_bytes", str(limits.memory))
+            if (mem / "memory.memsw.limit_in_bytes").exists():  # no escape into swap
+                _write(mem / "memory.memsw.limit_in_bytes", str(limits.memory))
+            _write(pids / "pids.max", str(limits.pids))
+        return dirs
+
+    @staticmethod
+    def members(dirs: list[Path]) -> set[int]:
+        found: set[int] = set()
+        for d in dirs:
+            try:
+                found.update(int(x) for x in (d / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return found
+
+    def kill(self, dirs: list[Path], timeout: float = 10.0) -> int:
+        """SIGKILL every process in ``dirs`` (cgroup.kill where the kernel has it); return how many."""
+        killed = self.members(dirs)
+        for d in dirs:
+            if (d / "cgroup.kill").exists():
+                try:
+                    _write(d / "cgroup.kill", "1")
+                except OSError:
+                    pass
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.members(dirs)
+            killed |= pids
+            if not pids or time.monotonic() > deadline:
+                break
+            for pid in pids:  # new forks may appear while we kill: loop until empty
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.05)
+        return len(killed)
+
+    def remove(self, dirs: list[Path]) -> None:
+        """Kill what is left in ``dirs`` and delete them."""
+        self.kill(dirs)
+        for d in dirs:
+            for _ in range(100):  # rmdir fails while the last killed task is being reaped
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+    def close_batch(self) -> None:
+        for base in self._bases():
+            if base.is_dir():
+                self.remove(sorted(p for p in base.iterdir() if p.is_dir()))
+                self.remove([base])
+
+
+def detect_cgroups(root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
+    """(version, "") when memory and pids cgroups can be created under ``root``, else (None, why)."""
+    if (root / "cgroup.controllers").is_file():
+        have = set((root / "cgroup.controllers").read_text().split())
+        missing = sorted({"memory", "pids"} - have)
+        if missing:
+            return None, f"cgroup v2 at {root} lacks the {' and '.join(missing)} controller(s)"
+        if not os.access(root, os.W_OK):
+            return None, f"cgroup v2 at {root} is not writable (run the grader as root)"
+        return 2, ""
+    v1 = [root / "memory", root / "pids"]
+    absent = [d.name for d in v1 if not (d / "cgroup.procs").is_file()]
+    if absent:
+        return None, f"no cgroup v2 and no cgroup v1 {' and '.join(absent)} hierarchy under {root}"
+    if not all(os.access(d, os.W_OK) for d in v1):
+        return None, f"the cgroup v1 memory/pids hierarchies under {root} are not writable (run as root)"
+    return 1, ""
+
+
+# --------------------------------------------------------------------------------------
+# bubblewrap
+# --------------------------------------------------------------------------------------
+def python_roots() -> list[str]:
+    """Folders holding the Python environment the kernel runs from (read-only in the sandbox)."""
+    roots = {sys.prefix, sys.base_prefix, str(Path(os.path.realpath(sys.executable)).parents[1])}
+    return sorted(r for r in roots if not r.startswith(("/usr/", "/bin/", "/lib")) and r != "/usr")
+
+
+#: runs first inside the sandbox: copy the assignment folder onto the private tmpfs, then the kernel
+BOOTSTRAP = ("import os, shutil, sys\n"
+             "shutil.copytree(sys.argv[1], os.getcwd(), symlinks=True, dirs_exist_ok=True)\n"
+             "os.execv(sys.argv[2], sys.argv[2:])\n")
+STAGING = "/run/assignment"  # the staged assignment folder, read-only, inside the sandbox
+
+
+def stage_assignment(cwd: str | Path, stage: str | Path) -> None:
+    """What the kernel gets of its assignment folder: everything but the notebooks.
+
+    nbgrader executes the notebook file in ``cwd`` after restoring its test cells, hidden
+    tests included: the kernel must not be able to read it.
+    """
+    if Path(stage).exists():
+        shutil.rmtree(stage)
+    shutil.copytree(cwd, stage, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
+
+
+def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
+    """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd``, a private tmpfs holding
+    a copy of ``cfg["stage"]`` (see :func:`stage_assignment`)."""
+    size = str(cfg["tmpfs_size"])
+    argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
+    for top in SYSTEM_DIRS:
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    for path in cfg["python_roots"]:
+        argv += ["--ro-bind", path, path]
+    argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
+             "--ro-bind", cfg["etc"] + "/group", "/etc/group",
+             "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
+             "--bind", cfg["ipc"], cfg["ipc"],
+             "--ro-bind", cfg["pkgs"], cfg["pkgs"],
+             "--ro-bind", cfg["stage"], STAGING,
+             "--size", size, "--tmpfs", cwd, "--chdir", cwd,
+             "--remount-ro", "/",
+             "--clearenv"]
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
+           "LANG": "C.UTF-8", "PYTHONPATH": cfg["pkgs"], "USER": "student",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    return argv + ["--", sys.executable, "-c", BOOTSTRAP, STAGING] + kernel_cmd
+
+
+def set_rlimits(limits: dict) -> None:
+    """File size, no core dumps, generous CPU time (inherited by everything the kernel starts)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size"], limits["file_size"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = limits["cpu_seconds"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 30))
+
+
+def write_kernelspec(dest: Path, config_file: Path) -> None:
+    """A kernelspec ``course-sandbox`` under ``dest/kernels`` whose command is :func:`launch`."""
+    spec = dest / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "grading.sandbox", str(config_file), "{connection_file}"],
+        "display_name": "Python 3 (course sandbox)",
+        "language": "python",
+        # bwrap does not forward signals: interrupts go as control messages
+        "interrupt_mode": "message",
+        "metadata": {"debugger": False},
+    }, indent=1), encoding="utf-8")
+
+
+def launch(config_file: str, connection_file: str) -> None:
+    """Kernelspec entry point: join the cgroups, set rlimits, copy the folder, exec bwrap."""
+    cfg = json.loads(Path(config_file).read_text(encoding="utf-8"))
+    level = cfg["level"]
+    for d in cfg["cgroups"]:
+        _write(Path(d) / "cgroup.procs", str(os.getpid()))
+    set_rlimits(cfg["limits"])
+    cwd = os.getcwd()
+    stage_assignment(cwd, cfg["stage"])
+    detail = Limits(**cfg["limits"]).describe() if level == "sandboxed" else \
+        f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
+    with open(cfg["report"], "a", encoding="utf-8") as fh:
+        fh.write(f"{level} ({detail})\n")
+    inside = Path(cfg["ipc"]) / Path(connection_file).name  # nbclient may write it under /tmp
+    if Path(connection_file).resolve() != inside.resolve():
+        shutil.copy(connection_file, inside)
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(inside)]
+    argv = bwrap_argv(cfg, cwd, kernel)
+    os.execv(argv[0], argv)
+
+
+def check_host(level: str) -> tuple[str, int | None]:
+    """Check that ``level`` can be given here: (bwrap path, cgroup version); else one clear error."""
+    if level not in LEVELS:
+        raise GradingError(f"unknown isolation level {level!r}: use one of {', '.join(LEVELS)}")
+    if level == "none":
+        return "", None
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise GradingError(f"bubblewrap (bwrap) is missing: {INSTALL_HINT}, "
+                           "or pass --isolation none to grade without a sandbox")
+    probe = subprocess.run(  # the features bwrap_argv uses (bubblewrap >= 0.8)
+        [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+         "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+         "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", "1048576",
+         "--tmpfs", "/tmp", "--remount-ro", "/", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        why = " ".join(probe.stderr.split()) or f"exit {probe.returncode}"
+        raise GradingError(f"bubblewrap cannot build the sandbox here ({why}): it needs "
+                           "bubblewrap 0.8 or later and user namespaces (run the grader as root, "
+                           "or sysctl user.max_user_namespaces > 0), or pass --isolation none")
+    version = None
+    if level == "sandboxed":
+        version, why = detect_cgroups()
+        if version is None:
+            raise GradingError(f"{why}: memory and process limits need writable cgroups; "
+                               "pass --isolation namespaces to sandbox without them")
+    return bwrap, version
+
+
+if __name__ == "__main__":
+    launch(sys.argv[1], sys.argv[2])

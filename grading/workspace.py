@@ -1,0 +1,275 @@
+"""One submission in a private workspace: rebuilt notebook, private gradebook, sandboxed kernel.
+
+A workspace is a temporary course directory of one student: ``source/`` (for nbgrader
+only; the kernel never sees it), the rebuilt submission, a private SQLite gradebook copied
+from the batch's template, a private copy of the course packages, and, when sandboxed, the
+kernelspec, the sandbox configuration and the ipc socket folder (the kernel copies the
+assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there as a subprocess in its own session,
+with a wall-clock limit; afterwards every process of the submission is killed.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import is_solution
+
+from grading import sandbox
+from grading.execute import GUARD_MODULE, NOTES_ENV
+from grading.gradebook import read_private_grades, sqlite_url
+from grading.integrity import PackageSnapshot
+from grading.rebuild import rebuild_notebook
+from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
+from grading.review import review_flags
+
+EXTRA_CONFIG = """
+# ---- appended by python -m grading for this private autograde ----
+c.Autograde.autograde_preprocessors = [
+    "grading.execute.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.OverwriteCells.add_missing_cells = True
+c.Execute.timeout = {cell_timeout}
+c.Execute.interrupt_on_timeout = True
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
+c.LimitOutput.max_lines = 200
+c.GuardedExecute.skip_after_last_grade = {skip_tail}
+"""
+
+SANDBOX_CONFIG = """
+# the kernel runs in the sandbox and talks over Unix sockets in a folder bound into it
+c.KernelManager.transport = "ipc"
+c.KernelManager.ip = {ip!r}
+c.Execute.kernel_name = {kernel!r}
+"""
+
+
+def nbgrader_env(**extra: str) -> dict[str, str]:
+    """The grader's environment with this Python's bin/ first on PATH (nbgrader runs alembic)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("JPY_PARENT_PID", None)
+    env.update(extra)
+    return env
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a process, its session and every descendant (jupyter starts kernels in new sessions)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root] + root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        procs = []
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the autograde's own session (start_new_session=True)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+
+
+@dataclass(kw_only=True)
+class BatchContext:
+    """Everything a worker needs, prepared once per batch by the parent."""
+
+    course_dir: Path
+    assignment: str
+    db_url: str
+    course_id: str
+    work: Path
+    template_db: Path
+    release_dir: Path
+    packages: PackageSnapshot
+    timeout: float
+    config_text: str
+    isolation: str
+    limits: sandbox.Limits
+    bwrap: str = ""
+    cgroups: sandbox.Cgroups | None = None
+
+
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child must not import
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_grader() -> None:
+    """In the autograde child: SIGKILL it if the grader dies (then bwrap --die-with-parent
+    takes the sandbox down too), so a killed batch leaves no autograde behind."""
+    _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
+
+
+def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
+                        result: SubmissionResult) -> bool:
+    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted."""
+    sub_src = ctx.course_dir / "submitted" / student / ctx.assignment
+    if (sub_src / "timestamp.txt").is_file():
+        shutil.copy(sub_src / "timestamp.txt", sub_dst / "timestamp.txt")
+    stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
+    if stray:
+        result.notes.append("files not graded: " + ", ".join(sorted(stray)))
+    flags: set[str] = set()
+    found = False
+    for release_nb_path in sorted(ctx.release_dir.glob("*.ipynb")):
+        student_path = sub_src / release_nb_path.name
+        if not student_path.is_file():
+            continue
+        found = True
+        release_nb = nbformat.read(release_nb_path, as_version=4)
+        try:
+            submitted = nbformat.read(student_path, as_version=4)
+        except Exception as exc:  # unreadable JSON: grade as the unanswered release
+            result.notes.append(f"{student_path.name} unreadable ({type(exc).__name__})")
+            submitted = nbformat.v4.new_notebook()
+        rebuilt, notes = rebuild_notebook(release_nb, submitted)
+        result.notes.extend(notes)
+        for cell in rebuilt.cells:
+            if is_solution(cell) and cell.cell_type == "code":
+                flags.update(review_flags(cell.source))
+        nbformat.write(rebuilt, sub_dst / release_nb_path.name)
+    if flags:
+        result.notes.append("review: " + ", ".join(sorted(flags)))
+    return found
+
+
+def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict, list[Path]]:
+    """Kernelspec, sandbox configuration, ipc folder, cgroups: (extra config, env, cgroup dirs)."""
+    box = ws / "box"
+    (box / "etc").mkdir(parents=True)
+    (box / "etc" / "passwd").write_text(
+        f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
+    (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
+    ipc = Path(tempfile.mkdtemp(prefix="k", dir=ctx.work))  # short: Unix socket paths are < 108 bytes
+    dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
+        if ctx.cgroups is not None else []
+    limits = ctx.limits
+    cfg = {
+        "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
+        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "stage": str(box / "assignment"),
+        "tmpfs_size": limits.memory,
+        "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
+        "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
+                   "cpu_seconds": limits.cpu_seconds},
+    }
+    (ws / "sandbox.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
+    sandbox.write_kernelspec(ws / "jupyter", ws / "sandbox.json")
+    extra = SANDBOX_CONFIG.format(ip=str(ipc / "k"), kernel=sandbox.KERNEL_NAME)
+    env = {"JUPYTER_PATH": str(ws / "jupyter"), "JUPYTER_RUNTIME_DIR": str(ipc)}
+    return extra, env, dirs
+
+
+def _isolation_note(ctx: BatchContext, ws: Path) -> str:
+    """The isolation every kernel of this submission actually got, from the launcher's reports."""
+    if ctx.isolation == "none":
+        return "isolation: none (kernel ran as the grader, unsandboxed)"
+    report = ws / "isolation.txt"
+    got = sorted(set(report.read_text(encoding="utf-8").split("\n")) - {""}) if report.is_file() else []
+    return "isolation: " + ("; ".join(got) if got else "no kernel started")
+
+
+def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict | None]:
+    """Autograde ``student`` in a private workspace. Returns the result and the private grades.
+
+    Never raises for a problem of the submission; the parent records whatever happened.
+    """
+    start = time.monotonic()
+    result = SubmissionResult(student, STATUS_ERROR)
+    ws = ctx.work / "students" / student
+    if ws.exists():
+        shutil.rmtree(ws)
+    sub_dst = ws / "submitted" / student / ctx.assignment
+    sub_dst.mkdir(parents=True)
+    if not _rebuild_submission(ctx, student, sub_dst, result):
+        result.status = STATUS_MISSING
+        result.seconds = time.monotonic() - start
+        return result, None
+    shutil.copytree(ctx.course_dir / "source" / ctx.assignment, ws / "source" / ctx.assignment)
+    shutil.copy(ctx.template_db, ws / "gradebook.db")
+    ctx.packages.write_copy(ws / "pkgs")
+    shutil.copy(Path(__file__).with_name("guard.py"), ws / "pkgs" / f"{GUARD_MODULE}.py")
+    notes_file = ws / "guard_notes.txt"
+    config_text, env_extra, cgroup_dirs = ctx.config_text, {}, []
+    if ctx.isolation != "none":
+        extra, env_extra, cgroup_dirs = _setup_sandbox(ctx, student, ws)
+        config_text += extra
+    (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
+    env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **env_extra)
+    cmd = [
+        sys.executable, "-m", "nbgrader", "autograde", ctx.assignment,
+        "--student", student, "--force",
+        f"--CourseDirectory.root={ws}",
+        f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
+        f"--CourseDirectory.course_id={ctx.course_id}",
+    ]
+    log_path = ws / "autograde.log"
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(cmd, cwd=ws, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    preexec_fn=_die_with_grader)
+            try:
+                rc = proc.wait(timeout=ctx.timeout)
+            except subprocess.TimeoutExpired:
+                rc = None
+            kill_tree(proc.pid)  # a kernel or a process the student started must not linger
+            proc.wait()
+    finally:
+        if ctx.cgroups is not None:
+            left = ctx.cgroups.members(cgroup_dirs)
+            ctx.cgroups.remove(cgroup_dirs)
+            if left:
+                result.notes.append(f"{len(left)} leftover process(es) killed")
+    if notes_file.is_file():
+        result.notes.extend(l for l in notes_file.read_text(encoding="utf-8").splitlines() if l)
+    result.notes.append(_isolation_note(ctx, ws))
+    private = None
+    if rc is None:
+        result.status = STATUS_TIMEOUT
+        result.notes.append(f"killed after {ctx.timeout:g} s")
+    else:
+        try:
+            private = read_private_grades(ws / "gradebook.db", ctx.course_id, ctx.assignment, student)
+        except Exception as exc:
+            result.notes.append(f"no grades ({type(exc).__name__})")
+        if rc == 0 and private is not None:
+            result.status = STATUS_OK
+        else:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+            result.notes.append(f"nbgrader exit {rc}: " + (tail[0][:200] if tail else ""))
+            private = None
+    out = ctx.course_dir / "autograded" / student / ctx.assignment
+    made = ws / "autograded" / student / ctx.assignment
+    if made.is_dir():
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(made, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(log_path, out.parent / f"{ctx.assignment}.autograde.log")
+    result.seconds = time.monotonic() - start
+    return result, private

@@ -1,0 +1,166 @@
+"""Escape attempts against the sandbox, each one student's submission of the graded lab.
+
+Every attempt sits in the ``my_softmax`` answer cell, after a correct ``my_softmax``, and
+prints one ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>``
+line per try. The test reads those lines back from the autograded notebook and also checks
+the host independently (files unchanged, no connection accepted, no process left).
+
+The attempts need to know where the real things are (the course folder, the coordinator's
+pid, a loopback port that listens): :class:`Targets` carries them into the code, as a
+student who guessed right would have them.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from faults.cases import FULL, GOOD_SOFTMAX, NO_SOFTMAX, Case, answer
+
+MARKER = "4242.0917"  # argument of the `sleep` processes the fork bomb leaves behind
+
+PRELUDE = '''
+import os, sys, signal, socket
+def attempt(label, fn):
+    try:
+        print(f"ESCAPE {label}: OK {fn()!r}"[:5000])
+    except BaseException as exc:
+        print(f"ESCAPE {label}: BLOCKED {type(exc).__name__}: {exc}"[:5000])
+def read(path):
+    with open(path, "rb") as fh:
+        return len(fh.read())
+def write(path):
+    with open(path, "w") as fh:
+        fh.write("escaped")
+    return path
+def find(suffix, roots=("/",), skip=("/proc", "/sys", "/usr", "/dev")):
+    skip = tuple(skip) + (sys.prefix, sys.base_prefix)
+    hits = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if not os.path.join(folder, d).startswith(skip)]
+            hits += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
+    return hits
+'''
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the attempts aim at, as absolute paths and numbers on the grader's machine."""
+
+    course: str  # the course directory of the batch
+    repo: str  # the repository (release/, the installed packages)
+    utils_dir: str  # the installed utils package
+    site_packages: str  # the grader's virtual environment
+    coordinator: int  # pid of the process running the batch
+    loopback_port: int  # a port the test listens on at 127.0.0.1
+    secret_name: str  # an environment variable of the grader
+
+
+def _code(body: str) -> str:
+    return GOOD_SOFTMAX + PRELUDE + textwrap.dedent(body)
+
+
+def escape_cases(t: Targets) -> list[Case]:
+    """One Case per attempt; ``extra['blocked']`` lists the labels that must print BLOCKED,
+    ``extra['empty']`` those that must print ``OK []`` (found nothing), ``extra['ok']`` those
+    that run (harmlessly). ``extra['self_harm']``: the attempt may cost the submission its own
+    points (the fork bomb's sleeping children hold its process quota, so its kernel may fail
+    to start threads for the tests, or nbgrader may fail it for manual grading); ``expected``
+    is then the most it can get."""
+    lab = "multiclass_digits"
+    return [
+        Case("esc_read_solution", "reads the solution notebook and hidden tests", [answer("my_softmax", _code(f'''
+            attempt("course source", lambda: read({t.course!r} + "/source/{lab}/{lab}.ipynb"))
+            attempt("workspace source", lambda: read("../../../source/{lab}/{lab}.ipynb"))
+            attempt("repo source", lambda: read({t.repo!r} + "/source/{lab}/{lab}.ipynb"))
+            attempt("own notebook, hidden tests restored", lambda: read("{lab}.ipynb"))
+            attempt("any notebook", lambda: find(".ipynb"))
+            '''))], FULL, extra={"blocked": ["course source", "workspace source", "repo source",
+                                             "own notebook, hidden tests restored"],
+                                 "empty": ["any notebook"]}),
+        Case("esc_read_gradebook", "reads the real and the private gradebook", [answer("my_softmax", _code(f'''
+            attempt("course gradebook", lambda: read({t.course!r} + "/gradebook.db"))
+            attempt("workspace gradebook", lambda: read("../../../gradebook.db"))
+            attempt("any database", lambda: find(".db"))
+            '''))], FULL, extra={"blocked": ["course gradebook", "workspace gradebook"],
+                                 "empty": ["any database"]}),
+        Case("esc_read_other", "reads another student's submission", [answer("my_softmax", _code(f'''
+            attempt("submitted", lambda: os.listdir({t.course!r} + "/submitted"))
+            attempt("other student", lambda: read({t.course!r} + "/submitted/good/{lab}/{lab}.ipynb"))
+            attempt("workspaces", lambda: os.listdir("../../../.."))
+            '''))], FULL, extra={"blocked": ["submitted", "other student"]}),
+        Case("esc_write", "writes into the course folder, release/, the packages, the venv",
+             [answer("my_softmax", _code(f'''
+            attempt("course folder", lambda: write({t.course!r} + "/escaped.txt"))
+            attempt("release", lambda: write({t.repo!r} + "/release/{lab}/escaped.txt"))
+            attempt("installed utils", lambda: write({t.utils_dir!r} + "/escaped.py"))
+            attempt("venv", lambda: write({t.site_packages!r} + "/escaped.py"))
+            attempt("root", lambda: write("/escaped.txt"))
+            attempt("usr", lambda: write("/usr/escaped.txt"))
+            '''))], FULL, extra={"blocked": ["course folder", "release", "installed utils", "venv",
+                                             "root", "usr"]}),
+        Case("esc_network", "connects to PostgreSQL, a listening loopback port, the internet",
+             [answer("my_softmax", _code(f'''
+            def connect(host, port):
+                with socket.create_connection((host, port), timeout=3):
+                    return "connected"
+            attempt("postgres", lambda: connect("127.0.0.1", 5432))
+            attempt("loopback port", lambda: connect("127.0.0.1", {t.loopback_port}))
+            attempt("loopback ipv6", lambda: connect("::1", {t.loopback_port}))
+            attempt("internet", lambda: connect("1.1.1.1", 53))
+            attempt("postgres socket", lambda: os.listdir("/var/run/postgresql"))
+            '''))], FULL, extra={"blocked": ["postgres", "loopback port", "loopback ipv6", "internet",
+                                             "postgres socket"]}),
+        Case("esc_secrets", "reads secrets from its environment and the coordinator's /proc",
+             [answer("my_softmax", _code(f'''
+            attempt("environ", lambda: sorted(os.environ.items()))
+            attempt("secret", lambda: os.environ[{t.secret_name!r}])
+            attempt("coordinator cmdline", lambda: open("/proc/{t.coordinator}/cmdline").read())
+            attempt("coordinator environ", lambda: open("/proc/{t.coordinator}/environ").read())
+            attempt("all cmdlines", lambda: [open(f"/proc/{{p}}/cmdline").read().replace(chr(0), " ")
+                                             for p in os.listdir("/proc") if p.isdigit()])
+            '''))], FULL, extra={"blocked": ["secret", "coordinator cmdline", "coordinator environ"]}),
+        Case("esc_kill", "kills the coordinator and every process it can see",
+             [answer("my_softmax", _code(f'''
+            attempt("coordinator", lambda: os.kill({t.coordinator}, signal.SIGKILL))
+            attempt("parent", lambda: (os.getppid(), os.kill(os.getppid(), signal.SIGKILL)))
+            attempt("visible pids", lambda: sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+            '''))], FULL, extra={"blocked": ["coordinator"], "ok": ["parent"]}),
+        Case("esc_kill_all", "kill(-1, SIGKILL): every process it may signal",
+             [answer("my_softmax", _code('''
+            attempt("everyone", lambda: os.kill(-1, signal.SIGKILL))
+            '''))], FULL, extra={"blocked": ["everyone"]}),
+        Case("esc_fork_bomb", "forks hundreds of detached processes (setsid) that would outlive it",
+             [answer("my_softmax", _code(f'''
+            def bomb():
+                made = refused = 0
+                for _ in range(600):
+                    try:
+                        pid = os.fork()
+                    except OSError:
+                        refused += 1
+                        continue
+                    if pid == 0:
+                        os.setsid()
+                        os.execv("/bin/sleep", ["sleep", "{MARKER}"])
+                    made += 1
+                return f"made {{made}} refused {{refused}}"
+            attempt("fork", bomb)
+            '''))], FULL, extra={"ok": ["fork"], "self_harm": True}),
+        Case("esc_memory", "allocates past the memory limit", [answer("my_softmax", _code('''
+            hog = []
+            for _ in range(400):
+                hog.append(b"x" * (100 << 20))
+            print("ESCAPE memory: OK allocated", len(hog) * 100, "MB")
+            '''))], NO_SOFTMAX, notes=("kernel died in my_softmax",)),
+        Case("esc_big_file", "writes a file past the size limit", [answer("my_softmax", _code('''
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            def big(path):
+                with open(path, "wb") as fh:
+                    for _ in range(40):
+                        fh.write(b"x" * (10 << 20))
+                return os.path.getsize(path)
+            attempt("big file here", lambda: big("big.bin"))
+            attempt("big file tmp", lambda: big("/tmp/big.bin"))
+            '''))], FULL, extra={"blocked": ["big file here", "big file tmp"]}),
+    ]

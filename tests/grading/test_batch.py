@@ -1,0 +1,166 @@
+"""grading.batch: many students at once (a toy assignment, no TensorFlow), wall-clock limits,
+bad inputs, and the graded lab against PostgreSQL. Every batch is sandboxed (the default)."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import uuid
+
+import nbformat
+import pytest
+
+from faults.cases import WRONG_MODEL, WRONG_SOFTMAX, Case, answer, student_notebook
+from grading.batch import Options, autograde_all
+from grading.gradebook import sqlite_url
+from grading.results import GradingError
+from grading_helpers import (
+    LAB, ROOT, TOY_ADD, TOY_MUL, gradebook_scores, lab_base, lab_course, live_kernels, make_course,
+    submit, toy_source, toy_submission,
+)
+
+WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
+WRONG_MUL = "def my_mul(a, b):\n    return a + b + 1\n"
+HANG_MUL = ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "def my_mul(a, b):\n    while True:\n        pass\n")
+TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add, test_my_mul)
+    **{f"s{i:02d}": (TOY_ADD if i % 2 == 0 else WRONG_ADD, TOY_MUL if i % 3 else WRONG_MUL,
+                     2.0 if i % 2 == 0 else 0.0, 3.0 if i % 3 else 0.0) for i in range(10)},
+    "exit": ("import os\nos._exit(3)\n" + TOY_ADD, TOY_MUL, 0.0, 3.0),
+    "hang": (TOY_ADD, HANG_MUL + "my_mul(1, 1)\n", 2.0, 0.0),
+    "loop": ("def my_add(a, b):\n    while True:\n        pass\n", TOY_MUL, 0.0, 3.0),
+}
+
+
+def test_bad_inputs_give_clear_errors(tmp_path):
+    with pytest.raises(GradingError, match="no submissions"):
+        autograde_all("toy", course_dir=tmp_path, progress=None)
+    with pytest.raises(GradingError, match="timeouts must be positive"):
+        autograde_all("toy", course_dir=tmp_path, progress=None, timeout=0)
+    with pytest.raises(TypeError):
+        Options("course")  # keyword-only
+
+
+@pytest.fixture(scope="module")
+def toy_batch(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("toycourse"), "toy", toy_source())
+    for student, (add, mul, _, _) in TOY_STUDENTS.items():
+        submit(course, "toy", student, toy_submission(add, mul))
+    (course / "submitted" / "s00" / "toy" / "numpy.py").write_text("raise SystemExit\n")
+    lines: list[str] = []
+    results = autograde_all("toy", Options(course_dir=course, workers=4, timeout=300, cell_timeout=15,
+                                           restore_course_files=False), progress=lines.append)
+    return course, {r.student: r for r in results}, lines
+
+
+@pytest.mark.slow
+def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
+    course, results, _ = toy_batch
+    stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
+    assert sorted(stored) == sorted(TOY_STUDENTS)
+    for student, (_, _, add_pts, mul_pts) in TOY_STUDENTS.items():
+        assert stored[student] == {"test_my_add": add_pts, "test_my_mul": mul_pts}, student
+        res = results[student]
+        assert res.score == add_pts + mul_pts and res.max_score == 5.0, student
+        assert res.status == "ok", (student, res.notes)
+        assert (course / "autograded" / student / "toy" / "toy.ipynb").is_file()
+        assert not any("GUARD" in n for n in res.notes), (student, res.notes)
+        assert "isolation: sandboxed (memory 4G, pids 512, file size 1G)" in res.notes
+        notes_file = course / "autograded" / student / "toy.notes.txt"
+        assert notes_file.read_text().splitlines() == res.notes
+
+
+@pytest.mark.slow
+def test_toy_batch_faults_are_contained(toy_batch):
+    course, results, lines = toy_batch
+    assert "kernel died in my_add" in results["exit"].notes
+    assert "kernel hung in my_mul" in results["hang"].notes
+    assert "timed out and interrupted in test_my_add" in results["loop"].notes
+    assert "files not graded: numpy.py" in results["s00"].notes  # a planted module is not copied
+    graded = nbformat.read(course / "autograded" / "exit" / "toy" / "toy.ipynb", as_version=4)
+    assert graded.cells[1].outputs[0]["ename"] == "DeadKernelError"
+    assert live_kernels() == []
+
+
+@pytest.mark.slow
+def test_toy_batch_progress_and_summary(toy_batch):
+    course, _, lines = toy_batch
+    n = len(TOY_STUDENTS)
+    assert lines[0] == (f"autograding {n} submission(s) of toy with 4 worker(s), "
+                        "isolation sandboxed (memory 4G, pids 512, file size 1G)")
+    assert [l.split("]")[0] for l in lines[1:n + 1]] == [f"[{i}/{n}" for i in range(1, n + 1)]
+    assert lines[n].endswith("failures=0")
+    with open(course / "autograded" / "toy_summary.csv", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert [rows[s]["score"] for s in ("s00", "s01", "s02", "s03")] == ["2", "3", "5", "0"]
+    assert (course / "autograded" / "toy_summary.md").read_text().startswith("| student | score |")
+
+
+@pytest.mark.slow
+def test_wall_clock_limit_kills_the_whole_tree_and_isolation_none_is_recorded(tmp_path):
+    course = make_course(tmp_path, "toy", toy_source())
+    submit(course, "toy", "stuck", toy_submission(mul=HANG_MUL + "my_mul(1, 1)\n"))
+    submit(course, "toy", "fine", toy_submission())
+    results = {r.student: r for r in autograde_all(
+        "toy", course_dir=course, workers=2, timeout=40, cell_timeout=3600, progress=None,
+        restore_course_files=False, isolation="none")}
+    assert results["stuck"].status == "timeout" and results["stuck"].score == 0
+    assert results["fine"].status == "ok" and results["fine"].score == 5
+    assert "isolation: none (kernel ran as the grader, unsandboxed)" in results["fine"].notes
+    from nbgrader.api import Gradebook
+
+    with Gradebook(sqlite_url(course / "gradebook.db")) as gb:
+        grades = {g.name: g for nb in gb.find_submission("toy", "stuck").notebooks for g in nb.grades}
+        assert grades["test_my_mul"].auto_score == 0 and grades["test_my_mul"].needs_manual_grade
+    assert live_kernels() == []
+
+
+# --------------------------------------------------------------------------------------
+# the graded lab against PostgreSQL (sandboxed kernels cannot reach it; the grader can)
+# --------------------------------------------------------------------------------------
+def postgres_url() -> str:
+    url = os.environ.get("COURSE_TEST_PG_URL")
+    if url:
+        return url
+    proc = subprocess.run(["bash", str(ROOT / "tools" / "start_postgres.sh")], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def pg_batch(tmp_path_factory):
+    from sqlalchemy import create_engine, text
+
+    base_url = postgres_url()
+    name = f"gb_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+    course = lab_course(tmp_path_factory.mktemp("pgcourse"))
+    base = lab_base()
+    plan = {"good": ([], 20.0), "wrong_softmax": ([answer("my_softmax", WRONG_SOFTMAX)], 10.0),
+            "wrong_model": ([answer("my_model", WRONG_MODEL)], 10.0)}
+    for student, (edits, _) in plan.items():
+        submit(course, LAB, student, student_notebook(base, Case(student, "", edits, {})))
+    try:
+        results = autograde_all(LAB, course_dir=course, db_url=url, workers=2, timeout=1200,
+                                progress=print, restore_course_files=False, skip_tail=True)
+        yield course, url, {r.student: r for r in results}, plan
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_postgres_batch_scores(pg_batch):
+    course, url, results, plan = pg_batch
+    stored = gradebook_scores(url, "multiclass-digits", LAB)
+    assert {s: sum(g.values()) for s, g in stored.items()} == {s: p for s, (_, p) in plan.items()}
+    assert stored["wrong_softmax"] == {"test_my_softmax": 0.0, "test_model": 10.0}
+    assert stored["wrong_model"] == {"test_my_softmax": 10.0, "test_model": 0.0}
+    assert all(r.status == "ok" for r in results.values())
+    assert not (course / "gradebook.db").exists()  # nothing went to SQLite

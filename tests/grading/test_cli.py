@@ -1,0 +1,60 @@
+"""grading.cli: ``python -m grading`` flags, errors and outputs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from faults.cases import Case, student_notebook
+from grading.cli import parser
+from grading_helpers import LAB, lab_base, lab_course, make_course, submit, toy_source, toy_submission
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grading", *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+def test_defaults_and_levels():
+    args = parser().parse_args(["lab"])
+    assert (args.isolation, args.memory, args.pids, args.file_size) == ("sandboxed", "4G", 512, "1G")
+    with pytest.raises(SystemExit):
+        parser().parse_args(["lab", "--isolation", "paranoid"])
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    proc = run_cli("nope", "--course-dir", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.startswith("error: no submissions")
+    course = make_course(tmp_path / "c", "toy", toy_source())
+    submit(course, "toy", "alice", toy_submission())
+    proc = run_cli("toy", "--course-dir", str(course), "--memory", "lots")
+    assert proc.returncode == 2 and "error: bad size 'lots'" in proc.stderr
+    # no bubblewrap on PATH: one line naming it and how to install it, nothing graded
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    proc = run_cli("toy", "--course-dir", str(course), env=dict(os.environ, PATH=str(bin_dir)))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: bubblewrap (bwrap) is missing: install it with `apt-get install bubblewrap` "
+        "(Debian/Ubuntu) or `dnf install bubblewrap`, or pass --isolation none to grade without "
+        "a sandbox"]
+    assert not (course / "autograded").exists()
+
+
+@pytest.mark.slow
+def test_cli_whole_notebook_solution_full_marks(tmp_path):
+    course = lab_course(tmp_path)
+    submit(course, LAB, "ref", student_notebook(lab_base(), Case("ref", "", [], {})))
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    proc = run_cli(LAB, "--course-dir", str(course), "--workers", "1", "--no-restore", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "isolation sandboxed (memory 4G, pids 512, file size 1G)" in proc.stdout
+    assert "[1/1] ref: ok 20/20" in proc.stdout
+    nb = nbformat.read(course / "autograded" / "ref" / LAB / f"{LAB}.ipynb", as_version=4)
+    fit = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "compile_fit"][0]
+    assert "Epoch 40/40 - loss:" in "".join(o.get("text", "") for o in fit.outputs)
+    assert not any(o.get("name") == "stderr" for c in nb.cells for o in c.get("outputs", []))

@@ -1,0 +1,313 @@
+"""grading.sandbox: sizes, cgroups (v1 and v2 layouts, and the real hierarchy of this
+machine), the host checks, and a real bubblewrap sandbox with the kernel's exact command line
+(a short Python program in place of the kernel, so no Jupyter is involved)."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from grading import sandbox
+from grading.results import GradingError
+from grading.sandbox import Cgroups, Limits, bwrap_argv, detect_cgroups, format_size, parse_size
+
+
+def test_sizes():
+    assert parse_size("4G") == 4 << 30 and parse_size("512m") == 512 << 20
+    assert parse_size("1GiB") == 1 << 30 and parse_size("64K") == 64 << 10
+    assert parse_size("1048576") == 1 << 20 and parse_size(7) == 7
+    assert format_size(4 << 30) == "4G" and format_size(100 << 20) == "100M" and format_size(1000) == "1000"
+    for bad in ("lots", "-1G", "0"):
+        with pytest.raises(GradingError, match="bad size"):
+            parse_size(bad)
+
+
+def _fake_v1(root: Path) -> Path:
+    for ctl in ("memory", "pids"):
+        (root / ctl).mkdir(parents=True)
+        (root / ctl / "cgroup.procs").write_text("")
+    return root
+
+
+def _fake_v2(root: Path, controllers: str = "cpu memory pids") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "cgroup.controllers").write_text(controllers + "\n")
+    (root / "cgroup.subtree_control").write_text("")
+    return root
+
+
+def test_detect_cgroups_layouts(tmp_path):
+    assert detect_cgroups(_fake_v1(tmp_path / "v1")) == (1, "")
+    assert detect_cgroups(_fake_v2(tmp_path / "v2")) == (2, "")
+    version, why = detect_cgroups(_fake_v2(tmp_path / "v2bad", "cpu io"))
+    assert version is None and "lacks the memory and pids controller" in why
+    (tmp_path / "nothing").mkdir()
+    version, why = detect_cgroups(tmp_path / "nothing")
+    assert version is None and "no cgroup v2 and no cgroup v1 memory and pids hierarchy" in why
+
+
+def test_cgroup_files_written_for_v1_and_v2(tmp_path):
+    limits = Limits(memory=2 << 30, pids=64, file_size=1 << 20)
+    v1 = Cgroups(1, _fake_v1(tmp_path / "v1"), "batch")
+    v1.open_batch()
+    mem, pids = v1.create("alice", limits)
+    assert mem == tmp_path / "v1" / "memory" / "batch" / "alice"
+    assert (mem / "memory.limit_in_bytes").read_text() == str(2 << 30)
+    assert (pids / "pids.max").read_text() == "64"
+    v2 = Cgroups(2, _fake_v2(tmp_path / "v2"), "batch")
+    v2.open_batch()
+    assert (tmp_path / "v2" / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (tmp_path / "v2" / "batch" / "cgroup.subtree_control").read_text() == "+memory +pids"
+    (d,) = v2.create("bob", limits)
+    assert (d / "memory.max").read_text() == str(2 << 30) and (d / "pids.max").read_text() == "64"
+
+
+def test_real_cgroups_limit_and_kill_detached_processes():
+    """On this machine's hierarchy (v1 or v2): a pids limit holds, setsid'd processes die."""
+    version, why = detect_cgroups()
+    assert version is not None, why  # CI runs as root with writable cgroups
+    cg = Cgroups(version, sandbox.CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
+    cg.open_batch()
+    try:
+        dirs = cg.create("t", Limits(memory=256 << 20, pids=8))
+        code = ("import os, subprocess, sys\n"
+                f"for d in {[str(d) for d in dirs]!r}:\n"
+                "    open(d + '/cgroup.procs', 'w').write(str(os.getpid()))\n"
+                "made = 0\n"
+                "for _ in range(20):\n"
+                "    try:\n"
+                "        subprocess.Popen(['sleep', '4242.31'], start_new_session=True,\n"
+                "                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+                "        made += 1\n"
+                "    except OSError:\n"
+                "        pass\n"
+                "print(made)\n")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        made = int(proc.stdout.strip())
+        assert 0 < made < 20  # the pids limit refused the rest
+        assert len(cg.members(dirs)) == made  # detached, but still in the cgroup
+        cg.remove(dirs)
+        assert not any(d.exists() for d in dirs)
+        left = [p for p in psutil.process_iter(["cmdline"]) if "4242.31" in (p.info["cmdline"] or [])]
+        assert left == []
+    finally:
+        cg.close_batch()
+    assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}"))
+
+
+def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
+    with pytest.raises(GradingError, match="unknown isolation level 'paranoid'"):
+        sandbox.check_host("paranoid")
+    assert sandbox.check_host("none") == ("", None)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    with pytest.raises(GradingError) as err:
+        sandbox.check_host("sandboxed")
+    msg = str(err.value)
+    assert "bubblewrap (bwrap) is missing" in msg and "apt-get install bubblewrap" in msg
+    assert "--isolation none" in msg and "\n" not in msg
+    old_bwrap = tmp_path / "bwrap"  # a bubblewrap without the features the sandbox uses
+    old_bwrap.write_text("#!/bin/sh\necho 'bwrap: Unknown option --disable-userns' >&2\nexit 1\n")
+    old_bwrap.chmod(0o755)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(old_bwrap))
+    with pytest.raises(GradingError, match=r"cannot build the sandbox here \(bwrap: Unknown option "
+                                           r"--disable-userns\): it needs bubblewrap 0.8 or later"):
+        sandbox.check_host("namespaces")
+    monkeypatch.undo()
+    monkeypatch.setattr(sandbox, "detect_cgroups", lambda: (None, "no cgroups here"))
+    with pytest.raises(GradingError, match="no cgroups here: .* --isolation namespaces"):
+        sandbox.check_host("sandboxed")
+    assert sandbox.check_host("namespaces")[1] is None
+
+
+PROBE = r'''
+import json, os, socket, sys
+out = {"uid": os.getuid(), "euid": os.geteuid(), "pid": os.getpid(), "env": sorted(os.environ),
+       "cwd": os.getcwd(), "cwd_files": sorted(os.listdir(".")), "procs": sorted(
+       int(p) for p in os.listdir("/proc") if p.isdigit()), "caps": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}
+def tryit(name, fn):
+    try:
+        out[name] = "ok " + repr(fn())
+    except Exception as exc:
+        out[name] = "blocked " + type(exc).__name__
+tryit("secret", lambda: open(sys.argv[1]).read())
+out["staging"] = sorted(os.listdir("/run/assignment"))
+tryit("loopback", lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=2).close())
+tryit("write_usr", lambda: open("/usr/x", "w"))
+tryit("write_venv", lambda: open(sys.prefix + "/x", "w"))
+tryit("write_tmp", lambda: open("/tmp/x", "w").write("fine"))
+tryit("write_root", lambda: open("/x", "w"))
+tryit("write_pkgs", lambda: open(os.environ["PYTHONPATH"] + "/x", "w"))
+tryit("write_ipc", lambda: open(sys.argv[3] + "/x", "w").write("ok"))
+tryit("tmp_size", lambda: open("/tmp/big", "wb").write(b"x" * (80 << 20)))
+def new_userns():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+tryit("userns", new_userns)
+tryit("write_cwd", lambda: open("mine.txt", "w").write("fine"))
+tryit("import_numpy", lambda: __import__("numpy").__name__)
+print("PROBE" + json.dumps(out))
+'''
+
+
+def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
+    bwrap, _ = sandbox.check_host("namespaces")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the hidden tests")
+    ipc, pkgs, etc, cwd, stage = (tmp_path / n for n in ("ipc", "pkgs", "etc", "assignment", "stage"))
+    for d in (ipc, pkgs, etc, cwd):
+        d.mkdir()
+    (cwd / "notebook.ipynb").write_text("{}")  # nbgrader's copy, hidden tests restored
+    (cwd / "data.csv").write_text("1,2\n")
+    sandbox.stage_assignment(cwd, stage)
+    (etc / "passwd").write_text("student:x:4242:4242::/tmp:/bin/false\n")
+    (etc / "group").write_text("student:x:4242:\n")
+    cfg = {"bwrap": bwrap, "python_roots": sandbox.python_roots(), "etc": str(etc),
+           "ipc": str(ipc), "pkgs": str(pkgs), "stage": str(stage), "tmpfs_size": 64 << 20}
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list = []
+    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    try:
+        argv = bwrap_argv(cfg, str(cwd), [sys.executable, "-c", PROBE, str(secret),
+                                          str(listener.getsockname()[1]), str(ipc)])
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, COURSE_SECRET_TOKEN="s3cr3t"))
+    finally:
+        time.sleep(0.2)
+        listener.close()
+    line = [l for l in proc.stdout.splitlines() if l.startswith("PROBE")]
+    assert line, proc.stdout + proc.stderr
+    out = json.loads(line[0][len("PROBE"):])
+    assert out["uid"] == out["euid"] == sandbox.SANDBOX_UID and out["caps"] == "0000000000000000"
+    assert out["procs"] == [1, 2]  # its own PID namespace: bwrap's init and itself
+    assert "COURSE_SECRET_TOKEN" not in out["env"] and "PYTHONPATH" in out["env"]
+    assert out["cwd"] == str(cwd) and out["cwd_files"] == ["data.csv"]  # no notebook to read
+    assert out["staging"] == ["data.csv"]
+    assert out["secret"] == "blocked FileNotFoundError"
+    assert out["loopback"].startswith("blocked") and accepted == []
+    assert out["write_usr"] == out["write_venv"] == out["write_root"] == out["write_pkgs"] == "blocked OSError"
+    assert out["write_tmp"].startswith("ok") and out["write_cwd"].startswith("ok")
+    assert out["write_ipc"] == "ok 2"  # the one folder shared with the grader (its sockets)
+    assert out["tmp_size"] == "blocked OSError"  # /tmp holds at most tmpfs_size
+    assert out["userns"] == "blocked OSError"  # no nested user namespace (bwrap --disable-userns)
+    assert out["import_numpy"] == "ok 'numpy'"
+    assert not (cwd / "mine.txt").exists()  # the assignment folder was a private copy
+
+
+# --------------------------------------------------------------------------------------
+# escape attempts, graded in one batch with honest students (conftest.lab_batch)
+# --------------------------------------------------------------------------------------
+def escape_lines(batch, student: str) -> dict[str, str]:
+    """{label: outcome} printed by the attempt in the student's autograded notebook."""
+    import nbformat
+
+    from grading_helpers import LAB
+
+    nb = nbformat.read(batch.course / "autograded" / student / LAB / f"{LAB}.ipynb", as_version=4)
+    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_softmax"][0]
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("ESCAPE "):
+            label, outcome = line[len("ESCAPE "):].split(": ", 1)
+            out[label] = outcome
+    return out
+
+
+def _escape_ids():
+    from faults.escapes import escape_cases, Targets
+
+    return [c.name for c in escape_cases(Targets("", "", "", "", 0, 0, ""))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _escape_ids())
+def test_escape_attempt_is_contained(lab_batch, name):
+    from grading.gradebook import sqlite_url
+    from grading_helpers import LAB, gradebook_scores
+
+    case = next(c for c in lab_batch.escapes if c.name == name)
+    res = lab_batch.results[name]
+    stored = gradebook_scores(sqlite_url(lab_batch.course / "gradebook.db"), "multiclass-digits", LAB)
+    joined = "; ".join(res.notes)
+    assert "isolation: sandboxed (memory 2G, pids 128, file size 64M)" in joined, joined
+    for fragment in case.notes:
+        assert fragment in joined, (fragment, joined)
+    if case.extra.get("self_harm"):
+        assert all(stored[name][g] <= case.expected[g] for g in case.expected), stored[name]
+        if res.status != "ok":  # nbgrader gave up on it: zero, and flagged for a human
+            assert res.status == "error" and res.score == 0, res
+            return
+    else:
+        assert stored[name] == case.expected, (name, res.notes)
+        assert res.status == "ok", res
+    seen = escape_lines(lab_batch, name) if case.expected["test_my_softmax"] else {}
+    for label in case.extra.get("blocked", []):
+        assert seen[label].startswith("BLOCKED"), (label, seen)
+    for label in case.extra.get("empty", []):
+        assert seen[label] == "OK []", (label, seen)
+    for label in case.extra.get("ok", []):
+        assert seen[label].startswith("OK"), (label, seen)
+
+
+@pytest.mark.slow
+def test_escapes_leave_the_host_untouched(lab_batch):
+    from faults.escapes import MARKER
+    from grading_helpers import LAB, ROOT
+
+    t = lab_batch.targets
+    # nothing written outside the sandbox
+    for path in (Path(t.course) / "escaped.txt", ROOT / "release" / LAB / "escaped.txt",
+                 Path(t.utils_dir) / "escaped.py", Path(t.site_packages) / "escaped.py",
+                 Path("/escaped.txt"), Path("/usr/escaped.txt")):
+        assert not path.exists(), path
+    # what it could read: its own folder, no other student, a minimal environment, two pids
+    other = escape_lines(lab_batch, "esc_read_other")
+    assert other["workspaces"] == "OK ['esc_read_other']"
+    secrets_seen = escape_lines(lab_batch, "esc_secrets")
+    assert lab_batch.secret not in str(secrets_seen)
+    sandbox_env = dict(eval(secrets_seen["environ"][3:]))  # noqa: S307 (our own repr)
+    inherited = {k for k, v in sandbox_env.items() if lab_batch.grader_env.get(k) == v}
+    # only variables the sandbox or the course's utils set to fixed values may equal the grader's
+    assert inherited <= {"PATH", "HOME", "LANG", "USER", "PYTHONDONTWRITEBYTECODE",
+                         "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"}, inherited
+    cmdlines = secrets_seen["all cmdlines"]
+    assert "pytest" not in cmdlines and "nbgrader" not in cmdlines and "ipykernel" in cmdlines
+    kill = escape_lines(lab_batch, "esc_kill")
+    assert kill["visible pids"] == "OK [1, 2]"  # the sandbox's init and the kernel
+    assert kill["parent"] == "OK (1, None)"  # the sandbox's init ignores it; the kernel lived on
+    # no connection reached the listening loopback port
+    assert lab_batch.accepted == []
+    # the fork bomb hit the pids limit, and nothing it started survived the batch
+    if lab_batch.results["esc_fork_bomb"].status == "ok":
+        made, refused = (int(x) for x in
+                         escape_lines(lab_batch, "esc_fork_bomb")["fork"].strip("OK '").split()[1::2])
+        assert made > 0 and refused > 0 and made < 128  # the pids limit refused the rest
+    assert [p.pid for p in psutil.process_iter(["cmdline"]) if MARKER in (p.info["cmdline"] or [])] == []
+    mine = f"course-grading-{os.getpid()}-*"  # the batch's cgroups are gone
+    root = sandbox.CGROUP_ROOT
+    assert [d for top in (root, root / "memory", root / "pids") for d in top.glob(mine)] == []
+    from grading_helpers import live_kernels
+
+    assert live_kernels() == []
+
+
+def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
+    root = _fake_v1(tmp_path / "v1")
+    for ctl in ("memory", "pids"):
+        (root / ctl / "course-grading-999999999-aa" / "alice").mkdir(parents=True)
+        (root / ctl / f"course-grading-{os.getpid()}-bb" / "bob").mkdir(parents=True)
+    swept = Cgroups(1, root, "new").sweep_stale()
+    assert sorted(p.relative_to(root).as_posix() for p in swept) == [
+        "memory/course-grading-999999999-aa", "pids/course-grading-999999999-aa"]
+    assert not (root / "memory" / "course-grading-999999999-aa").exists()
+    assert (root / "pids" / f"course-grading-{os.getpid()}-bb" / "bob").is_dir()  # a live batch
