@@ -26,7 +26,7 @@ from grading.results import SubmissionResult
 from grading.sandbox import CGROUP_ROOT, Limits
 from grading_helpers import LAB, gradebook_scores, lab_base, lab_course, live_kernels, submit
 from redteam.attempts import (BOMB_CHARS, BOMB_LINES, FILL_BYTES, FILL_FILES, LINGER_MARKER,
-                              RedTargets, redteam_cases)
+                              SYMLINK_STUDENT, RedTargets, redteam_cases)
 
 pytestmark = pytest.mark.slow
 
@@ -77,6 +77,9 @@ def red_batch(tmp_path_factory):
     base = lab_base()
     for case in cases.values():
         submit(course, LAB, case.name, student_notebook(base, case))
+    planted = course / "submitted" / SYMLINK_STUDENT / LAB
+    planted.mkdir(parents=True)
+    (planted / f"{LAB}.ipynb").symlink_to(course / "source" / LAB / f"{LAB}.ipynb")
     lines: list[str] = []
     os.environ[targets.secret_name] = targets.secret
     try:
@@ -230,3 +233,25 @@ def test_setuid_binaries_give_nothing(red_batch):
     seen = _blocked(red_batch, "rt_setuid")
     assert "NoNewPrivs:\\t1" in seen["no_new_privs"], seen
     assert _scores(red_batch)["rt_setuid"] == FULL
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: the kernel's Session object is not watched by the guard: an answer cell wraps "
+    "kernel.session.send, drops every 'error' message and turns error execute_replies into "
+    "'ok'; nbgrader sees a clean test cell and a wrong my_softmax scores 10/10"))
+def test_forged_replies_cannot_fake_a_passing_test(red_batch):
+    res = red_batch.results["rt_forge_replies"]
+    assert res.status == "ok", res
+    assert _scores(red_batch)["rt_forge_replies"] == red_batch.cases["rt_forge_replies"].expected
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE (coordinator side): workspace._rebuild_submission reads submitted/STUDENT/ASSIGNMENT/"
+    "NAME.ipynb with is_file()/nbformat.read, which follow symlinks as the grader (root): a "
+    "submitted notebook that is a symlink to source/ASSIGNMENT/NAME.ipynb is graded as the "
+    "instructor's solution, full marks, no note"))
+def test_symlinked_notebook_is_not_followed(red_batch):
+    name = SYMLINK_STUDENT
+    res = red_batch.results[name]
+    scores = _scores(red_batch).get(name, {})
+    assert res.status != "ok" or sum(scores.values()) == 0, (res, scores)

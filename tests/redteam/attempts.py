@@ -78,6 +78,11 @@ time.sleep(150)
 '''
 
 
+#: a submission whose notebook is a symlink to the instructor's source notebook (solutions):
+#: planted by the test in submitted/ (an archive or rsync that keeps symlinks brings it there)
+SYMLINK_STUDENT = "rt_symlink_notebook"
+
+
 def redteam_cases(t: RedTargets) -> list[Case]:
     """One Case per attempt. ``extra['blocked']`` lists labels that must print BLOCKED."""
     return [
@@ -108,6 +113,21 @@ def _hijack(stream, ident, parent):
         parent["content"]["code"] = "pass"
     return _real(stream, ident, parent)
 _kernel.shell_handlers["execute_request"] = _hijack
+''')], NO_SOFTMAX),
+        Case("rt_forge_replies", "wrong softmax; wraps the kernel's Session.send so error outputs "
+             "are dropped and error replies are sent as 'ok' (forged messages to nbgrader's client)",
+             [answer("my_softmax", WRONG_SOFTMAX + '''
+_kernel = get_ipython().kernel
+_send = _kernel.session.send
+def _forge(stream, msg_or_type, content=None, parent=None, *args, **kwargs):
+    kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type["header"]["msg_type"]
+    if kind == "error":
+        return None
+    if kind == "execute_reply" and isinstance(content, dict) and content.get("status") == "error":
+        content = {"status": "ok", "execution_count": content.get("execution_count"),
+                   "user_expressions": {}, "payload": []}
+    return _send(stream, msg_or_type, content, parent, *args, **kwargs)
+_kernel.session.send = _forge
 ''')], NO_SOFTMAX),
         Case("rt_ipc_fill", "writes files into the ipc socket folder, the one host folder bound "
              "writable into the sandbox (host disk, not the size-limited tmpfs)",
