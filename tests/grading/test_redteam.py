@@ -1,0 +1,257 @@
+"""Red-team escape attempts (tests/redteam/attempts.py), graded by the real grader in ONE
+sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two workers) together
+with an honest student. Each test states what "contained" means for one attempt.
+
+An attempt that gets through is kept as a strict xfail whose reason names the hole, so the
+test turns into a failure (XPASS) the day the hole is fixed and the marker can go.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from faults.cases import FULL, student_notebook
+from grading.batch import autograde_all
+from grading.gradebook import sqlite_url
+from grading.results import SubmissionResult
+from grading.sandbox import CGROUP_ROOT, Limits
+from grading_helpers import LAB, gradebook_scores, lab_base, lab_course, live_kernels, submit
+from redteam.attempts import (BOMB_CHARS, BOMB_LINES, FILL_BYTES, FILL_FILES, LINGER_MARKER,
+                              SYMLINK_STUDENT, RedTargets, redteam_cases)
+
+pytestmark = pytest.mark.slow
+
+LIMITS = Limits(memory=1 << 30, pids=128, file_size=64 << 20)
+COURSE_ID = "multiclass-digits"
+
+
+@dataclass
+class RedBatch:
+    course: Path
+    results: dict[str, SubmissionResult]
+    targets: RedTargets
+    cases: dict
+    accepted: list
+    lingering: list[int]
+    cgroups_left: list[Path]
+    lines: list[str] = field(default_factory=list)
+
+
+def _lingering() -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if LINGER_MARKER in (proc.info["cmdline"] or []):
+            found.append(proc.pid)
+    return found
+
+
+@pytest.fixture(scope="module")
+def red_batch(tmp_path_factory):
+    course = lab_course(tmp_path_factory.mktemp("redcourse"))
+    abstract = f"course-redteam-{secrets.token_hex(6)}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + abstract)
+    listener.listen()
+    accepted: list = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    targets = RedTargets(secret_name="COURSE_REDTEAM_SECRET", secret=secrets.token_hex(16),
+                         abstract_name=abstract)
+    cases = {c.name: c for c in redteam_cases(targets)}
+    base = lab_base()
+    for case in cases.values():
+        submit(course, LAB, case.name, student_notebook(base, case))
+    planted = course / "submitted" / SYMLINK_STUDENT / LAB
+    planted.mkdir(parents=True)
+    (planted / f"{LAB}.ipynb").symlink_to(course / "source" / LAB / f"{LAB}.ipynb")
+    lines: list[str] = []
+    os.environ[targets.secret_name] = targets.secret
+    try:
+        results = autograde_all(LAB, course_dir=course, workers=2, timeout=600, cell_timeout=120,
+                                progress=lines.append, restore_course_files=False, skip_tail=True,
+                                limits=LIMITS)
+    finally:
+        del os.environ[targets.secret_name]
+        listener.close()
+    lingering = _lingering()  # right after the batch, before anything else can reap them
+    mine = f"course-grading-{os.getpid()}-*"
+    left = [d for top in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids")
+            for d in top.glob(mine)]
+    print("\n".join(lines))
+    yield RedBatch(course, {r.student: r for r in results}, targets, cases, accepted, lingering,
+                   left, lines)
+    for pid in lingering:  # an escaped process is ours to clean up (it started in our batch)
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _notebook(batch: RedBatch, student: str) -> Path:
+    return batch.course / "autograded" / student / LAB / f"{LAB}.ipynb"
+
+
+def attempt_lines(batch: RedBatch, student: str) -> dict[str, str]:
+    """{label: outcome} printed by the attempt in the student's autograded notebook."""
+    nb = nbformat.read(_notebook(batch, student), as_version=4)
+    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_softmax"][0]
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("ESCAPE "):
+            label, outcome = line[len("ESCAPE "):].split(": ", 1)
+            out[label] = outcome
+    return out
+
+
+def _scores(batch: RedBatch) -> dict[str, dict[str, float]]:
+    return gradebook_scores(sqlite_url(batch.course / "gradebook.db"), COURSE_ID, LAB)
+
+
+def _sandboxed(batch: RedBatch, student: str) -> None:
+    joined = "; ".join(batch.results[student].notes)
+    assert "isolation: sandboxed (memory 1G, pids 128, file size 64M)" in joined, joined
+
+
+def _blocked(batch: RedBatch, student: str) -> dict[str, str]:
+    seen = attempt_lines(batch, student)
+    for label in batch.cases[student].extra.get("blocked", []):
+        assert seen[label].startswith("BLOCKED"), (label, seen)
+    return seen
+
+
+def test_honest_student_exact_score(red_batch):
+    assert red_batch.results["rt_honest"].status == "ok", red_batch.results["rt_honest"]
+    _sandboxed(red_batch, "rt_honest")
+    assert _scores(red_batch)["rt_honest"] == FULL
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: sandbox.launch execs bwrap with the grader's whole environment (os.execv) and relies "
+    "on --clearenv, which only clears the copy bwrap passes on; bwrap's own init is pid 1 inside "
+    "the sandbox, runs as the same (host root) uid, stays dumpable, so /proc/1/environ and "
+    "PTRACE_SEIZE of pid 1 hand every grader variable (database URL, tokens) to the student"))
+def test_pid1_environ_hides_the_grader_environment(red_batch):
+    _sandboxed(red_batch, "rt_pid1_environ")
+    text = _notebook(red_batch, "rt_pid1_environ").read_text(encoding="utf-8")
+    assert red_batch.targets.secret not in text  # independent of the attempt's own report
+    _blocked(red_batch, "rt_pid1_environ")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: an answer cell can replace kernel.shell_handlers['execute_request'] (a dict entry; "
+    "the guard snapshots modules, classes and the kernel's function attributes, not the "
+    "handler table) and rewrite each test cell's code to `pass`: a wrong my_softmax scores "
+    "10/10, the guard answers every nonce and notes nothing"))
+def test_hijacked_message_handler_cannot_fake_a_passing_test(red_batch):
+    res = red_batch.results["rt_hijack_tests"]
+    assert res.status == "ok", res
+    assert _scores(red_batch)["rt_hijack_tests"] == red_batch.cases["rt_hijack_tests"].expected
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: the ipc socket folder (a mkdtemp under the grader's work dir on the host disk) is "
+    "bound read-write into the sandbox; RLIMIT_FSIZE bounds one file, not how many, so a "
+    "submission can fill the host disk (the gradebook, other students' workspaces) with "
+    f"files below --file-size: {FILL_FILES} x {FILL_BYTES >> 20} MiB got through"))
+def test_ipc_folder_cannot_hold_more_than_the_file_size_limit(red_batch):
+    _sandboxed(red_batch, "rt_ipc_fill")
+    seen = attempt_lines(red_batch, "rt_ipc_fill")
+    written = int(seen["ipc fill"][3:]) if seen["ipc fill"].startswith("OK") else 0
+    assert written <= LIMITS.file_size, seen
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: outputs are limited by line count only (LimitOutput.max_lines=200) and nbgrader "
+    "runs outside the memory cgroup: one-line prints of any length reach the coordinator, "
+    "the autograded notebook (and feedback) grows past --file-size with no note"))
+def test_output_bomb_is_cut_down(red_batch):
+    res = red_batch.results["rt_output_bomb"]
+    nb = _notebook(red_batch, "rt_output_bomb")
+    size = nb.stat().st_size if nb.exists() else 0
+    assert BOMB_LINES * BOMB_CHARS > LIMITS.file_size  # the bomb itself is over the limit
+    assert size <= LIMITS.file_size, (size, res.notes)
+    assert _scores(red_batch)["rt_honest"] == FULL
+
+
+def test_lingering_processes_do_not_survive_the_batch(red_batch):
+    _sandboxed(red_batch, "rt_linger")
+    seen = attempt_lines(red_batch, "rt_linger")
+    for label in red_batch.cases["rt_linger"].extra["ok"]:
+        assert seen[label].startswith("OK"), seen  # they did start
+    assert red_batch.lingering == [], red_batch.lingering
+    assert red_batch.cgroups_left == []
+    assert live_kernels() == []
+
+
+def test_abstract_unix_socket_of_the_host_is_unreachable(red_batch):
+    _sandboxed(red_batch, "rt_abstract_socket")
+    seen = _blocked(red_batch, "rt_abstract_socket")
+    assert "Connection refused" in seen["abstract"] or "No such file" in seen["abstract"], seen
+    time.sleep(0.2)
+    assert red_batch.accepted == []  # the listener never saw a connection
+    assert _scores(red_batch)["rt_abstract_socket"] == FULL
+
+
+def test_dev_shm_is_bounded_by_the_memory_limit(red_batch):
+    """/dev/shm is a tmpfs without a size, but its pages count against the memory cgroup: the
+    kernel dies (the answer cell loses its points, the kernel is restarted) or the write fails;
+    either way it never holds 1.5 GiB, and the host's /dev/shm is untouched."""
+    res = red_batch.results["rt_dev_shm"]
+    joined = "; ".join(res.notes)
+    scores = _scores(red_batch)["rt_dev_shm"]
+    assert scores["test_model"] == 10.0, (scores, joined)  # later cells ran in a fresh kernel
+    if "kernel died in my_softmax" not in joined:
+        _blocked(red_batch, "rt_dev_shm")
+    assert not list(Path("/dev/shm").glob("redteam-*"))
+
+
+def test_rlimits_cannot_be_raised(red_batch):
+    _sandboxed(red_batch, "rt_rlimits")
+    _blocked(red_batch, "rt_rlimits")
+    assert _scores(red_batch)["rt_rlimits"] == FULL
+
+
+def test_setuid_binaries_give_nothing(red_batch):
+    _sandboxed(red_batch, "rt_setuid")
+    seen = _blocked(red_batch, "rt_setuid")
+    assert "NoNewPrivs:\\t1" in seen["no_new_privs"], seen
+    assert _scores(red_batch)["rt_setuid"] == FULL
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: the kernel's Session object is not watched by the guard: an answer cell wraps "
+    "kernel.session.send, drops every 'error' message and turns error execute_replies into "
+    "'ok'; nbgrader sees a clean test cell and a wrong my_softmax scores 10/10"))
+def test_forged_replies_cannot_fake_a_passing_test(red_batch):
+    res = red_batch.results["rt_forge_replies"]
+    assert res.status == "ok", res
+    assert _scores(red_batch)["rt_forge_replies"] == red_batch.cases["rt_forge_replies"].expected
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE (coordinator side): workspace._rebuild_submission reads submitted/STUDENT/ASSIGNMENT/"
+    "NAME.ipynb with is_file()/nbformat.read, which follow symlinks as the grader (root): a "
+    "submitted notebook that is a symlink to source/ASSIGNMENT/NAME.ipynb is graded as the "
+    "instructor's solution, full marks, no note"))
+def test_symlinked_notebook_is_not_followed(red_batch):
+    name = SYMLINK_STUDENT
+    res = red_batch.results[name]
+    scores = _scores(red_batch).get(name, {})
+    assert res.status != "ok" or sum(scores.values()) == 0, (res, scores)

@@ -1,0 +1,1 @@
+"""Red-team escape attempts against the grading sandbox (see attempts.py)."""
