@@ -18,7 +18,7 @@ from nbgrader.preprocessors import (
 )
 
 from grading.hidden import HiddenTestsLast, HideHiddenTests
-from grading.nbgrader_ext import StripRunState
+from grading.nbgrader_ext import LimitOutputBytes, StripRunState
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -66,11 +66,13 @@ c.GenerateAssignment.preprocessors = [
 # Autograde: nbgrader's own list (0.9.6) with HiddenTestsLast in place of Execute: the
 # cells run without their hidden blocks, then the hidden blocks run in a final phase
 # whose output never reaches the notebook (only a pass/fail verdict and a fixed message).
+# LimitOutputBytes after LimitOutput: nbgrader limits lines, not their length.
 c.Autograde.autograde_preprocessors = [
     HiddenTestsLast,
     IgnorePattern,
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     LimitOutput,
+    LimitOutputBytes,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,

@@ -72,14 +72,27 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
                         classes[id(value)] = (value, dict(vars(value)))
                     except TypeError:
                         pass
+        kernel = getattr(ip, "kernel", None)
+        # the kernel's message handler tables: replacing an entry rewires every later request
+        for table in ("shell_handlers", "control_handlers"):
+            d = getattr(kernel, table, None)
+            if isinstance(d, dict):
+                mods["kernel." + table] = (d, dict(d))
+        # the objects that send the kernel's replies: patching them forges results
+        senders = [kernel, getattr(kernel, "session", None), getattr(ip, "displayhook", None),
+                   getattr(getattr(ip, "displayhook", None), "session", None)]
+        instances, seen = [], set()
+        for obj in [ip, *senders]:
+            if obj is not None and id(obj) not in seen and hasattr(obj, "__dict__"):
+                seen.add(id(obj))
+                instances.append((obj, dict(vars(obj))))
         return {
             "mods": mods, "classes": classes,
             "lists": {k: list(getattr(ip, k)) for k in HOOK_LISTS},
             "custom": (ip.custom_exceptions, ip.CustomTB),
             "events": {k: list(v) for k, v in ip.events.callbacks.items()},
             "streams": (sys.stdout, sys.stderr, sys.displayhook),
-            "instances": [(obj, dict(vars(obj))) for obj in (ip, getattr(ip, "kernel", None))
-                          if obj is not None],
+            "instances": instances,
         }
 
     def before_solution(nonce):

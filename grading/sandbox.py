@@ -333,7 +333,9 @@ def launch(config_file: str, connection_file: str) -> None:
         shutil.copy(connection_file, inside)
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(inside)]
     argv = bwrap_argv(cfg, cwd, kernel)
-    os.execv(argv[0], argv)
+    # bwrap's own process (pid 1 inside, readable through /proc/1/environ) gets no
+    # environment at all; --clearenv/--setenv only shape the kernel's.
+    os.execve(argv[0], argv, {})
 
 
 def check_host(level: str) -> tuple[str, int | None]:

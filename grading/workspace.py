@@ -40,6 +40,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "grading.nbgrader_ext.LimitOutputBytes",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -128,7 +129,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
                         result: SubmissionResult) -> bool:
     """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted."""
     sub_src = ctx.course_dir / "submitted" / student / ctx.assignment
-    if (sub_src / "timestamp.txt").is_file():
+    if sub_src.is_symlink() or sub_src.parent.is_symlink():
+        result.notes.append("submission folder is a symbolic link: not followed, not graded")
+        return False
+    if (sub_src / "timestamp.txt").is_file() and not (sub_src / "timestamp.txt").is_symlink():
         shutil.copy(sub_src / "timestamp.txt", sub_dst / "timestamp.txt")
     stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
     if stray:
@@ -142,9 +146,12 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         found = True
         release_nb = nbformat.read(release_nb_path, as_version=4)
         try:
+            if student_path.is_symlink():  # it could point at the solution: never followed
+                raise ValueError("a symbolic link")
             submitted = nbformat.read(student_path, as_version=4)
-        except Exception as exc:  # unreadable JSON: grade as the unanswered release
-            result.notes.append(f"{student_path.name} unreadable ({type(exc).__name__})")
+        except Exception as exc:  # unreadable: grade as the unanswered release
+            why = str(exc) if isinstance(exc, ValueError) and str(exc) == "a symbolic link" else type(exc).__name__
+            result.notes.append(f"{student_path.name} unreadable ({why})")
             submitted = nbformat.v4.new_notebook()
         rebuilt, notes = rebuild_notebook(release_nb, submitted)
         result.notes.extend(notes)
@@ -164,7 +171,11 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     (box / "etc" / "passwd").write_text(
         f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
     (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
-    ipc = Path(tempfile.mkdtemp(prefix="k", dir=ctx.work))  # short: Unix socket paths are < 108 bytes
+    # The socket folder is the one host folder the kernel can write: on memory-backed
+    # /dev/shm what it writes there counts against its memory cgroup (on disk only
+    # RLIMIT_FSIZE would bound it, per file). Short name: socket paths are < 108 bytes.
+    shm = Path("/dev/shm")
+    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if os.access(shm, os.W_OK) else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
@@ -239,6 +250,8 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
             kill_tree(proc.pid)  # a kernel or a process the student started must not linger
             proc.wait()
     finally:
+        if "JUPYTER_RUNTIME_DIR" in env_extra:
+            shutil.rmtree(env_extra["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
         if ctx.cgroups is not None:
             left = ctx.cgroups.members(cgroup_dirs)
             ctx.cgroups.remove(cgroup_dirs)

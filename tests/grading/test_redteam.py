@@ -142,23 +142,15 @@ def test_honest_student_exact_score(red_batch):
     assert _scores(red_batch)["rt_honest"] == FULL
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: sandbox.launch execs bwrap with the grader's whole environment (os.execv) and relies "
-    "on --clearenv, which only clears the copy bwrap passes on; bwrap's own init is pid 1 inside "
-    "the sandbox, runs as the same (host root) uid, stays dumpable, so /proc/1/environ and "
-    "PTRACE_SEIZE of pid 1 hand every grader variable (database URL, tokens) to the student"))
 def test_pid1_environ_hides_the_grader_environment(red_batch):
+    # fixed: bwrap is exec'd with an empty environment (--clearenv only cleared the kernel's)
     _sandboxed(red_batch, "rt_pid1_environ")
     text = _notebook(red_batch, "rt_pid1_environ").read_text(encoding="utf-8")
     assert red_batch.targets.secret not in text  # independent of the attempt's own report
-    _blocked(red_batch, "rt_pid1_environ")
+    assert attempt_lines(red_batch, "rt_pid1_environ")["pid1 environ"] == "OK []"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: an answer cell can replace kernel.shell_handlers['execute_request'] (a dict entry; "
-    "the guard snapshots modules, classes and the kernel's function attributes, not the "
-    "handler table) and rewrite each test cell's code to `pass`: a wrong my_softmax scores "
-    "10/10, the guard answers every nonce and notes nothing"))
+# fixed: the guard snapshots the kernel's handler tables and restores them before tests
 def test_hijacked_message_handler_cannot_fake_a_passing_test(red_batch):
     res = red_batch.results["rt_hijack_tests"]
     assert res.status == "ok", res
@@ -166,21 +158,27 @@ def test_hijacked_message_handler_cannot_fake_a_passing_test(red_batch):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "HOLE: the ipc socket folder (a mkdtemp under the grader's work dir on the host disk) is "
-    "bound read-write into the sandbox; RLIMIT_FSIZE bounds one file, not how many, so a "
-    "submission can fill the host disk (the gradebook, other students' workspaces) with "
-    f"files below --file-size: {FILL_FILES} x {FILL_BYTES >> 20} MiB got through"))
-def test_ipc_folder_cannot_hold_more_than_the_file_size_limit(red_batch):
+    "HOLE: bwrap's init (pid 1 in the sandbox) runs under the kernel's uid and stays dumpable, "
+    "so the kernel can PTRACE_SEIZE it (no Yama LSM on this host). Its environment is now "
+    "empty; what remains is code injection into a process inside the same namespaces. "
+    "Fix: a seccomp filter denying ptrace (bwrap --seccomp), or Yama ptrace_scope >= 1"))
+def test_pid1_cannot_be_ptraced(red_batch):
+    _blocked(red_batch, "rt_pid1_environ")
+
+
+# fixed: the socket folder (the one host folder the kernel can write) is on /dev/shm, so what
+# it writes there is charged to its memory cgroup instead of filling the host disk, and it is
+# removed with the submission
+def test_ipc_folder_cannot_fill_the_host_disk(red_batch):
     _sandboxed(red_batch, "rt_ipc_fill")
     seen = attempt_lines(red_batch, "rt_ipc_fill")
+    assert seen["ipc folder"].startswith("OK '/dev/shm/course-ipc-"), seen
     written = int(seen["ipc fill"][3:]) if seen["ipc fill"].startswith("OK") else 0
-    assert written <= LIMITS.file_size, seen
+    assert written <= LIMITS.memory, seen
+    assert not list(Path("/dev/shm").glob("course-ipc-*"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: outputs are limited by line count only (LimitOutput.max_lines=200) and nbgrader "
-    "runs outside the memory cgroup: one-line prints of any length reach the coordinator, "
-    "the autograded notebook (and feedback) grows past --file-size with no note"))
+# fixed: LimitOutputBytes cuts each output field to 1 MB
 def test_output_bomb_is_cut_down(red_batch):
     res = red_batch.results["rt_output_bomb"]
     nb = _notebook(red_batch, "rt_output_bomb")
@@ -235,21 +233,14 @@ def test_setuid_binaries_give_nothing(red_batch):
     assert _scores(red_batch)["rt_setuid"] == FULL
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: the kernel's Session object is not watched by the guard: an answer cell wraps "
-    "kernel.session.send, drops every 'error' message and turns error execute_replies into "
-    "'ok'; nbgrader sees a clean test cell and a wrong my_softmax scores 10/10"))
+# fixed: the guard watches the kernel's Session and displayhook objects
 def test_forged_replies_cannot_fake_a_passing_test(red_batch):
     res = red_batch.results["rt_forge_replies"]
     assert res.status == "ok", res
     assert _scores(red_batch)["rt_forge_replies"] == red_batch.cases["rt_forge_replies"].expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (coordinator side): workspace._rebuild_submission reads submitted/STUDENT/ASSIGNMENT/"
-    "NAME.ipynb with is_file()/nbformat.read, which follow symlinks as the grader (root): a "
-    "submitted notebook that is a symlink to source/ASSIGNMENT/NAME.ipynb is graded as the "
-    "instructor's solution, full marks, no note"))
+# fixed: symbolic links under submitted/ are never followed
 def test_symlinked_notebook_is_not_followed(red_batch):
     name = SYMLINK_STUDENT
     res = red_batch.results[name]

@@ -102,7 +102,7 @@ def redteam_cases(t: RedTargets) -> list[Case]:
                 libc.ptrace(17, 1, 0, 0)  # PTRACE_DETACH
                 return "seized pid 1"
             attempt("pid1 ptrace", seize)
-            '''))], FULL, extra={"blocked": ["pid1 environ", "pid1 ptrace"]}),
+            '''))], FULL, extra={"blocked": ["pid1 ptrace"]}),
         Case("rt_hijack_tests", "wrong softmax; replaces the kernel's execute_request handler so the "
              "test cell's code is swapped for `pass` before it runs (a forged 'ok' reply)",
              [answer("my_softmax", WRONG_SOFTMAX + '''
@@ -144,6 +144,7 @@ _kernel.session.send = _forge
                 return total
             attempt("ipc fill", fill)
             attempt("ipc filesystem size", lambda: os.statvfs(ipc).f_blocks * os.statvfs(ipc).f_frsize)
+            attempt("ipc folder", lambda: ipc)
             '''))], FULL),
         Case("rt_output_bomb", "prints a few huge single-line outputs (a notebook-size bomb for the "
              "coordinator and the autograded/ folder)",
