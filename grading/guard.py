@@ -168,7 +168,12 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
         ns = ip.user_ns
         for k, v in protected.items():
             if ns.get(k, MISSING) is not v:
-                ns[k] = v; undone.append(k)
+                ns[k] = v
+                # every name is restored; only rebinding code (a test, a helper, a module)
+                # is reported: an answer that reuses a loop variable of a read-only cell is
+                # honest work
+                if callable(v) or isinstance(v, types.ModuleType):
+                    undone.append(k)
 
     def before_readonly(nonce):
         before.clear()
