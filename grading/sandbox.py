@@ -265,7 +265,10 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
     a copy of ``cfg["stage"]`` (see :func:`stage_assignment`)."""
     size = str(cfg["tmpfs_size"])
     argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL"]
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+            # the private /tmp first: binds made after it stay visible inside it (a course
+            # or virtual environment that lives under /tmp)
+            "--size", size, "--tmpfs", "/tmp"]
     for top in SYSTEM_DIRS:
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -278,7 +281,7 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
         argv += ["--ro-bind", path, path]
     argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
              "--ro-bind", cfg["etc"] + "/group", "/etc/group",
-             "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev",
              "--bind", cfg["ipc"], cfg["ipc"],
              "--ro-bind", cfg["pkgs"], cfg["pkgs"],
              "--ro-bind", cfg["stage"], STAGING,

@@ -311,3 +311,18 @@ def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
         "memory/course-grading-999999999-aa", "pids/course-grading-999999999-aa"]
     assert not (root / "memory" / "course-grading-999999999-aa").exists()
     assert (root / "pids" / f"course-grading-{os.getpid()}-bb" / "bob").is_dir()  # a live batch
+
+
+def test_private_tmp_comes_before_every_bind_it_could_hide():
+    # a course cloned under /tmp (its virtual environment too) must stay visible inside:
+    # bwrap applies mounts in order, so the private /tmp has to be mounted first
+    cfg = {"bwrap": "bwrap", "python_roots": ["/tmp/course/.venv", "/usr/lib/python3"], "etc": "/tmp/w/etc",
+           "ipc": "/dev/shm/course-ipc-x", "pkgs": "/tmp/w/pkgs", "stage": "/tmp/w/stage", "tmpfs_size": 1 << 20}
+    argv = bwrap_argv(cfg, "/tmp/w/assignment", ["python"])
+    pairs = list(zip(argv, argv[1:]))
+    tmp_at = pairs.index(("--tmpfs", "/tmp"))
+    assert pairs.count(("--tmpfs", "/tmp")) == 1
+    for i, (flag, src) in enumerate(pairs):
+        if flag in ("--ro-bind", "--bind") and src.startswith("/tmp/"):
+            assert i > tmp_at, (src, argv)
+    assert pairs.index(("--ro-bind", "/tmp/course/.venv")) > tmp_at
