@@ -1,0 +1,113 @@
+"""The instructor's report of a batch, next to its summary: ``autograded/ASSIGNMENT_report.md``.
+
+It holds the pass rate of every test cell (full marks on that cell), the score
+distribution as a histogram (``ASSIGNMENT_scores.png``, drawn with matplotlib's Agg
+backend), the most common failure messages of the test cells (read from the autograded
+notebooks) and the slowest submissions.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import is_grade, is_solution
+
+from grading.results import STATUS_MISSING, STATUS_SKIPPED, SubmissionResult
+
+TOP = 10  # rows of the failure-message and slowest-submission tables
+
+
+def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:
+    """{grade_id: max points} of the assignment's autograded test cells, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, float] = {}
+    with Gradebook(db_url, course_id) as gb:
+        for nb in gb.find_assignment(assignment).notebooks:
+            for cell in nb.grade_cells:
+                if cell.cell_type == "code" and cell.max_score:
+                    out[cell.name] = float(cell.max_score)
+    return out
+
+
+def failure_messages(autograded: Path, students: list[str], assignment: str) -> Counter:
+    """How often each ``test cell: error`` message appears in the autograded notebooks."""
+    found: Counter = Counter()
+    for student in students:
+        for path in sorted((autograded / student / assignment).glob("*.ipynb")):
+            try:
+                nb = nbformat.read(path, as_version=4)
+            except Exception:  # an unreadable notebook has no messages to count
+                continue
+            for cell in nb.cells:
+                if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
+                    continue
+                gid = cell.metadata["nbgrader"].get("grade_id", "?")
+                for out in cell.get("outputs", []):
+                    if out.get("output_type") == "error":
+                        first = (str(out.get("evalue", "")).strip().splitlines() or [""])[0][:120]
+                        found[f"{gid}: {out.get('ename', 'Error')}: {first}".rstrip(": ")] += 1
+    return found
+
+
+def _histogram(scores: list[float], max_score: float, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a grading server
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    top = max([max_score, *scores, 1.0])
+    ax.hist(scores, bins=min(20, max(1, int(top)) + 1), range=(0, top), color="tab:blue",
+            edgecolor="white")
+    ax.set_xlabel(f"score (out of {max_score:g})")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"Score distribution ({len(scores)} submissions)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=100)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |")
+    return lines
+
+
+def write_report(results: list[SubmissionResult], autograded: Path, assignment: str,
+                 cell_max: dict[str, float]) -> Path:
+    """Write the report and histogram for ``results``; return the report's path."""
+    autograded.mkdir(parents=True, exist_ok=True)
+    graded = [r for r in results if r.status not in (STATUS_MISSING,)]
+    scores = [r.score for r in graded]
+    max_score = max([r.max_score for r in graded] + [sum(cell_max.values()), 0.0])
+    png = autograded / f"{assignment}_scores.png"
+    _histogram(scores, max_score, png)
+    lines = [f"# {assignment}: autograde report", "",
+             f"{len(graded)} submission(s) with a score; mean "
+             f"{(sum(scores) / len(scores)) if scores else 0:.2f} / {max_score:g}.", "",
+             "## Pass rate per test cell (full marks)", ""]
+    with_grades = [r for r in graded if r.status != STATUS_SKIPPED]
+    rows = []
+    for gid, points in sorted(cell_max.items()):
+        passed = sum(1 for r in with_grades if (r.grades.get(gid) or 0.0) >= points)
+        rate = f"{100 * passed / len(with_grades):.0f} %" if with_grades else "-"
+        rows.append((gid, f"{points:g}", f"{passed}/{len(with_grades)}", rate))
+    lines += _table(("test cell", "points", "passed", "pass rate"), rows)
+    if len(with_grades) < len(graded):
+        lines += ["", f"({len(graded) - len(with_grades)} submission(s) graded by an earlier run "
+                      "are in the histogram but not in the pass rates.)"]
+    lines += ["", "## Score distribution", "", f"![score histogram]({png.name})", "",
+              "## Most common failure messages", ""]
+    failures = failure_messages(autograded, [r.student for r in with_grades], assignment)
+    lines += _table(("submissions", "message"), [(n, m) for m, n in failures.most_common(TOP)]) \
+        if failures else ["No test cell failed."]
+    lines += ["", "## Slowest submissions", ""]
+    slow = sorted(with_grades, key=lambda r: -r.seconds)[:TOP]
+    lines += _table(("student", "seconds", "status", "worker"),
+                    [(r.student, f"{r.seconds:.1f}", r.status, r.worker or "-") for r in slow])
+    path = autograded / f"{assignment}_report.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
