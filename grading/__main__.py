@@ -3,4 +3,5 @@ import sys
 
 from grading.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # Dask's worker processes are spawned: they re-import this module
+    sys.exit(main())

@@ -1,39 +1,45 @@
-"""A batch: every submission of an assignment, graded in parallel workspaces, recorded one by one.
+"""A batch: every submission of an assignment, graded as Dask tasks, recorded one by one.
 
 1. A scratch copy of ``source/ASSIGNMENT`` goes through ``nbgrader generate_assignment``
    against a private *template* gradebook (and against the real gradebook when that does
    not know the assignment yet); its release notebook is the skeleton every submission is
-   rebuilt on.
-2. Workers grade students in private workspaces (:mod:`grading.workspace`), kernels in
-   the sandbox (:mod:`grading.sandbox`) at the requested isolation level.
-3. Only this (parent) process writes the real gradebook, one submission at a time, and
-   checks the installed course packages after each one (:mod:`grading.integrity`).
-4. The summary (student, score, max, status, seconds, notes) is printed and written as CSV
-   and Markdown next to the autograded notebooks; each student's notes also go to
+   rebuilt on. Source, skeleton, template, course packages and options make the batch's
+   :class:`grading.cluster.Bundle`.
+2. Each student is a Dask task (:mod:`grading.cluster`) on an embedded ``LocalCluster``
+   or an existing cluster (``--scheduler``); the worker grades it in a private workspace
+   (:mod:`grading.workspace`), the kernel in the sandbox (:mod:`grading.sandbox`). A task
+   whose worker dies is rerun elsewhere; one that kills its worker more often than Dask's
+   ``distributed.scheduler.allowed-failures`` is recorded as an error for that student.
+3. Only this (coordinator) process writes the real gradebook and ``autograded/``, one
+   result at a time. Students the gradebook already has a result for are skipped unless
+   ``regrade`` is set, so an interrupted batch can simply be rerun.
+4. The summary (student, score, max, status, seconds, notes, worker) is printed and written
+   as CSV and Markdown next to the autograded notebooks; each student's notes also go to
    ``autograded/STUDENT/ASSIGNMENT.notes.txt``.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from grading import sandbox
+from grading.cluster import Bundle, ClusterOptions, Outcome, Task, check_worker, grade_task, \
+    open_client, read_tree, write_tree
 from grading.gradebook import (
     check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
 )
 from grading.integrity import PackageSnapshot
-from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, GradingError, SubmissionResult, \
-    write_summary
-from grading.workspace import EXTRA_CONFIG, BatchContext, grade_one, nbgrader_env
+from grading.report import cell_max_scores, write_report
+from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError, \
+    SubmissionResult, write_summary
+from grading.workspace import EXTRA_CONFIG, nbgrader_env
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell (nbgrader's own default of 30 s is too short for fit)
@@ -45,23 +51,35 @@ class Options:
 
     course_dir: Path | str = "."
     db_url: str | None = None  # default: sqlite:///COURSE_DIR/gradebook.db
-    workers: int | None = None  # default: number of cores
+    workers: int | None = None  # embedded cluster's worker processes; default: number of cores
+    scheduler: str | None = None  # tcp:// or tls:// address of an existing Dask scheduler
+    tls_ca_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
     students: list[str] | None = None  # default: everyone with a submission
+    regrade: bool = False  # grade students the gradebook already has a result for
     restore_course_files: bool = True
     skip_tail: bool = False
     isolation: str = "sandboxed"
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
 
+    def cluster(self) -> ClusterOptions:
+        return ClusterOptions(scheduler=self.scheduler, workers=self.workers,
+                              tls_ca_file=self.tls_ca_file, tls_cert=self.tls_cert,
+                              tls_key=self.tls_key)
 
-def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> BatchContext:
+
+def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:
     """Generate the template gradebook and release skeleton; register the assignment if needed."""
     course_dir = Path(opts.course_dir)
     source = course_dir / "source" / assignment
     if not source.is_dir():
         raise GradingError(f"no source folder {source}: is {course_dir} the course directory?")
-    bwrap, cgroup_version = sandbox.check_host(opts.isolation)
+    if opts.isolation not in sandbox.LEVELS:
+        raise GradingError(f"unknown isolation level {opts.isolation!r}: use one of "
+                           f"{', '.join(sandbox.LEVELS)}")
     course_id = course_id_of(course_dir)
     cfg_file = course_dir / "nbgrader_config.py"
     base_cfg = cfg_file.read_text(encoding="utf-8") if cfg_file.is_file() else "c = get_config()\n"
@@ -88,21 +106,12 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Ba
     elif not gradebook_knows(db_url, course_id, assignment):
         generate(db_url)
     copy_duedate(db_url, sqlite_url(template_db), course_id, assignment)
-    cgroups = None
-    if cgroup_version is not None:
-        cgroups = sandbox.Cgroups(cgroup_version, sandbox.CGROUP_ROOT,
-                                  f"course-grading-{os.getpid()}-{os.urandom(3).hex()}")
-        try:
-            cgroups.sweep_stale()
-            cgroups.open_batch()
-        except OSError as exc:
-            raise GradingError(f"cannot create cgroups under {sandbox.CGROUP_ROOT} ({exc}); "
-                               "pass --isolation namespaces to sandbox without limits") from None
-    return BatchContext(
-        course_dir=course_dir, assignment=assignment, db_url=db_url, course_id=course_id,
-        work=work, template_db=template_db, release_dir=scratch / "release" / assignment,
-        packages=PackageSnapshot.take(), timeout=opts.timeout, config_text=config_text,
-        isolation=opts.isolation, limits=opts.limits, bwrap=bwrap, cgroups=cgroups)
+    return Bundle(
+        batch_id=os.urandom(6).hex(), assignment=assignment, course_id=course_id,
+        source=read_tree(source), release=read_tree(scratch / "release" / assignment),
+        template_db=template_db.read_bytes(), packages=PackageSnapshot.take().files,
+        config_text=config_text, timeout=opts.timeout, isolation=opts.isolation,
+        limits=opts.limits, restore_course_files=opts.restore_course_files)
 
 
 def list_students(course_dir: Path, assignment: str) -> list[str]:
@@ -111,6 +120,20 @@ def list_students(course_dir: Path, assignment: str) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / assignment).is_dir())
+
+
+def graded_students(db_url: str, course_id: str, assignment: str) -> dict[str, tuple[float, float]]:
+    """{student: (score, max score)} of the submissions the gradebook already holds."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):].split("?")[0]).exists():
+        return {}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            subs = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return {}
+        return {s.student.id: (float(s.score), float(s.max_score)) for s in subs}
 
 
 def autograde_all(
@@ -127,69 +150,126 @@ def autograde_all(
     SQLAlchemy URL nbgrader accepts, e.g. ``postgresql://user:pw@127.0.0.1:5432/db``).
     Returns one :class:`SubmissionResult` per student; the summary table is written to
     ``autograded/<assignment>_summary.csv`` and ``.md`` in the course directory.
+    Students the gradebook already has a result for are reported as ``already graded``
+    (with their recorded score) and not graded again, unless ``regrade``.
     With ``restore_course_files`` (default) an installed course file that changed while
     the batch ran is put back; without it the change is only reported (use that on a
     development checkout that people edit while grading runs).
     ``stats``, if given, receives the wall seconds of the one-off preparation
-    (``prepare``) and of the grading itself (``grading``).
+    (``prepare``, cluster start included) and of the grading itself (``grading``).
     """
     opts = replace(options or Options(), **fields)
     course_dir = Path(opts.course_dir).resolve()
     opts = replace(opts, course_dir=course_dir)
     db_url = check_db_url(opts.db_url or sqlite_url(course_dir / "gradebook.db"))
-    workers = max(1, int(opts.workers or os.cpu_count() or 1))
     if opts.timeout <= 0 or opts.cell_timeout <= 0:
         raise GradingError("timeouts must be positive numbers of seconds")
+    if opts.workers is not None and opts.workers < 1:
+        raise GradingError("--workers must be at least 1")
     say = progress or (lambda _msg: None)
-    todo = opts.students if opts.students is not None else list_students(course_dir, assignment)
-    if not todo:
+    students = opts.students if opts.students is not None else list_students(course_dir, assignment)
+    if not students:
         raise GradingError(f"no submissions in {course_dir / 'submitted'}/*/{assignment}/")
     results: list[SubmissionResult] = []
-    t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
-        ctx = prepare_batch(assignment, opts, db_url, Path(tmp))
-        try:
-            t1 = time.monotonic()
-            level = opts.isolation + (f" ({opts.limits.describe()})" if opts.isolation == "sandboxed" else "")
-            say(f"autograding {len(todo)} submission(s) of {assignment} with {workers} worker(s), "
-                f"isolation {level}")
-            _run(ctx, todo, workers, opts.restore_course_files, results, say)
-        finally:
-            if ctx.cgroups is not None:
-                ctx.cgroups.close_batch()
+    done = {} if opts.regrade else graded_students(db_url, course_id_of(course_dir), assignment)
+    todo = [s for s in students if s not in done]
+    for student in students:
+        if student in done:
+            results.append(SubmissionResult(student, STATUS_SKIPPED, *done[student]))
+    if done and todo != students:
+        say(f"skipping {len(students) - len(todo)} student(s) the gradebook already has a result "
+            "for (--regrade grades them again)")
+    t0 = t1 = time.monotonic()
+    if todo:
+        with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
+            bundle = prepare_batch(assignment, opts, db_url, Path(tmp))
+            with open_client(opts.cluster()) as (client, n_workers):
+                _check_workers(client, opts.isolation)
+                t1 = time.monotonic()
+                level = opts.isolation + (f" ({opts.limits.describe()})"
+                                          if opts.isolation == "sandboxed" else "")
+                say(f"autograding {len(todo)} submission(s) of {assignment} with "
+                    f"{opts.cluster().describe(n_workers)}, isolation {level}")
+                _run(client, bundle, course_dir, db_url, todo, results, say)
     if stats is not None:
         stats.update(prepare=t1 - t0, grading=time.monotonic() - t1)
     out = course_dir / "autograded"
     table = write_summary(results, out / f"{assignment}_summary.csv", out / f"{assignment}_summary.md")
+    write_report(results, out, assignment, cell_max_scores(db_url, course_id_of(course_dir), assignment))
     say(table)
     return results
 
 
-def _run(ctx: BatchContext, todo: list[str], workers: int, restore: bool,
+def _check_workers(client, isolation: str) -> None:
+    """Every worker must be able to give the isolation level (bubblewrap, cgroups)."""
+    try:
+        client.run(check_worker, isolation)
+    except GradingError as exc:
+        raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
+
+
+def _submitted_files(course_dir: Path, assignment: str, student: str) -> dict[str, bytes]:
+    folder = course_dir / "submitted" / student / assignment
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()} \
+        if folder.is_dir() else {}
+
+
+def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
+    """Write one outcome into the gradebook and autograded/ (coordinator only)."""
+    res, student = outcome.result, outcome.result.student
+    res.worker = outcome.worker
+    if res.status == STATUS_MISSING:
+        return res
+    res.score, res.max_score, res.grades = record_result(
+        db_url, bundle.course_id, bundle.assignment, student, outcome.private)
+    dest = course_dir / "autograded" / student
+    if outcome.autograded:
+        if (dest / bundle.assignment).exists():
+            shutil.rmtree(dest / bundle.assignment)
+        write_tree(dest, outcome.autograded)
+    notes = dest / f"{bundle.assignment}.notes.txt"
+    notes.parent.mkdir(parents=True, exist_ok=True)
+    notes.write_text("".join(n + "\n" for n in res.notes), encoding="utf-8")
+    return res
+
+
+def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
          results: list[SubmissionResult], say: Callable[[str], None]) -> None:
-    failures = 0
-    guard_lock = threading.Lock()
-    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(grade_one, ctx, s): s for s in todo}
-        for fut in cf.as_completed(futures):
-            student = futures[fut]
-            try:
-                res, private = fut.result()
-            except Exception as exc:  # a bug of ours must not stop the batch
-                res, private = SubmissionResult(student, STATUS_ERROR,
-                                                notes=[f"{type(exc).__name__}: {exc}"]), None
-            with guard_lock:
-                touched = ctx.packages.restore_changes(write=restore)
-            if touched:
-                verb = "restored" if restore else "NOT restored"
-                res.notes.append(f"course files changed ({verb}): " + ", ".join(touched))
-            if res.status != STATUS_MISSING:
-                res.score, res.max_score, res.grades = record_result(
-                    ctx.db_url, ctx.course_id, ctx.assignment, student, private)
-                notes = ctx.course_dir / "autograded" / student / f"{ctx.assignment}.notes.txt"
-                notes.parent.mkdir(parents=True, exist_ok=True)
-                notes.write_text("".join(n + "\n" for n in res.notes), encoding="utf-8")
-            failures += res.status != STATUS_OK
-            results.append(res)
-            say(f"[{len(results)}/{len(todo)}] {student}: {res.status} "
-                f"{res.score:g}/{res.max_score:g} ({res.seconds:.1f} s) failures={failures}")
+    import warnings
+
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "large object in task graph": it is sent once
+        # a task, not scattered data: if every worker holding it dies, Dask recomputes it
+        shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
+    futures = {}
+    for student in todo:
+        task = Task(student, _submitted_files(course_dir, bundle.assignment, student))
+        fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
+                            pure=False)
+        futures[fut] = student
+    failures, n = 0, 0
+    for fut in as_completed(list(futures)):
+        student = futures.pop(fut)
+        try:
+            outcome = fut.result()
+        except KilledWorker as exc:
+            outcome = Outcome(SubmissionResult(student, STATUS_ERROR, notes=[
+                f"not graded: its autograde killed the Dask worker on every attempt ({exc})"]), None)
+        except Exception as exc:  # a bug of ours, or a lost worker: not the batch's end
+            outcome = Outcome(SubmissionResult(student, STATUS_ERROR,
+                                               notes=[f"{type(exc).__name__}: {exc}"]), None)
+        fut.release()
+        res = _record(course_dir, db_url, bundle, outcome)
+        failures += res.status != STATUS_OK
+        n += 1
+        results.append(res)
+        where = f" on {res.worker}" if res.worker else ""
+        say(f"[{n}/{len(todo)}] {student}: {res.status} {res.score:g}/{res.max_score:g} "
+            f"({res.seconds:.1f} s{where}) failures={failures}")
+
+
+def _identity_bundle(bundle: Bundle) -> Bundle:
+    return bundle

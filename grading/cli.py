@@ -6,18 +6,29 @@ import os
 import sys
 
 from grading.batch import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
-from grading.results import STATUS_MISSING, STATUS_OK, GradingError
+from grading.results import STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError
 from grading.sandbox import LEVELS, Limits, parse_size
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m grading",
-        description="Autograde all submissions of an nbgrader assignment in parallel, "
-                    "each student's kernel in its own sandbox.")
+        description="Autograde all submissions of an nbgrader assignment on Dask distributed "
+                    "(an embedded local cluster, or --scheduler), each student's kernel in its "
+                    "own sandbox on the worker.")
     p.add_argument("assignment")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                   help="parallel autogrades (default: number of cores)")
+                   help="worker processes of the embedded Dask cluster, one autograde each "
+                        "(default: number of cores; ignored with --scheduler)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on an existing Dask cluster (tcp:// or tls://) instead of an "
+                        "embedded one; workers need only this project and its requirements")
+    p.add_argument("--tls-ca-file", default=None, help="CA certificate (PEM) for a tls:// scheduler")
+    p.add_argument("--tls-cert", default=None, help="client certificate (PEM) for a tls:// scheduler")
+    p.add_argument("--tls-key", default=None, help="client private key (PEM) for a tls:// scheduler")
+    p.add_argument("--regrade", action="store_true",
+                   help="grade again the students the gradebook already has a result for "
+                        "(default: skip them, so an interrupted batch can be rerun)")
     p.add_argument("--db", default=None,
                    help="gradebook URL (default: sqlite:///COURSE_DIR/gradebook.db)")
     p.add_argument("--course-dir", default=".", help="nbgrader course directory (default: .)")
@@ -50,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
                         file_size=parse_size(args.file_size),
                         cpu_seconds=int(max(args.timeout, 60) * 4))
         opts = Options(course_dir=args.course_dir, db_url=args.db, workers=args.workers,
+                       scheduler=args.scheduler, tls_ca_file=args.tls_ca_file,
+                       tls_cert=args.tls_cert, tls_key=args.tls_key, regrade=args.regrade,
                        timeout=args.timeout, cell_timeout=args.cell_timeout, students=args.student,
                        restore_course_files=not args.no_restore, skip_tail=args.skip_tail,
                        isolation=args.isolation, limits=limits)
@@ -57,4 +70,4 @@ def main(argv: list[str] | None = None) -> int:
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0 if all(r.status in (STATUS_OK, STATUS_MISSING) for r in results) else 1
+    return 0 if all(r.status in (STATUS_OK, STATUS_MISSING, STATUS_SKIPPED) for r in results) else 1

@@ -9,6 +9,7 @@ STATUS_OK = "ok"
 STATUS_TIMEOUT = "timeout"
 STATUS_ERROR = "error"
 STATUS_MISSING = "no notebook"
+STATUS_SKIPPED = "already graded"  # a rerun without --regrade: the gradebook has a result
 
 
 class GradingError(RuntimeError):
@@ -26,6 +27,7 @@ class SubmissionResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     grades: dict[str, float | None] = field(default_factory=dict)
+    worker: str = ""  # the Dask worker that graded it
 
     def row(self) -> dict[str, str]:
         """The summary-table row of this result."""
@@ -36,10 +38,11 @@ class SubmissionResult:
             "status": self.status,
             "seconds": f"{self.seconds:.1f}",
             "notes": "; ".join(self.notes),
+            "worker": self.worker,
         }
 
 
-SUMMARY_FIELDS = ("student", "score", "max", "status", "seconds", "notes")
+SUMMARY_FIELDS = ("student", "score", "max", "status", "seconds", "notes", "worker")
 
 
 def write_summary(results: list[SubmissionResult], csv_path: Path, md_path: Path) -> str:

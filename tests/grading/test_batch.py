@@ -86,7 +86,8 @@ def test_toy_batch_faults_are_contained(toy_batch):
 def test_toy_batch_progress_and_summary(toy_batch):
     course, _, lines = toy_batch
     n = len(TOY_STUDENTS)
-    assert lines[0] == (f"autograding {n} submission(s) of toy with 4 worker(s), "
+    assert lines[0] == (f"autograding {n} submission(s) of toy with 4 worker(s) on an embedded "
+                        "local cluster, "
                         "isolation sandboxed (memory 4G, pids 512, file size 1G)")
     assert [l.split("]")[0] for l in lines[1:n + 1]] == [f"[{i}/{n}" for i in range(1, n + 1)]
     assert lines[n].endswith("failures=0")

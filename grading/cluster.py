@@ -1,0 +1,223 @@
+"""Grading on Dask distributed: what a task carries, what a worker does with it, the client.
+
+A batch is one :class:`Bundle` (shared by every task: the assignment's source folder, the
+release skeleton, the private template gradebook, the course packages snapshot, the
+options) and one :class:`Task` per student (the submitted files). A worker shares no
+folder with the coordinator: it writes the bundle and the task into a private scratch
+course, grades the student there with :func:`grading.workspace.grade_one` (the kernel in
+the sandbox, on the worker's machine) and returns an :class:`Outcome`: the result, the
+private grades, the autograded files and the worker's name. Only the coordinator writes
+the gradebook and ``autograded/`` (:mod:`grading.batch`).
+
+Without a scheduler address the coordinator starts an embedded ``LocalCluster`` of
+single-threaded worker processes; with one (``tcp://`` or ``tls://``) it connects to a
+cluster started with the stock ``dask scheduler`` / ``dask worker`` commands.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from grading import sandbox
+from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
+from grading.results import GradingError, SubmissionResult
+from grading.workspace import BatchContext, grade_one
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bundle:
+    """Everything every task of a batch needs, built once by the coordinator."""
+
+    batch_id: str
+    assignment: str
+    course_id: str
+    source: dict[str, bytes]  # source/ASSIGNMENT/* (nbgrader reads it; the kernel never sees it)
+    release: dict[str, bytes]  # the release notebooks every submission is rebuilt on
+    template_db: bytes  # private gradebook template (hidden tests): never the real gradebook
+    packages: dict[str, dict[str, bytes]]  # the course packages, as the kernel imports them
+    config_text: str
+    timeout: float
+    isolation: str
+    limits: sandbox.Limits
+    restore_course_files: bool = True
+
+
+@dataclass(frozen=True)
+class Task:
+    """One student's submitted files (``submitted/STUDENT/ASSIGNMENT/*``, flat)."""
+
+    student: str
+    files: dict[str, bytes]
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back for one student."""
+
+    result: SubmissionResult
+    private: dict | None
+    autograded: dict[str, bytes] = field(default_factory=dict)  # paths under autograded/STUDENT/
+    worker: str = ""
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` as {relative path: bytes}."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> None:
+    """Write {relative path: bytes} under ``root``, refusing paths that leave it."""
+    base = root.resolve()
+    for rel, data in files.items():
+        target = (root / rel).resolve()
+        if base not in target.parents:
+            raise GradingError(f"refusing to write {rel!r} outside {root}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+# --------------------------------------------------------------------------------------
+# worker side
+# --------------------------------------------------------------------------------------
+_host_cache: dict[str, tuple[str, int | None]] = {}
+_snapshots: dict[str, PackageSnapshot] = {}
+_lock = threading.Lock()
+
+
+def check_worker(isolation: str) -> str:
+    """Run on every worker before a batch: the sandbox level must be available there."""
+    with _lock:
+        if isolation not in _host_cache:
+            _host_cache[isolation] = sandbox.check_host(isolation)
+    return "ok"
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return "local"
+    address = worker.address.split("://", 1)[-1]
+    name = str(worker.name)
+    return address if name in (address, worker.address) else f"{name}@{address}"
+
+
+def grade_task(bundle: Bundle, task: Task) -> Outcome:
+    """Grade one student on this worker, in a private scratch course; return the outcome."""
+    check_worker(bundle.isolation)
+    bwrap, cgroup_version = _host_cache[bundle.isolation]
+    with _lock:  # the worker's own installed packages, checked after each of its tasks
+        installed = _snapshots.setdefault(bundle.batch_id, PackageSnapshot.take(PROTECTED_PACKAGES))
+    tmp = Path(tempfile.mkdtemp(prefix="grading-task-"))
+    cgroups = None
+    try:
+        course = tmp / "course"
+        write_tree(course / "source" / bundle.assignment, bundle.source)
+        write_tree(course / "submitted" / task.student / bundle.assignment, task.files)
+        write_tree(tmp / "release", bundle.release)
+        (tmp / "template.db").write_bytes(bundle.template_db)
+        if cgroup_version is not None:
+            cgroups = sandbox.Cgroups(cgroup_version, sandbox.CGROUP_ROOT,
+                                      f"course-grading-{os.getpid()}-{os.urandom(3).hex()}")
+            try:
+                cgroups.sweep_stale()
+                cgroups.open_batch()
+            except OSError as exc:
+                raise GradingError(f"cannot create cgroups under {sandbox.CGROUP_ROOT} ({exc})") from None
+        ctx = BatchContext(
+            course_dir=course, assignment=bundle.assignment, db_url="", course_id=bundle.course_id,
+            work=tmp / "work", template_db=tmp / "template.db", release_dir=tmp / "release",
+            packages=PackageSnapshot(roots={}, files=bundle.packages), timeout=bundle.timeout,
+            config_text=bundle.config_text, isolation=bundle.isolation, limits=bundle.limits,
+            bwrap=bwrap, cgroups=cgroups)
+        (tmp / "work").mkdir()
+        result, private = grade_one(ctx, task.student)
+        with _lock:
+            touched = installed.restore_changes(write=bundle.restore_course_files)
+        if touched:
+            verb = "restored" if bundle.restore_course_files else "NOT restored"
+            result.notes.append(f"course files changed ({verb}): " + ", ".join(touched))
+        made = course / "autograded" / task.student
+        files = read_tree(made) if made.is_dir() else {}
+        return Outcome(result, private, files, _worker_name())
+    finally:
+        if cgroups is not None:
+            cgroups.close_batch()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------
+# coordinator side
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ClusterOptions:
+    """Where the tasks run: an embedded LocalCluster, or an existing scheduler."""
+
+    scheduler: str | None = None  # tcp://HOST:PORT or tls://HOST:PORT; None: embedded
+    workers: int | None = None  # embedded cluster only; default: number of cores
+    tls_ca_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def describe(self, n_workers: int) -> str:
+        where = self.scheduler or "an embedded local cluster"
+        return f"{n_workers} worker(s) on {where}"
+
+
+def _security(opts: ClusterOptions):
+    tls = (opts.tls_ca_file, opts.tls_cert, opts.tls_key)
+    if not any(tls):
+        if opts.scheduler and opts.scheduler.startswith("tls://"):
+            raise GradingError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
+        return None
+    if not all(tls):
+        raise GradingError("TLS needs all three of --tls-ca-file, --tls-cert and --tls-key")
+    for path in tls:
+        if not Path(path).is_file():
+            raise GradingError(f"TLS file {path} does not exist")
+    from distributed.security import Security
+
+    return Security(tls_ca_file=opts.tls_ca_file, tls_client_cert=opts.tls_cert,
+                    tls_client_key=opts.tls_key, require_encryption=True)
+
+
+@contextlib.contextmanager
+def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
+    """A Dask client (and the number of worker threads it reaches), closed on exit."""
+    from distributed import Client, LocalCluster
+
+    security = _security(opts)
+    if opts.scheduler is not None:
+        if not opts.scheduler.startswith(("tcp://", "tls://")):
+            raise GradingError(f"bad scheduler address {opts.scheduler!r}: use tcp://HOST:PORT or "
+                               "tls://HOST:PORT")
+        try:
+            client = Client(opts.scheduler, security=security, timeout=30)
+        except (OSError, TimeoutError) as exc:
+            raise GradingError(f"cannot reach the Dask scheduler {opts.scheduler}: {exc}") from None
+        with client:
+            threads = sum(client.nthreads().values())
+            if threads == 0:
+                raise GradingError(f"the Dask scheduler {opts.scheduler} has no workers")
+            yield client, threads
+        return
+    n = max(1, int(opts.workers or os.cpu_count() or 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "port 8787 in use" and similar dashboard chatter
+        # memory_limit=0: the nanny must not kill a worker for its memory; each submission's
+        # kernel has its own limit (cgroups) in the sandbox
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, memory_limit=0,
+                               silence_logs=logging.ERROR, host="127.0.0.1")
+    with cluster, Client(cluster) as client:
+        yield client, n
