@@ -181,6 +181,8 @@ def autograde_all(
             "for (--regrade grades them again)")
     t0 = t1 = time.monotonic()
     if todo:
+        if opts.scheduler is None:  # the embedded cluster's workers are this machine: fail fast
+            sandbox.check_host(opts.isolation)
         with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
             bundle = prepare_batch(assignment, opts, db_url, Path(tmp))
             with open_client(opts.cluster()) as (client, n_workers):
@@ -257,7 +259,8 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
             outcome = fut.result()
         except KilledWorker as exc:
             outcome = Outcome(SubmissionResult(student, STATUS_ERROR, notes=[
-                f"not graded: its autograde killed the Dask worker on every attempt ({exc})"]), None)
+                "not graded: its autograde killed the Dask worker on every attempt "
+                f"(last: {getattr(exc, 'last_worker', None) or '?'}; Dask's allowed-failures)"]), None)
         except Exception as exc:  # a bug of ours, or a lost worker: not the batch's end
             outcome = Outcome(SubmissionResult(student, STATUS_ERROR,
                                                notes=[f"{type(exc).__name__}: {exc}"]), None)
