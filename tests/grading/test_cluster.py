@@ -1,0 +1,189 @@
+"""grading.cluster on an embedded LocalCluster: the Dask batch equals grading one by one,
+a submission that kills its worker every time, an interrupted batch rerun, bad options.
+
+Loopback only; every process the tests start is stopped by pid (process group).
+"""
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dask
+import psutil
+import pytest
+
+from grading.batch import Options, autograde_all, prepare_batch
+from grading.cluster import ClusterOptions, Task, grade_task, open_client, write_tree
+from grading.gradebook import sqlite_url
+from grading.results import GradingError
+from grading_helpers import (
+    LAB, ROOT, TOY_ADD, gradebook_scores, lab_course, live_kernels, make_course, submit, toy_source,
+    toy_submission,
+)
+from submissions import EXPECTED_SCORES, filled_release
+
+KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
+WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
+#: with --isolation none the kernel is a child of nbgrader, itself a child of the Dask worker
+#: process: this answer kills the worker (the sandbox prevents it; the fault path is the same
+#: as a submission that crashes nbgrader's process, e.g. by exhausting the worker's memory)
+POISON_ADD = ("import os, signal, psutil\n"
+              "os.kill(psutil.Process(os.getppid()).ppid(), signal.SIGKILL)\n" + TOY_ADD)
+
+
+def _cell_scores(private: dict) -> dict[str, float]:
+    return {gid: auto for nb in private["notebooks"].values()
+            for gid, (auto, _, _) in nb["grades"].items() if auto is not None}
+
+
+@pytest.mark.slow
+def test_local_cluster_batch_equals_grading_one_by_one(tmp_path):
+    course = lab_course(tmp_path / "course")
+    for kind in KINDS:
+        submit(course, LAB, kind, filled_release(kind))
+    lines: list[str] = []
+    results = {r.student: r for r in autograde_all(
+        LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=120, skip_tail=True,
+        restore_course_files=False, progress=lines.append)}
+    # one by one, without Dask: the worker's function called in this process
+    opts = Options(course_dir=course, timeout=1200, cell_timeout=120, skip_tail=True,
+                   restore_course_files=False)
+    bundle = prepare_batch(LAB, opts, sqlite_url(tmp_path / "alone.db"), tmp_path / "prep")
+    stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "multiclass-digits", LAB)
+    for kind in KINDS:
+        nb_file = course / "submitted" / kind / LAB / f"{LAB}.ipynb"
+        alone = grade_task(bundle, Task(kind, {nb_file.name: nb_file.read_bytes()}))
+        assert alone.result.status == "ok", alone.result.notes
+        assert _cell_scores(alone.private) == EXPECTED_SCORES[kind], kind
+        assert results[kind].grades == EXPECTED_SCORES[kind], kind
+        assert stored[kind] == EXPECTED_SCORES[kind], kind
+        assert results[kind].notes == alone.result.notes, kind
+        assert results[kind].status == "ok"
+    # the summary names the worker of each submission; both workers graded
+    with open(course / "autograded" / f"{LAB}_summary.csv", newline="") as fh:
+        workers = {row["student"]: row["worker"] for row in csv.DictReader(fh)}
+    assert sorted(workers) == sorted(KINDS)
+    assert all("@127.0.0.1:" in w for w in workers.values()), workers
+    assert len(set(workers.values())) == 2, workers
+    report = (course / "autograded" / f"{LAB}_report.md").read_text()
+    assert "| test_my_softmax | 10 | 2/4 | 50 % |" in report  # reference, softmax_output
+    assert "| test_model | 10 | 2/4 | 50 % |" in report  # reference, wrong_softmax
+    assert (course / "autograded" / f"{LAB}_scores.png").read_bytes()[:4] == b"\x89PNG"
+    assert live_kernels() == []
+
+
+@pytest.mark.slow
+def test_submission_that_kills_its_worker_is_an_error_for_that_student_only(tmp_path):
+    course = make_course(tmp_path, "toy", toy_source())
+    plan = {"poison": POISON_ADD, "good": TOY_ADD, "wrong": WRONG_ADD}
+    for student, add in plan.items():
+        submit(course, "toy", student, toy_submission(add=add))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # two attempts
+        results = {r.student: r for r in autograde_all(
+            "toy", course_dir=course, workers=2, timeout=300, cell_timeout=60, progress=print,
+            isolation="none", restore_course_files=False)}
+    assert results["poison"].status == "error"
+    assert any("killed the Dask worker on every attempt" in n for n in results["poison"].notes)
+    assert (results["good"].status, results["good"].score) == ("ok", 5.0)
+    assert (results["wrong"].status, results["wrong"].score) == ("ok", 3.0)
+    stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
+    assert stored == {"poison": {"test_my_add": 0.0, "test_my_mul": 0.0},
+                      "good": {"test_my_add": 2.0, "test_my_mul": 3.0},
+                      "wrong": {"test_my_add": 0.0, "test_my_mul": 3.0}}
+    assert live_kernels() == []
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_interrupted_batch_rerun_grades_only_the_missing(tmp_path):
+    course = make_course(tmp_path, "toy", toy_source())
+    plan = {f"s{i}": (TOY_ADD if i % 2 == 0 else WRONG_ADD) for i in range(4)}
+    for student, add in plan.items():
+        submit(course, "toy", student, toy_submission(add=add))
+    expected = {s: 5.0 if add == TOY_ADD else 3.0 for s, add in plan.items()}
+    env = dict(os.environ, PYTHONUNBUFFERED="1",
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grading", "toy", "--course-dir", str(course), "--workers", "1",
+         "--timeout", "300", "--cell-timeout", "60", "--no-restore"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True)
+    started: list[int] = []
+    try:
+        deadline = time.monotonic() + 600
+        for line in proc.stdout:  # kill the whole batch after its first result
+            started = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+            if line.startswith("[1/4]") or time.monotonic() > deadline:
+                break
+    finally:
+        _kill_group(proc)
+    assert started, "the batch never reported a result"
+    gone = psutil.wait_procs([p for p in map(_process, started) if p], timeout=30)[1]
+    assert gone == [], f"processes of the killed batch left: {gone}"
+    before = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
+    assert 1 <= len(before) < 4
+    lines: list[str] = []
+    results = {r.student: r for r in autograde_all(
+        "toy", course_dir=course, workers=2, timeout=300, cell_timeout=60, progress=lines.append,
+        restore_course_files=False)}
+    missing = sorted(set(plan) - set(before))
+    assert sorted(s for s, r in results.items() if r.status == "ok") == missing
+    assert sorted(s for s, r in results.items() if r.status == "already graded") == sorted(before)
+    assert {s: r.score for s, r in results.items()} == expected
+    assert lines[0].startswith(f"skipping {len(before)} student(s)")
+    assert sum(l.startswith("[") for l in lines) == len(missing)
+    stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
+    assert {s: sum(g.values()) for s, g in stored.items()} == expected
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None
+
+
+def test_bad_cluster_options_give_clear_errors(tmp_path):
+    with pytest.raises(GradingError, match="tcp://HOST:PORT"):
+        with open_client(ClusterOptions(scheduler="127.0.0.1:8786")):
+            pass
+    with pytest.raises(GradingError, match="needs --tls-ca-file"):
+        with open_client(ClusterOptions(scheduler="tls://127.0.0.1:8786")):
+            pass
+    with pytest.raises(GradingError, match="all three"):
+        with open_client(ClusterOptions(scheduler="tls://127.0.0.1:8786", tls_cert="x.pem")):
+            pass
+    with pytest.raises(GradingError, match="cannot reach"):
+        with socket_closed_port() as port, open_client(
+                ClusterOptions(scheduler=f"tcp://127.0.0.1:{port}", connect_timeout=3)):
+            pass
+    with pytest.raises(GradingError, match="outside"):
+        write_tree(tmp_path / "a", {"../escape.txt": b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+
+
+class socket_closed_port:
+    """A loopback port nothing listens on (bound, then closed)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def __exit__(self, *exc) -> None:
+        return None
