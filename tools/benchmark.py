@@ -14,7 +14,12 @@ Prints, in one run:
 4. sandbox overhead: one solution submission autograded (whole notebook, 1 worker) with
    ``--isolation none`` and with the default sandbox, alternating ``--repeats`` times, and
    the ratio of the medians sandboxed / none.
-   ``--sandbox-only`` runs just this part.
+   ``--sandbox-only`` runs just this part;
+5. Dask: submissions per minute with 1 and with N workers of the embedded LocalCluster
+   (``--skip-tail``, K solution submissions each, cluster start not counted), against the
+   floor of one submission (a fresh kernel's start + executing the cells up to the last
+   test, TensorFlow import included): cost per submission / floor, and the throughput
+   ratio N workers / 1 worker. ``--cluster-only`` runs just this part.
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -116,6 +121,46 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
     return per_sub[0], per_sub[1]
 
 
+def floor_seconds() -> dict[str, float]:
+    """The floor of one submission: kernel start + the solution's cells up to the last test."""
+    from jupyter_client.manager import start_new_kernel
+    from nbclient import NotebookClient
+    from nbgrader.utils import is_grade, is_solution
+
+    start = time.perf_counter()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+    kernel = time.perf_counter() - start
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    nb = nbformat.read(SOURCE, as_version=4)
+    last = max(i for i, c in enumerate(nb.cells) if is_grade(c) and not is_solution(c))
+    nb.cells = nb.cells[:last + 1]
+    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                            resources={"metadata": {"path": str(SOURCE.parent)}})
+    with client.setup_kernel():
+        start = time.perf_counter()
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        cells = time.perf_counter() - start
+    return {"kernel start": kernel, "cells up to the last test (TF import included)": cells,
+            "floor": kernel + cells}
+
+
+def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None) -> None:
+    """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
+    floor = floor_seconds()
+    one, many = rates or autograde_rates(k, workers, skip_tail=True)
+    print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail ==")
+    for name, value in floor.items():
+        print(f"{name:<48} {value:8.2f} s")
+    print(f"{'1 worker: s/submission (cost per submission)':<48} {one:8.2f}")
+    print(f"{f'{workers} workers: s/submission':<48} {many:8.2f}")
+    print(f"{'1 worker: submissions per minute':<48} {60 / one:8.2f}")
+    print(f"{f'{workers} workers: submissions per minute':<48} {60 / many:8.2f}")
+    print(f"{'ratio cost / floor (goal <= 1.3)':<48} {one / floor['floor']:8.2f}")
+    print(f"{f'ratio throughput {workers} / 1 workers (goal >= 1.9)':<48} {one / many:8.2f}")
+
+
 def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
     """Seconds to autograde one solution submission (whole notebook), unsandboxed and
     sandboxed, alternating ``repeats`` times (a shared machine's load drifts)."""
@@ -161,9 +206,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure only the sandbox overhead (part 4)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="alternating runs per isolation level for part 4 (default 3)")
+    parser.add_argument("--cluster-only", action="store_true",
+                        help="measure only Dask throughput against the floor (part 5)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if args.cluster_only:
+        print_cluster(args.submissions, args.workers)
+        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+        return 0
     if args.sandbox_only:
         print_sandbox_overhead(args.repeats)
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
@@ -193,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{f'{args.workers} workers, s/submission':<40} {par:8.2f}")
     print(f"{'ratio sequential / parallel':<40} {seq / par:8.2f}")
     print_sandbox_overhead(args.repeats)
+    print_cluster(args.submissions, args.workers, None if args.full_notebook else (seq, par))
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 
