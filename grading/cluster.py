@@ -168,6 +168,7 @@ class ClusterOptions:
     tls_ca_file: str | None = None
     tls_cert: str | None = None
     tls_key: str | None = None
+    connect_timeout: float = 30.0  # seconds to reach the scheduler
 
     def describe(self, n_workers: int) -> str:
         where = self.scheduler or "an embedded local cluster"
@@ -202,7 +203,7 @@ def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
             raise GradingError(f"bad scheduler address {opts.scheduler!r}: use tcp://HOST:PORT or "
                                "tls://HOST:PORT")
         try:
-            client = Client(opts.scheduler, security=security, timeout=30)
+            client = Client(opts.scheduler, security=security, timeout=opts.connect_timeout)
         except (OSError, TimeoutError) as exc:
             raise GradingError(f"cannot reach the Dask scheduler {opts.scheduler}: {exc}") from None
         with client:
