@@ -1,7 +1,9 @@
 """A real Dask cluster on loopback: ``dask scheduler`` and two ``dask worker`` processes started
 with the stock commands, a batch of the graded lab graded with ``scheduler=``, and one
 worker's whole process group killed after the first result. Every student must be graded
-exactly once with the right score; everything started here is stopped by pid afterwards.
+exactly once with the right score. Then a TLS-only cluster (self-signed certificate made
+with openssl) grades only with the certificates passed through. Everything started here is
+stopped by pid afterwards.
 """
 from __future__ import annotations
 
@@ -118,3 +120,45 @@ def test_real_cluster_worker_killed_mid_batch_loses_nothing(tmp_path, cluster):
     assert all(f" on {survivor}@" in l for l in result_lines[1:]), result_lines
     stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "multiclass-digits", LAB)
     assert stored == {k: EXPECTED_SCORES[k] for k in KINDS}
+
+
+def _self_signed(tmp_path: Path) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (its own CA) and its key, made with openssl."""
+    cert, key = tmp_path / "tls-cert.pem", tmp_path / "tls-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.mark.slow
+def test_tls_cluster_needs_the_certificates_and_grades_with_them(tmp_path):
+    from grading.results import GradingError
+    from grading_helpers import make_course, toy_source, toy_submission
+
+    cert, key = _self_signed(tmp_path)
+    tls = ["--tls-ca-file", cert, "--tls-cert", cert, "--tls-key", key]
+    sched_file = tmp_path / "scheduler.json"
+    procs = []
+    try:
+        procs.append(_start(["scheduler", "--host", "tls://127.0.0.1", "--port", "0",
+                             "--no-dashboard", "--scheduler-file", str(sched_file), *tls],
+                            tmp_path / "scheduler.log"))
+        _wait_for(sched_file.is_file, 120, "dask scheduler")
+        time.sleep(0.5)
+        address = json.loads(sched_file.read_text())["address"]
+        assert address.startswith("tls://")
+        procs.append(_start(["worker", address, "--name", "tls1", "--nthreads", "1",
+                             "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0", *tls],
+                            tmp_path / "worker.log"))
+        course = make_course(tmp_path / "course", "toy", toy_source())
+        submit(course, "toy", "alice", toy_submission())
+        with pytest.raises(GradingError, match="needs --tls-ca-file"):
+            autograde_all("toy", course_dir=course, scheduler=address, progress=None)
+        (res,) = autograde_all("toy", course_dir=course, scheduler=address, tls_ca_file=cert,
+                               tls_cert=cert, tls_key=key, timeout=300, cell_timeout=60,
+                               progress=print, restore_course_files=False)
+        assert (res.status, res.score, res.worker.split("@")[0]) == ("ok", 5.0, "tls1")
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
