@@ -242,16 +242,17 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
+    futures = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "large object in task graph": it is sent once
+        # "large object in task graph": the bundle is sent once, a notebook once per student
+        warnings.simplefilter("ignore", UserWarning)
         # a task, not scattered data: if every worker holding it dies, Dask recomputes it
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
-    futures = {}
-    for student in todo:
-        task = Task(student, _submitted_files(course_dir, bundle.assignment, student))
-        fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
-                            pure=False)
-        futures[fut] = student
+        for student in todo:
+            task = Task(student, _submitted_files(course_dir, bundle.assignment, student))
+            fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
+                                pure=False)
+            futures[fut] = student
     failures, n = 0, 0
     for fut in as_completed(list(futures)):
         student = futures.pop(fut)
