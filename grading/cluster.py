@@ -112,13 +112,28 @@ def _worker_name() -> str:
     return address if name in (address, worker.address) else f"{name}@{address}"
 
 
+SCRATCH_PREFIX = "grading-task-"
+
+
+def sweep_scratch(root: Path | None = None) -> list[Path]:
+    """Remove scratch courses left by worker processes that died mid-task; return them."""
+    gone = []
+    for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = d.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d)
+    return gone
+
+
 def grade_task(bundle: Bundle, task: Task) -> Outcome:
     """Grade one student on this worker, in a private scratch course; return the outcome."""
     check_worker(bundle.isolation)
     bwrap, cgroup_version = _host_cache[bundle.isolation]
     with _lock:  # the worker's own installed packages, checked after each of its tasks
         installed = _snapshots.setdefault(bundle.batch_id, PackageSnapshot.take(PROTECTED_PACKAGES))
-    tmp = Path(tempfile.mkdtemp(prefix="grading-task-"))
+    sweep_scratch()
+    tmp = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     cgroups = None
     try:
         course = tmp / "course"

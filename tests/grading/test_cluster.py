@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from grading.batch import Options, autograde_all, prepare_batch
-from grading.cluster import ClusterOptions, Task, grade_task, open_client, write_tree
+from grading.cluster import ClusterOptions, Task, grade_task, open_client, sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
 from grading_helpers import (
@@ -83,6 +83,9 @@ def test_submission_that_kills_its_worker_is_an_error_for_that_student_only(tmp_
     plan = {"poison": POISON_ADD, "good": TOY_ADD, "wrong": WRONG_ADD}
     for student, add in plan.items():
         submit(course, "toy", student, toy_submission(add=add))
+    import distributed  # noqa: F401  (loads its config defaults: dask.config.set must not
+    #                     create, then delete on exit, the whole "distributed" section)
+
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # two attempts
         results = {r.student: r for r in autograde_all(
             "toy", course_dir=course, workers=2, timeout=300, cell_timeout=60, progress=print,
@@ -186,3 +189,12 @@ class socket_closed_port:
 
     def __exit__(self, *exc) -> None:
         return None
+
+
+def test_sweep_removes_only_scratch_of_dead_workers(tmp_path):
+    dead = tmp_path / "grading-task-999999999-abc"  # no such pid
+    live = tmp_path / f"grading-task-{os.getpid()}-def"
+    for d in (dead, live):
+        (d / "course").mkdir(parents=True)
+    assert sweep_scratch(tmp_path) == [dead]
+    assert not dead.exists() and live.is_dir()
