@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Callable
 
 from grading import sandbox
-from grading.cluster import Bundle, ClusterOptions, Outcome, Task, check_worker, grade_task, \
-    open_client, read_tree, write_tree
+from grading.cluster import Bundle, ClusterOptions, Outcome, Task, grade_task, open_client, \
+    prepare_worker, read_tree, write_tree
 from grading.gradebook import (
     check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
 )
@@ -203,9 +203,10 @@ def autograde_all(
 
 
 def _check_workers(client, isolation: str) -> None:
-    """Every worker must be able to give the isolation level (bubblewrap, cgroups)."""
+    """Every worker must be able to give the isolation level (bubblewrap, cgroups); each
+    starts its fork server while the batch is submitted."""
     try:
-        client.run(check_worker, isolation)
+        client.run(prepare_worker, isolation)
     except GradingError as exc:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 

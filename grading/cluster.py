@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from grading import sandbox
+from grading import forkserver, sandbox
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import GradingError, SubmissionResult
 from grading.workspace import BatchContext, grade_one
@@ -93,10 +93,17 @@ _lock = threading.Lock()
 
 
 def check_worker(isolation: str) -> str:
-    """Run on every worker before a batch: the sandbox level must be available there."""
+    """The sandbox level must be available on this worker (checked once per process)."""
     with _lock:
         if isolation not in _host_cache:
             _host_cache[isolation] = sandbox.check_host(isolation)
+    return "ok"
+
+
+def prepare_worker(isolation: str) -> str:
+    """Run on every worker before a batch: check the sandbox, start the fork server's imports."""
+    check_worker(isolation)
+    forkserver.warm()
     return "ok"
 
 

@@ -4,18 +4,18 @@ A workspace is a temporary course directory of one student: ``source/`` (for nbg
 only; the kernel never sees it), the rebuilt submission, a private SQLite gradebook copied
 from the batch's template, a private copy of the course packages, and, when sandboxed, the
 kernelspec, the sandbox configuration and the ipc socket folder (the kernel copies the
-assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there as a subprocess in its own session,
-with a wall-clock limit; afterwards every process of the submission is killed.
+assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there
+as a fresh process in its own session, forked from the worker's fork server
+(:mod:`grading.forkserver`), with a wall-clock limit; afterwards every process of the
+submission is killed.
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +27,7 @@ from nbgrader.utils import is_solution
 
 from grading import sandbox
 from grading.execute import GUARD_MODULE, NOTES_ENV
+from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
 from grading.integrity import PackageSnapshot
 from grading.rebuild import rebuild_notebook
@@ -48,6 +49,8 @@ c.Autograde.autograde_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = {cell_timeout}
 c.Execute.interrupt_on_timeout = True
+# the kernel and its folder are thrown away: no graceful shutdown (TensorFlow's exit costs ~2 s)
+c.Execute.shutdown_kernel = "immediate"
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:"]
 c.LimitOutput.max_lines = 200
 c.GuardedExecute.skip_after_last_grade = {skip_tail}
@@ -109,16 +112,6 @@ class BatchContext:
     limits: sandbox.Limits
     bwrap: str = ""
     cgroups: sandbox.Cgroups | None = None
-
-
-_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child must not import
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_grader() -> None:
-    """In the autograde child: SIGKILL it if the grader dies (then bwrap --die-with-parent
-    takes the sandbox down too), so a killed batch leaves no autograde behind."""
-    _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _safe(name: str) -> str:
@@ -230,25 +223,20 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         config_text += extra
     (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
     env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **env_extra)
-    cmd = [
-        sys.executable, "-m", "nbgrader", "autograde", ctx.assignment,
-        "--student", student, "--force",
+    argv = [
+        "autograde", ctx.assignment, "--student", student, "--force",
         f"--CourseDirectory.root={ws}",
         f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
         f"--CourseDirectory.course_id={ctx.course_id}",
     ]
     log_path = ws / "autograde.log"
-    try:
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=ws, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                    preexec_fn=_die_with_grader)
-            try:
-                rc = proc.wait(timeout=ctx.timeout)
-            except subprocess.TimeoutExpired:
-                rc = None
-            kill_tree(proc.pid)  # a kernel or a process the student started must not linger
-            proc.wait()
+    try:  # a fresh process forked from this worker's fork server, in its own session
+        # kill_tree: a kernel or a process the student started must not linger
+        rc = run_nbgrader(argv, cwd=ws, env=env, log=log_path, timeout=ctx.timeout,
+                          on_end=kill_tree)
+    except ForkServerError as exc:
+        result.notes.append(str(exc))
+        rc = -1
     finally:
         if "JUPYTER_RUNTIME_DIR" in env_extra:
             shutil.rmtree(env_extra["JUPYTER_RUNTIME_DIR"], ignore_errors=True)

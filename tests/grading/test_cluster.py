@@ -32,8 +32,11 @@ WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
 #: with --isolation none the kernel is a child of nbgrader, itself a child of the Dask worker
 #: process: this answer kills the worker (the sandbox prevents it; the fault path is the same
 #: as a submission that crashes nbgrader's process, e.g. by exhausting the worker's memory)
+# kills the Dask worker process (kernel -> autograde -> fork server -> worker, the first
+# ancestor started by multiprocessing's spawn), not only the processes in between
 POISON_ADD = ("import os, signal, psutil\n"
-              "os.kill(psutil.Process(os.getppid()).ppid(), signal.SIGKILL)\n" + TOY_ADD)
+              "os.kill([p for p in psutil.Process().parents()\n"
+              "         if 'spawn_main' in ' '.join(p.cmdline())][0].pid, signal.SIGKILL)\n" + TOY_ADD)
 
 
 def _cell_scores(private: dict) -> dict[str, float]:
