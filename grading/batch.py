@@ -211,10 +211,21 @@ def _check_workers(client, isolation: str) -> None:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 
 
-def _submitted_files(course_dir: Path, assignment: str, student: str) -> dict[str, bytes]:
+def _submitted_task(course_dir: Path, assignment: str, student: str) -> Task:
+    """The student's submitted files; symbolic links are never followed (one could point at
+    the solution): the task names them and the worker grades them as links (not read)."""
     folder = course_dir / "submitted" / student / assignment
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()} \
-        if folder.is_dir() else {}
+    if folder.is_symlink() or folder.parent.is_symlink():
+        return Task(student, {}, folder_link=True)
+    if not folder.is_dir():
+        return Task(student, {})
+    files, links = {}, []
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            links.append(p.name)
+        elif p.is_file():
+            files[p.name] = p.read_bytes()
+    return Task(student, files, links=tuple(links))
 
 
 def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
@@ -250,7 +261,7 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         # a task, not scattered data: if every worker holding it dies, Dask recomputes it
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
         for student in todo:
-            task = Task(student, _submitted_files(course_dir, bundle.assignment, student))
+            task = _submitted_task(course_dir, bundle.assignment, student)
             fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
                                 pure=False)
             futures[fut] = student

@@ -52,10 +52,33 @@ class Bundle:
 
 @dataclass(frozen=True)
 class Task:
-    """One student's submitted files (``submitted/STUDENT/ASSIGNMENT/*``, flat)."""
+    """One student's submitted files (``submitted/STUDENT/ASSIGNMENT/*``, flat).
+
+    Symbolic links are not read by the coordinator: ``links`` names the files that were
+    links and ``folder_link`` says the folder itself was one; the worker recreates them as
+    links to an empty file (folder), which the workspace refuses to follow and notes.
+    """
 
     student: str
     files: dict[str, bytes]
+    links: tuple[str, ...] = ()
+    folder_link: bool = False
+
+
+def _write_submission(course: Path, assignment: str, task: Task) -> None:
+    folder = course / "submitted" / task.student / assignment
+    if task.folder_link:
+        folder.parent.mkdir(parents=True)
+        (course / "empty").mkdir()
+        folder.symlink_to(course / "empty")
+        return
+    folder.mkdir(parents=True)
+    write_tree(folder, task.files)
+    (course / "not-followed").touch()
+    for name in task.links:
+        if "/" in name or name in ("", ".", ".."):
+            raise GradingError(f"refusing a link named {name!r}")
+        (folder / name).symlink_to(course / "not-followed")
 
 
 @dataclass
@@ -145,7 +168,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
     try:
         course = tmp / "course"
         write_tree(course / "source" / bundle.assignment, bundle.source)
-        write_tree(course / "submitted" / task.student / bundle.assignment, task.files)
+        _write_submission(course, bundle.assignment, task)
         write_tree(tmp / "release", bundle.release)
         (tmp / "template.db").write_bytes(bundle.template_db)
         if cgroup_version is not None:

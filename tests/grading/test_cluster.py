@@ -17,8 +17,9 @@ import dask
 import psutil
 import pytest
 
-from grading.batch import Options, autograde_all, prepare_batch
-from grading.cluster import ClusterOptions, Task, grade_task, open_client, sweep_scratch, write_tree
+from grading.batch import Options, _submitted_task, autograde_all, prepare_batch
+from grading.cluster import ClusterOptions, Task, _write_submission, grade_task, open_client, \
+    sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
 from grading_helpers import (
@@ -29,9 +30,10 @@ from submissions import EXPECTED_SCORES, filled_release
 
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
 WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
-#: with --isolation none the kernel is a child of nbgrader, itself a child of the Dask worker
-#: process: this answer kills the worker (the sandbox prevents it; the fault path is the same
-#: as a submission that crashes nbgrader's process, e.g. by exhausting the worker's memory)
+#: with --isolation none the kernel is a child of nbgrader, forked by the worker's fork server,
+#: itself a child of the Dask worker process: this answer kills the worker (the sandbox
+#: prevents it; the fault path is the same as a submission that crashes the worker, e.g. by
+#: exhausting its memory)
 # kills the Dask worker process (kernel -> autograde -> fork server -> worker, the first
 # ancestor started by multiprocessing's spawn), not only the processes in between
 POISON_ADD = ("import os, signal, psutil\n"
@@ -201,3 +203,27 @@ def test_sweep_removes_only_scratch_of_dead_workers(tmp_path):
         (d / "course").mkdir(parents=True)
     assert sweep_scratch(tmp_path) == [dead]
     assert not dead.exists() and live.is_dir()
+
+
+def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
+    secret = tmp_path / "solution.ipynb"
+    secret.write_text("THE SOLUTION")
+    course = tmp_path / "course"
+    mine = course / "submitted" / "linker" / "toy"
+    mine.mkdir(parents=True)
+    (mine / "toy.ipynb").symlink_to(secret)
+    (mine / "notes.txt").write_text("mine")
+    task = _submitted_task(course, "toy", "linker")
+    assert task.files == {"notes.txt": b"mine"} and task.links == ("toy.ipynb",)
+    (course / "submitted" / "folder").mkdir()
+    (course / "submitted" / "folder" / "toy").symlink_to(mine)
+    whole = _submitted_task(course, "toy", "folder")
+    assert whole.folder_link and whole.files == {}
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    link = scratch / "submitted" / "linker" / "toy" / "toy.ipynb"
+    assert link.is_symlink() and link.read_bytes() == b""  # a link, to nothing of the course
+    _write_submission(scratch, "toy", whole)
+    assert (scratch / "submitted" / "folder" / "toy").is_symlink()
+    with pytest.raises(GradingError, match="link named"):
+        _write_submission(tmp_path / "other", "toy", Task("x", {}, links=("../escape",)))

@@ -246,3 +246,4 @@ def test_symlinked_notebook_is_not_followed(red_batch):
     res = red_batch.results[name]
     scores = _scores(red_batch).get(name, {})
     assert res.status != "ok" or sum(scores.values()) == 0, (res, scores)
+    assert any("a symbolic link" in note for note in res.notes), res.notes
