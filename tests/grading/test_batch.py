@@ -54,6 +54,7 @@ def toy_batch(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
     course, results, _ = toy_batch
     stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
@@ -71,6 +72,7 @@ def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_faults_are_contained(toy_batch):
     course, results, lines = toy_batch
     assert "kernel died in my_add" in results["exit"].notes
@@ -83,6 +85,7 @@ def test_toy_batch_faults_are_contained(toy_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_progress_and_summary(toy_batch):
     course, _, lines = toy_batch
     n = len(TOY_STUDENTS)
@@ -157,6 +160,7 @@ def pg_batch(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.sandbox
 def test_postgres_batch_scores(pg_batch):
     course, url, results, plan = pg_batch
     stored = gradebook_scores(url, "multiclass-digits", LAB)

@@ -46,6 +46,7 @@ def test_errors_are_one_clear_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_cli_whole_notebook_solution_full_marks(tmp_path):
     course = lab_course(tmp_path)
     submit(course, LAB, "ref", student_notebook(lab_base(), Case("ref", "", [], {})))

@@ -24,6 +24,7 @@ def stored_scores(batch) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.sandbox
 def test_fault_outcome_is_fair(lab_batch, case: Case):
     stored = stored_scores(lab_batch)
     res = lab_batch.results[case.name]
@@ -35,6 +36,7 @@ def test_fault_outcome_is_fair(lab_batch, case: Case):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
     stored = stored_scores(lab_batch)
     for kind, expected in EXPECTED_SCORES.items():
@@ -44,6 +46,7 @@ def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
     assert lab_batch.data_after == lab_batch.data_before
     stored = stored_scores(lab_batch)
@@ -64,6 +67,7 @@ def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_feedback_after_the_batch_shows_no_hidden_test_line(lab_batch):
     course = lab_batch.course
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", LAB, "--force"],

@@ -28,7 +28,7 @@ from grading_helpers import LAB, gradebook_scores, lab_base, lab_course, live_ke
 from redteam.attempts import (BOMB_CHARS, BOMB_LINES, FILL_BYTES, FILL_FILES, LINGER_MARKER,
                               SYMLINK_STUDENT, RedTargets, redteam_cases)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 LIMITS = Limits(memory=1 << 30, pids=128, file_size=64 << 20)
 COURSE_ID = "multiclass-digits"

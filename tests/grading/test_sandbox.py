@@ -70,6 +70,7 @@ def test_cgroup_files_written_for_v1_and_v2(tmp_path):
     assert (d / "memory.max").read_text() == str(2 << 30) and (d / "pids.max").read_text() == "64"
 
 
+@pytest.mark.sandbox
 def test_real_cgroups_limit_and_kill_detached_processes():
     """On this machine's hierarchy (v1 or v2): a pids limit holds, setsid'd processes die."""
     version, why = detect_cgroups()
@@ -103,6 +104,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
     assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}"))
 
 
+@pytest.mark.sandbox
 def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
     with pytest.raises(GradingError, match="unknown isolation level 'paranoid'"):
         sandbox.check_host("paranoid")
@@ -159,6 +161,7 @@ print("PROBE" + json.dumps(out))
 '''
 
 
+@pytest.mark.sandbox
 def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     bwrap, _ = sandbox.check_host("namespaces")
     secret = tmp_path / "secret.txt"
@@ -231,6 +234,7 @@ def _escape_ids():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _escape_ids())
+@pytest.mark.sandbox
 def test_escape_attempt_is_contained(lab_batch, name):
     from grading.gradebook import sqlite_url
     from grading_helpers import LAB, gradebook_scores
@@ -260,6 +264,7 @@ def test_escape_attempt_is_contained(lab_batch, name):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_escapes_leave_the_host_untouched(lab_batch):
     from faults.escapes import MARKER
     from grading_helpers import LAB, ROOT
