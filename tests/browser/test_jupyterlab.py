@@ -34,6 +34,7 @@ from browser.conftest import (
     copy_course,
     running_jupyter,
 )
+from helpers.submissions import filled_release
 
 pytestmark = pytest.mark.browser
 
@@ -103,8 +104,6 @@ def frames(error_text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def student_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A student's folder: the release, once blank and once with the reference answers."""
-    from submissions import filled_release  # tests/submissions.py
-
     assert (RELEASE / NOTEBOOK).is_file(), f"no released notebook at {RELEASE / NOTEBOOK}"
     root = tmp_path_factory.mktemp("student")
     for kind in ("reference", "blank"):

@@ -1,4 +1,4 @@
-"""grading.execute (GuardedExecute) end to end: every fault and cheat of tests/faults/cases.py
+"""grading.execute (GuardedExecute) end to end: every fault and cheat of tests/helpers/faults.py
 gets the fair score, in the same sandboxed batch as honest students (conftest.lab_batch)."""
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import sys
 import nbformat
 import pytest
 
-from faults.cases import CASES, Case
 from grading.gradebook import sqlite_url
 from grading.hidden import hidden_lines, leaked_lines
 from grading.workspace import nbgrader_env
-from grading_helpers import LAB, gradebook_scores
-from submissions import EXPECTED_SCORES, LEAK_ATTEMPTS, SUBMISSIONS
+from helpers.courses import gradebook_scores
+from helpers.faults import CASES, Case
+from helpers.notebooks import read_cell
+from helpers.repo import LAB
+from helpers.submissions import EXPECTED_SCORES, LEAK_ATTEMPTS, SUBMISSIONS
 
 COURSE_ID = "multiclass-digits"
 
@@ -60,9 +62,7 @@ def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
             lab_batch.results[honest].notes
     # the leak attempt's spying hook is undone before every test cell and hidden block
     assert any("GUARD-UNDONE: IPython event pre_run_cell" in n for n in lab_batch.results["lab_leak_hooks"].notes)
-    stderr_nb = nbformat.read(lab_batch.course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb",
-                              as_version=4)
-    flood = [c for c in stderr_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_model"][0]
+    flood = read_cell(lab_batch.course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb", "my_model")
     assert sum(o.get("text", "").count("\n") for o in flood.outputs) <= 200 + 2  # LimitOutput
 
 
