@@ -1,6 +1,8 @@
 # Two entry points, both doing all set-up on a fresh machine:
 #   make lab    - a student's JupyterLab with the graded lab and the optional labs
 #   make test   - the whole test suite (what CI runs through .ci/run)
+# and a quick loop for developers:
+#   make test-fast - the fast part only (no root, apt, browser, database or sandbox)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,11 +11,12 @@ WORK ?= my-work
 PYTEST_ARGS ?=
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab test release help
+.PHONY: lab test test-fast release help
 
 help:
 	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
 	@echo "make test     install (first time) and run the whole test suite"
+	@echo "make test-fast  the fast part of the suite (2 minutes; no root, apt or services)"
 	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
 
 $(BIN)/python:
@@ -42,6 +45,13 @@ test: $(VENV)/.dev
 	bash tools/install_sandbox.sh
 	bash tools/start_postgres.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything that needs no notebook execution, no root and no service: unit tests, the
+# answer corpus, data checks, quiet imports. Markers (pyproject.toml) leave out the rest.
+FAST_MARKERS := not slow and not browser and not postgres and not sandbox
+
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 release: $(VENV)/.student
 	$(BIN)/python tools/generate_release.py

@@ -1,14 +1,39 @@
-"""Shared pytest setup: a headless matplotlib backend and the repository root."""
+"""Shared pytest setup: a headless matplotlib backend, and the fixtures several test modules use.
+
+Shared code lives in ``tests/helpers/`` (importable as ``helpers``: ``pythonpath`` in
+pyproject.toml). The rule (see helpers/__init__.py): functions, constants and the catalogues
+that feed ``parametrize`` are imported (``from helpers.x import y``); ready-made things a test
+receives (notebooks read from disk, temporary course folders, servers, graded batches) are
+fixtures, here or in the conftest.py of the one folder that uses them (tests/grading/,
+tests/browser/).
+"""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import matplotlib
+import nbformat
+import pytest
 
 import utils  # noqa: F401  (sets TensorFlow's quiet environment before any test imports TF)
+from helpers.repo import RELEASE_NB, SOURCE_NB
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="module")
+def source_nb() -> nbformat.NotebookNode:
+    """The graded lab's nbgrader source notebook (solutions and hidden tests), read once per
+    test module; copy it before changing it."""
+    return nbformat.read(SOURCE_NB, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def release_nb() -> nbformat.NotebookNode:
+    """The committed release notebook of the graded lab (what students download), read once
+    per test module; copy it before changing it."""
+    if not RELEASE_NB.is_file():
+        pytest.fail(f"{RELEASE_NB} is missing: run `python tools/generate_release.py`")
+    return nbformat.read(RELEASE_NB, as_version=4)

@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import check_platforms as cp  # noqa: E402
+from helpers.repo import ROOT, import_tool
+
+cp = import_tool("check_platforms")
 
 LINUX, MACOS, WINDOWS = (next(p for p in cp.PLATFORMS if p.key == k)
                          for k in ("linux", "macos", "windows"))

@@ -1,4 +1,4 @@
-"""The cross-CPU comparison of trained outputs (tests/trained_outputs.py) against real
+"""The cross-CPU comparison of trained outputs (tests/helpers/trained_outputs.py) against real
 outputs of two machines (tests/fixtures/cross_cpu.json): it accepts both, each as the
 other's reference, and rejects real regressions. The held-out cell, added later, is
 checked against measured drift on one machine (tests/fixtures/heldout_drift.json)."""
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trained_outputs import TRAINED, compare, mask, trained_numbers
+from helpers.trained_outputs import TRAINED, compare, mask, trained_numbers
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "cross_cpu.json").read_text())
 HELDOUT = json.loads((Path(__file__).parent / "fixtures" / "heldout_drift.json").read_text())

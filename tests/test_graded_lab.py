@@ -2,7 +2,7 @@
 
 Fast tests check the structure of the source and release notebooks; slow ones execute
 them (nbval on both versions, the blank release, ``nbgrader validate``) and autograde
-one submission of each kind of :mod:`submissions` end to end in a temporary course.
+one submission of each kind of :mod:`helpers.submissions` end to end in a temporary course.
 """
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-import submissions as subs
 from grading.hidden import hidden_lines, leaked_lines
+from helpers import submissions as subs
+from helpers.repo import LAB as ASSIGNMENT
+from helpers.repo import RELEASE_NB, ROOT, SOURCE_NB, TESTS
 from utils.stubs import NotAnsweredError
-from submissions import ASSIGNMENT, RELEASE_NB, ROOT, SOURCE_NB
 
 BIN = Path(sys.executable).parent
-SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+SANITIZE = TESTS / "nbval_sanitize.cfg"
 
 # Cells of the blank release that must fail, and how: the graded cells and every cell
 # that needs their answers. All other cells must run.
@@ -82,16 +83,6 @@ def cells_by_id(nb) -> dict:
 def stdout_of(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", [])
                    if o.output_type == "stream" and o.name == "stdout")
-
-
-@pytest.fixture(scope="module")
-def source_nb():
-    return nbformat.read(SOURCE_NB, as_version=4)
-
-
-@pytest.fixture(scope="module")
-def release_nb():
-    return nbformat.read(RELEASE_NB, as_version=4)
 
 
 # --------------------------------------------------------------------- structure (fast)
@@ -154,7 +145,7 @@ def test_prose_quotes_the_numbers_the_notebook_prints(source_nb):
     losses = dict(re.findall(r"Epoch\s+(\d+)/40 - loss: (\d+\.\d{4})", fit))
     assert set(losses) == {"1", "2", "3", "10", "20", "30", "40"}
     assert float(losses["40"]) < float(losses["10"]) < float(losses["1"])
-    # prose quotes only what holds on every CPU (tests/trained_outputs.py): rounded numbers
+    # prose quotes only what holds on every CPU (tests/helpers/trained_outputs.py): rounded numbers
     assert f"from about {float(losses['1']):.2f}, the average\nover the first epoch, to about " \
            f"{float(losses['40']):.3f} in the fortieth" in prose
     logits = re.search(r"\[\[(.*?)\]\]", stdout_of(cells["predict-two"]), re.S).group(1).split()
@@ -200,7 +191,7 @@ def test_held_out_section_follows_the_graded_cells_and_quotes_what_it_prints(sou
     acc = accuracies(source_nb)
     assert set(acc) == {"training", "held-out"}
     assert acc["training"][2] == 4000 and acc["held-out"][2] == 1000
-    # the prose quotes only what holds within the cross-CPU tolerance (tests/trained_outputs.py)
+    # the prose quotes only what holds within the cross-CPU tolerance (tests/helpers/trained_outputs.py)
     prose = "\n".join(c.source for c in source_nb.cells if c.cell_type == "markdown")
     assert abs(acc["held-out"][0] - 94) <= 1.5 and "right only about 94 % of the time" in prose
     assert acc["training"][0] >= 99.8 and "almost all of them right (about 99.9 %)" in prose
@@ -293,11 +284,12 @@ def test_release_is_what_nbgrader_generates_now():
 
 
 def nbval(nb_path: Path) -> subprocess.CompletedProcess:
-    """nbval with the cross-CPU tolerances of tests/nbval_tolerance.py for trained numbers."""
+    """nbval with the cross-CPU tolerances of tests/helpers/nbval_tolerance.py for trained numbers
+    (tests/ on PYTHONPATH: ``-p`` plugins load before pytest reads ``pythonpath`` from pyproject)."""
     env = nbgrader_env()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests"), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(nb_path), "--nbval-sanitize-with",
-                           str(SANITIZE), "-p", "no:cacheprovider", "-p", "nbval_tolerance", "-q"],
+                           str(SANITIZE), "-p", "no:cacheprovider", "-p", "helpers.nbval_tolerance", "-q"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000)
 
 
@@ -363,7 +355,7 @@ def other_machine_outputs(source) -> dict[str, str]:
 @pytest.mark.slow
 def test_release_with_reference_answers_matches_the_solution_and_validates(tmp_path, source_nb):
     # the reference outputs of the trained cells are another CPU's: nbval with the
-    # cross-CPU tolerances must accept them (tests/trained_outputs.py)
+    # cross-CPU tolerances must accept them (tests/helpers/trained_outputs.py)
     filled = subs.filled_release("reference")
     path = tmp_path / f"{ASSIGNMENT}.ipynb"
     nbformat.write(with_source_outputs(filled, source_nb, other_machine_outputs(source_nb)), path)

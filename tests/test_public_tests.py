@@ -1,15 +1,13 @@
-"""The public tests against a corpus of student answers (tests/mistakes/), and their contract.
+"""The public tests against a corpus of student answers (tests/helpers/softmax_answers.py, model_answers.py), and their contract.
 
 Every wrong answer must fail with the message meant for its mistake, every correct
 answer must pass and print exactly the success line, nothing may reach stderr.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,18 +17,7 @@ import public_tests as pt
 
 import tensorflow as tf  # noqa: E402  (imported here so its import-time output stays out of captures)
 
-MISTAKES = Path(__file__).resolve().parent / "mistakes"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"mistakes_{name}", MISTAKES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-softmax_answers = _load("softmax_answers")
-model_answers = _load("model_answers")
+from helpers import model_answers, softmax_answers  # noqa: E402  (after utils: quiet TensorFlow)
 
 LAB_SOFTMAX = [0.03205860328008499, 0.08714431874203257, 0.23688281808991013, 0.6439142598879722]
 

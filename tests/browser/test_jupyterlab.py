@@ -24,22 +24,24 @@ import nbformat
 import numpy as np
 import pytest
 
-from browser.conftest import (
+from helpers.jupyter_server import copy_course, running_jupyter
+from helpers.lab_page import (
     BAR_HEIGHTS_JS,
-    CANVAS_STATS_JS,
     FIGURE_CANVAS,
-    REPO,
+    IMAGE_STATS_JS,
     STDERR_OUTPUT,
     LabPage,
-    copy_course,
-    running_jupyter,
+    drawn,
+    wait_figures_drawn,
 )
+from helpers.repo import ROOT
+from helpers.submissions import filled_release
 
 pytestmark = pytest.mark.browser
 
 ASSIGNMENT = "multiclass_digits"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
-RELEASE = REPO / "release" / ASSIGNMENT
+RELEASE = ROOT / "release" / ASSIGNMENT
 RUN_ALL_TIMEOUT = 600.0  # 40 epochs of training in the page's kernel on a busy 2-core machine
 FIGURES_TIMEOUT = 120.0
 
@@ -65,10 +67,6 @@ STATIC_PICTURES = {"plot_softmax_layer", "plot_network_diagram"}
 NEW_FIGURES = {"softmax output layer", "network diagram", "confusion matrix", "confident mistakes"}
 REQUIRED_FIGURES = {"activation trio", "softmax sliders", "digit grid", "loss curve"} | NEW_FIGURES
 PUBLIC_TEST_CALL = re.compile(r"^\s*test_\w+\(", re.M)
-
-# A drawn canvas: at least this share of non-white pixels and this many colours.
-MIN_INK = 0.01
-MIN_COLORS = 3
 
 # The softmax explorer's bar colour (utils/softmax_widget.py) and how it is checked.
 BAR_RGB = (0x00, 0x96, 0xFF)
@@ -103,8 +101,6 @@ def frames(error_text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def student_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A student's folder: the release, once blank and once with the reference answers."""
-    from submissions import filled_release  # tests/submissions.py
-
     assert (RELEASE / NOTEBOOK).is_file(), f"no released notebook at {RELEASE / NOTEBOOK}"
     root = tmp_path_factory.mktemp("student")
     for kind in ("reference", "blank"):
@@ -117,38 +113,6 @@ def student_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def student_server(student_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     with running_jupyter(student_root, tmp_path_factory.mktemp("student-state"), "student") as server:
         yield server
-
-
-def drawn(stats: dict[str, Any]) -> bool:
-    return stats["ink"] >= MIN_INK and stats["colors"] >= MIN_COLORS
-
-
-def wait_figures_drawn(lab: LabPage, scope: Any, deadline: float) -> list[dict[str, Any]]:
-    """Scroll each ipympl figure in ``scope`` into view (as a student would) and poll until
-    its canvas is drawn or ``deadline`` (time.monotonic) passes; return the canvases' stats."""
-    figures = scope.locator(".jupyter-matplotlib")
-    stats: list[dict[str, Any]] = []
-    for k in range(figures.count()):
-        figure = figures.nth(k)
-        figure.scroll_into_view_if_needed()
-        canvas = figure.locator(FIGURE_CANVAS).first
-        current = canvas.evaluate(CANVAS_STATS_JS)
-        while not drawn(current) and time.monotonic() < deadline:
-            time.sleep(0.5)
-            current = canvas.evaluate(CANVAS_STATS_JS)
-        stats.append(current)
-    return stats
-
-
-# The same statistics for an <img>: drawn into a canvas of its natural size first.
-IMAGE_STATS_JS = """(img) => {
-    if (!img.complete || !img.naturalWidth) return {width: 0, height: 0, ink: 0, colors: 0};
-    const canvas = document.createElement('canvas');
-    canvas.width = img.naturalWidth;
-    canvas.height = img.naturalHeight;
-    canvas.getContext('2d').drawImage(img, 0, 0);
-    return (""" + CANVAS_STATS_JS + """)(canvas);
-}"""
 
 
 def wait_picture_drawn(scope: Any, deadline: float) -> dict[str, Any] | None:

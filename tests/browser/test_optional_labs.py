@@ -18,12 +18,13 @@ from typing import Any
 import nbformat
 import pytest
 
-from browser.conftest import REPO, STDERR_OUTPUT, LabPage, running_jupyter
-from browser.test_jupyterlab import drawn, wait_figures_drawn
+from helpers.jupyter_server import running_jupyter
+from helpers.lab_page import STDERR_OUTPUT, LabPage, drawn, wait_figures_drawn
+from helpers.repo import ROOT
 
 pytestmark = pytest.mark.browser
 
-LABS = sorted((REPO / "notebooks").glob("*.ipynb"))
+LABS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 RUN_ALL_TIMEOUT = 600.0  # two small trainings in the page's kernel on a busy 2-core machine
 FIGURES_TIMEOUT = 120.0
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

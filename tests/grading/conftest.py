@@ -1,9 +1,10 @@
-"""The graded lab's big batch, graded ONCE per session and checked by several test modules.
+"""Fixtures of the grading tests: a temporary toy course, and the graded lab's big batch,
+graded ONCE per session and checked by several test modules.
 
-Every fault and cheat of tests/faults/cases.py, every escape attempt of
-tests/faults/escapes.py and the graded lab's ordinary submissions (tests/submissions.py)
-go into one batch, sandboxed (the default) with tight limits, two workers, as a real
-course would mix them. The batch's coordinator is this test process.
+Every fault and cheat of helpers.faults, every escape attempt of helpers.escapes and the
+graded lab's ordinary submissions (helpers.submissions) go into one batch, sandboxed (the
+default) with tight limits, two workers, as a real course would mix them. The batch's
+coordinator is this test process.
 """
 from __future__ import annotations
 
@@ -11,30 +12,38 @@ import os
 import secrets
 import socket
 import sysconfig
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from faults.cases import CASES, student_notebook
-from faults.escapes import Targets, escape_cases
 from grading.batch import autograde_all
 from grading.integrity import package_dir
 from grading.results import SubmissionResult
 from grading.sandbox import Limits
-from grading_helpers import LAB, ROOT, lab_base, lab_course, sha256, submit
-from submissions import SUBMISSIONS, filled_release
+from helpers.courses import lab_base, lab_course, make_course, sha256, submit, toy_source
+from helpers.escapes import Targets, accept_in_background, escape_cases
+from helpers.faults import CASES, Case, student_notebook
+from helpers.repo import LAB, ROOT
+from helpers.submissions import SUBMISSIONS, filled_release
 
 LAB_LIMITS = Limits(memory=2 << 30, pids=128, file_size=64 << 20)
 
 
+@pytest.fixture()
+def toy_course(tmp_path: Path) -> Path:
+    """A course folder (in the test's tmp_path) whose source is the toy assignment ``toy``."""
+    return make_course(tmp_path / "toy-course", "toy", toy_source())
+
+
 @dataclass
 class LabBatch:
+    """The graded batch: course folder, results by student, and what the host saw meanwhile."""
+
     course: Path
     results: dict[str, SubmissionResult]
     targets: Targets
-    escapes: list
+    escapes: list[Case]
     accepted: list
     secret: str
     data_before: str
@@ -44,19 +53,10 @@ class LabBatch:
 
 
 @pytest.fixture(scope="session")
-def lab_batch(tmp_path_factory):
+def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     course = lab_course(tmp_path_factory.mktemp("labcourse"))
     listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list = []
-
-    def accept():
-        while True:
-            try:
-                accepted.append(listener.accept())
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
+    accepted = accept_in_background(listener)
     secret_name, secret = "COURSE_TEST_SECRET", secrets.token_hex(16)
     targets = Targets(course=str(course), repo=str(ROOT), utils_dir=str(package_dir("utils")),
                       site_packages=sysconfig.get_paths()["purelib"], coordinator=os.getpid(),

@@ -10,14 +10,15 @@ import uuid
 import nbformat
 import pytest
 
-from faults.cases import WRONG_MODEL, WRONG_SOFTMAX, Case, answer, student_notebook
 from grading.batch import Options, autograde_all
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
-from grading_helpers import (
-    LAB, ROOT, TOY_ADD, TOY_MUL, gradebook_scores, lab_base, lab_course, live_kernels, make_course,
-    submit, toy_source, toy_submission,
+from helpers.courses import (
+    TOY_ADD, TOY_MUL, gradebook_scores, lab_base, lab_course, live_kernels, make_course, submit,
+    toy_source, toy_submission,
 )
+from helpers.faults import WRONG_MODEL, WRONG_SOFTMAX, Case, answer, student_notebook
+from helpers.repo import LAB, ROOT
 
 WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
 WRONG_MUL = "def my_mul(a, b):\n    return a + b + 1\n"
@@ -54,6 +55,7 @@ def toy_batch(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
     course, results, _ = toy_batch
     stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
@@ -71,6 +73,7 @@ def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_faults_are_contained(toy_batch):
     course, results, lines = toy_batch
     assert "kernel died in my_add" in results["exit"].notes
@@ -83,6 +86,7 @@ def test_toy_batch_faults_are_contained(toy_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_toy_batch_progress_and_summary(toy_batch):
     course, _, lines = toy_batch
     n = len(TOY_STUDENTS)
@@ -98,8 +102,8 @@ def test_toy_batch_progress_and_summary(toy_batch):
 
 
 @pytest.mark.slow
-def test_wall_clock_limit_kills_the_whole_tree_and_isolation_none_is_recorded(tmp_path):
-    course = make_course(tmp_path, "toy", toy_source())
+def test_wall_clock_limit_kills_the_whole_tree_and_isolation_none_is_recorded(toy_course):
+    course = toy_course
     submit(course, "toy", "stuck", toy_submission(mul=HANG_MUL + "my_mul(1, 1)\n"))
     submit(course, "toy", "fine", toy_submission())
     results = {r.student: r for r in autograde_all(
@@ -157,6 +161,7 @@ def pg_batch(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.sandbox
 def test_postgres_batch_scores(pg_batch):
     course, url, results, plan = pg_batch
     stored = gradebook_scores(url, "multiclass-digits", LAB)

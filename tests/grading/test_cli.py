@@ -9,9 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from faults.cases import Case, student_notebook
 from grading.cli import parser
-from grading_helpers import LAB, lab_base, lab_course, make_course, submit, toy_source, toy_submission
+from helpers.courses import lab_base, lab_course, submit, toy_submission
+from helpers.faults import Case, student_notebook
+from helpers.notebooks import find_cell, stream_text
+from helpers.repo import LAB
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -26,10 +28,12 @@ def test_defaults_and_levels():
         parser().parse_args(["lab", "--isolation", "paranoid"])
 
 
-def test_errors_are_one_clear_line(tmp_path):
-    proc = run_cli("nope", "--course-dir", str(tmp_path))
+def test_errors_are_one_clear_line(tmp_path, toy_course):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run_cli("nope", "--course-dir", str(empty))
     assert proc.returncode == 2 and proc.stderr.startswith("error: no submissions")
-    course = make_course(tmp_path / "c", "toy", toy_source())
+    course = toy_course
     submit(course, "toy", "alice", toy_submission())
     proc = run_cli("toy", "--course-dir", str(course), "--memory", "lots")
     assert proc.returncode == 2 and "error: bad size 'lots'" in proc.stderr
@@ -46,6 +50,7 @@ def test_errors_are_one_clear_line(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_cli_whole_notebook_solution_full_marks(tmp_path):
     course = lab_course(tmp_path)
     submit(course, LAB, "ref", student_notebook(lab_base(), Case("ref", "", [], {})))
@@ -55,6 +60,5 @@ def test_cli_whole_notebook_solution_full_marks(tmp_path):
     assert "isolation sandboxed (memory 4G, pids 512, file size 1G)" in proc.stdout
     assert "[1/1] ref: ok 20/20" in proc.stdout
     nb = nbformat.read(course / "autograded" / "ref" / LAB / f"{LAB}.ipynb", as_version=4)
-    fit = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "compile_fit"][0]
-    assert "Epoch 40/40 - loss:" in "".join(o.get("text", "") for o in fit.outputs)
+    assert "Epoch 40/40 - loss:" in stream_text(find_cell(nb, "compile_fit"))
     assert not any(o.get("name") == "stderr" for c in nb.cells for o in c.get("outputs", []))

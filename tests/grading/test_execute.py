@@ -1,4 +1,4 @@
-"""grading.execute (GuardedExecute) end to end: every fault and cheat of tests/faults/cases.py
+"""grading.execute (GuardedExecute) end to end: every fault and cheat of tests/helpers/faults.py
 gets the fair score, in the same sandboxed batch as honest students (conftest.lab_batch)."""
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import sys
 import nbformat
 import pytest
 
-from faults.cases import CASES, Case
 from grading.gradebook import sqlite_url
 from grading.hidden import hidden_lines, leaked_lines
 from grading.workspace import nbgrader_env
-from grading_helpers import LAB, gradebook_scores
-from submissions import EXPECTED_SCORES, LEAK_ATTEMPTS, SUBMISSIONS
+from helpers.courses import gradebook_scores
+from helpers.faults import CASES, Case
+from helpers.notebooks import read_cell
+from helpers.repo import LAB
+from helpers.submissions import EXPECTED_SCORES, LEAK_ATTEMPTS, SUBMISSIONS
 
 COURSE_ID = "multiclass-digits"
 
@@ -24,6 +26,7 @@ def stored_scores(batch) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.sandbox
 def test_fault_outcome_is_fair(lab_batch, case: Case):
     stored = stored_scores(lab_batch)
     res = lab_batch.results[case.name]
@@ -35,6 +38,7 @@ def test_fault_outcome_is_fair(lab_batch, case: Case):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
     stored = stored_scores(lab_batch)
     for kind, expected in EXPECTED_SCORES.items():
@@ -44,6 +48,7 @@ def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
     assert lab_batch.data_after == lab_batch.data_before
     stored = stored_scores(lab_batch)
@@ -57,13 +62,12 @@ def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
             lab_batch.results[honest].notes
     # the leak attempt's spying hook is undone before every test cell and hidden block
     assert any("GUARD-UNDONE: IPython event pre_run_cell" in n for n in lab_batch.results["lab_leak_hooks"].notes)
-    stderr_nb = nbformat.read(lab_batch.course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb",
-                              as_version=4)
-    flood = [c for c in stderr_nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_model"][0]
+    flood = read_cell(lab_batch.course / "autograded" / "stderr_flood" / LAB / f"{LAB}.ipynb", "my_model")
     assert sum(o.get("text", "").count("\n") for o in flood.outputs) <= 200 + 2  # LimitOutput
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_feedback_after_the_batch_shows_no_hidden_test_line(lab_batch):
     course = lab_batch.course
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", LAB, "--force"],

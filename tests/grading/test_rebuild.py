@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import nbformat
 
-from faults.cases import strip_hidden_tests
 from grading.rebuild import grade_id, rebuild_notebook
-from grading_helpers import TOY_MUL, toy_source, toy_submission
+from helpers.courses import TOY_MUL, toy_source, toy_submission
+from helpers.faults import strip_hidden_tests
 
 
 def _release_like(nb):

@@ -1,4 +1,4 @@
-"""Red-team escape attempts (tests/redteam/attempts.py), graded by the real grader in ONE
+"""Red-team escape attempts (tests/helpers/redteam.py), graded by the real grader in ONE
 sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two workers) together
 with an honest student. Each test states what "contained" means for one attempt.
 
@@ -10,25 +10,26 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
 
-from faults.cases import FULL, student_notebook
 from grading.batch import autograde_all
 from grading.gradebook import sqlite_url
 from grading.results import SubmissionResult
 from grading.sandbox import CGROUP_ROOT, Limits
-from grading_helpers import LAB, gradebook_scores, lab_base, lab_course, live_kernels, submit
-from redteam.attempts import (BOMB_CHARS, BOMB_LINES, FILL_BYTES, FILL_FILES, LINGER_MARKER,
-                              SYMLINK_STUDENT, RedTargets, redteam_cases)
+from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
+from helpers.escapes import accept_in_background
+from helpers.escapes import attempt_lines as notebook_attempt_lines
+from helpers.faults import FULL, Case, student_notebook
+from helpers.redteam import (BOMB_CHARS, BOMB_LINES, LINGER_MARKER, SYMLINK_STUDENT, RedTargets,
+                             redteam_cases)
+from helpers.repo import LAB
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
 LIMITS = Limits(memory=1 << 30, pids=128, file_size=64 << 20)
 COURSE_ID = "multiclass-digits"
@@ -36,10 +37,12 @@ COURSE_ID = "multiclass-digits"
 
 @dataclass
 class RedBatch:
+    """The red-team batch: course folder, results and cases by student, what the host saw."""
+
     course: Path
     results: dict[str, SubmissionResult]
     targets: RedTargets
-    cases: dict
+    cases: dict[str, Case]
     accepted: list
     lingering: list[int]
     cgroups_left: list[Path]
@@ -61,16 +64,7 @@ def red_batch(tmp_path_factory):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind("\0" + abstract)
     listener.listen()
-    accepted: list = []
-
-    def accept():
-        while True:
-            try:
-                accepted.append(listener.accept())
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
+    accepted = accept_in_background(listener)
     targets = RedTargets(secret_name="COURSE_REDTEAM_SECRET", secret=secrets.token_hex(16),
                          abstract_name=abstract)
     cases = {c.name: c for c in redteam_cases(targets)}
@@ -109,15 +103,7 @@ def _notebook(batch: RedBatch, student: str) -> Path:
 
 def attempt_lines(batch: RedBatch, student: str) -> dict[str, str]:
     """{label: outcome} printed by the attempt in the student's autograded notebook."""
-    nb = nbformat.read(_notebook(batch, student), as_version=4)
-    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_softmax"][0]
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("ESCAPE "):
-            label, outcome = line[len("ESCAPE "):].split(": ", 1)
-            out[label] = outcome
-    return out
+    return notebook_attempt_lines(_notebook(batch, student))
 
 
 def _scores(batch: RedBatch) -> dict[str, dict[str, float]]:

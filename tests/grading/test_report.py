@@ -5,14 +5,15 @@ import nbformat
 
 from grading.report import write_report
 from grading.results import SubmissionResult
-from grading_helpers import toy_source
+from helpers.courses import toy_source
+from helpers.notebooks import grade_id
 
 
 def _autograded(course_dir, student: str, errors: dict[str, tuple[str, str]]) -> None:
     """An autograded toy notebook whose test cells named in ``errors`` failed with (ename, evalue)."""
     nb = toy_source()
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = grade_id(cell)
         if gid in errors:
             ename, evalue = errors[gid]
             cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]

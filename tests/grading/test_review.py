@@ -1,8 +1,8 @@
 """grading.review: static flags for the instructor."""
 from __future__ import annotations
 
-from faults.cases import GOOD_MODEL, GOOD_SOFTMAX
 from grading.review import review_flags
+from helpers.faults import GOOD_MODEL, GOOD_SOFTMAX
 
 
 def test_review_flags_spot_monkeypatching_and_escapes():

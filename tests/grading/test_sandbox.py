@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -16,8 +15,12 @@ import psutil
 import pytest
 
 from grading import sandbox
+from grading.gradebook import sqlite_url
 from grading.results import GradingError
 from grading.sandbox import Cgroups, Limits, bwrap_argv, detect_cgroups, format_size, parse_size
+from helpers.courses import gradebook_scores, live_kernels
+from helpers.escapes import MARKER, Targets, accept_in_background, attempt_lines, escape_cases
+from helpers.repo import LAB, ROOT
 
 
 def test_sizes():
@@ -70,6 +73,7 @@ def test_cgroup_files_written_for_v1_and_v2(tmp_path):
     assert (d / "memory.max").read_text() == str(2 << 30) and (d / "pids.max").read_text() == "64"
 
 
+@pytest.mark.sandbox
 def test_real_cgroups_limit_and_kill_detached_processes():
     """On this machine's hierarchy (v1 or v2): a pids limit holds, setsid'd processes die."""
     version, why = detect_cgroups()
@@ -103,6 +107,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
     assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}"))
 
 
+@pytest.mark.sandbox
 def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
     with pytest.raises(GradingError, match="unknown isolation level 'paranoid'"):
         sandbox.check_host("paranoid")
@@ -159,6 +164,7 @@ print("PROBE" + json.dumps(out))
 '''
 
 
+@pytest.mark.sandbox
 def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     bwrap, _ = sandbox.check_host("namespaces")
     secret = tmp_path / "secret.txt"
@@ -174,8 +180,7 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     cfg = {"bwrap": bwrap, "python_roots": sandbox.python_roots(), "etc": str(etc),
            "ipc": str(ipc), "pkgs": str(pkgs), "stage": str(stage), "tmpfs_size": 64 << 20}
     listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list = []
-    threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+    accepted = accept_in_background(listener)
     try:
         argv = bwrap_argv(cfg, str(cwd), [sys.executable, "-c", PROBE, str(secret),
                                           str(listener.getsockname()[1]), str(ipc)])
@@ -208,33 +213,17 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
 # --------------------------------------------------------------------------------------
 def escape_lines(batch, student: str) -> dict[str, str]:
     """{label: outcome} printed by the attempt in the student's autograded notebook."""
-    import nbformat
-
-    from grading_helpers import LAB
-
-    nb = nbformat.read(batch.course / "autograded" / student / LAB / f"{LAB}.ipynb", as_version=4)
-    cell = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "my_softmax"][0]
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
-    out = {}
-    for line in text.splitlines():
-        if line.startswith("ESCAPE "):
-            label, outcome = line[len("ESCAPE "):].split(": ", 1)
-            out[label] = outcome
-    return out
+    return attempt_lines(batch.course / "autograded" / student / LAB / f"{LAB}.ipynb")
 
 
-def _escape_ids():
-    from faults.escapes import escape_cases, Targets
-
+def _escape_ids() -> list[str]:
     return [c.name for c in escape_cases(Targets("", "", "", "", 0, 0, ""))]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _escape_ids())
+@pytest.mark.sandbox
 def test_escape_attempt_is_contained(lab_batch, name):
-    from grading.gradebook import sqlite_url
-    from grading_helpers import LAB, gradebook_scores
-
     case = next(c for c in lab_batch.escapes if c.name == name)
     res = lab_batch.results[name]
     stored = gradebook_scores(sqlite_url(lab_batch.course / "gradebook.db"), "multiclass-digits", LAB)
@@ -260,10 +249,8 @@ def test_escape_attempt_is_contained(lab_batch, name):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_escapes_leave_the_host_untouched(lab_batch):
-    from faults.escapes import MARKER
-    from grading_helpers import LAB, ROOT
-
     t = lab_batch.targets
     # nothing written outside the sandbox
     for path in (Path(t.course) / "escaped.txt", ROOT / "release" / LAB / "escaped.txt",
@@ -304,8 +291,6 @@ def test_escapes_leave_the_host_untouched(lab_batch):
     mine = f"course-grading-{os.getpid()}-*"  # the batch's cgroups are gone
     root = sandbox.CGROUP_ROOT
     assert [d for top in (root, root / "memory", root / "pids") for d in top.glob(mine)] == []
-    from grading_helpers import live_kernels
-
     assert live_kernels() == []
 
 

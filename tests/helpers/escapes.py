@@ -1,9 +1,11 @@
-"""Escape attempts against the sandbox, each one student's submission of the graded lab.
+"""Escape attempts against the grading sandbox, each one student's submission of the graded lab,
+and the plumbing shared with the red-team attempts (:mod:`helpers.redteam`).
 
 Every attempt sits in the ``my_softmax`` answer cell, after a correct ``my_softmax``, and
-prints one ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>``
-line per try. The test reads those lines back from the autograded notebook and also checks
-the host independently (files unchanged, no connection accepted, no process left).
+prints one ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>`` line
+per try (:func:`prelude`). The tests read those lines back from the autograded notebook
+(:func:`attempt_lines`) and also check the host independently (files unchanged, no
+connection accepted by :func:`accept_in_background`, no process left).
 
 The attempts need to know where the real things are (the course folder, the coordinator's
 pid, a loopback port that listens): :class:`Targets` carries them into the code, as a
@@ -11,21 +13,65 @@ student who guessed right would have them.
 """
 from __future__ import annotations
 
+import socket
 import textwrap
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
-from faults.cases import FULL, GOOD_SOFTMAX, NO_SOFTMAX, Case, answer
+from helpers.faults import FULL, GOOD_SOFTMAX, NO_SOFTMAX, Case, answer
+from helpers.notebooks import read_cell, stream_text
+from helpers.repo import LAB
 
 MARKER = "4242.0917"  # argument of the `sleep` processes the fork bomb leaves behind
 
-PRELUDE = '''
-import os, sys, signal, socket
+
+def prelude(limit: int) -> str:
+    """Kernel code defining ``attempt(label, fn)``: run ``fn`` and print one ESCAPE line,
+    OK with its result or BLOCKED with the exception, cut to ``limit`` characters."""
+    return f'''
+import os, sys, signal, socket, subprocess
 def attempt(label, fn):
     try:
-        print(f"ESCAPE {label}: OK {fn()!r}"[:5000])
+        print(f"ESCAPE {{label}}: OK {{fn()!r}}"[:{limit}])
     except BaseException as exc:
-        print(f"ESCAPE {label}: BLOCKED {type(exc).__name__}: {exc}"[:5000])
-def read(path):
+        print(f"ESCAPE {{label}}: BLOCKED {{type(exc).__name__}}: {{exc}}"[:{limit}])
+'''
+
+
+def attempt_code(body: str, prelude_code: str, softmax: str = GOOD_SOFTMAX) -> str:
+    """An answer cell: ``softmax`` (the student's my_softmax), the prelude, then the attempt."""
+    return softmax + prelude_code + textwrap.dedent(body)
+
+
+def attempt_lines(notebook: Path, gid: str = "my_softmax") -> dict[str, str]:
+    """{label: outcome} printed by the attempts in cell ``gid`` of an autograded notebook."""
+    out = {}
+    for line in stream_text(read_cell(notebook, gid)).splitlines():
+        if line.startswith("ESCAPE "):
+            label, outcome = line[len("ESCAPE "):].split(": ", 1)
+            out[label] = outcome
+    return out
+
+
+def accept_in_background(listener: socket.socket) -> list:
+    """Accept connections on ``listener`` in a daemon thread until it is closed; return the
+    list the accepted ``(connection, address)`` pairs go to (empty: nothing got through)."""
+    accepted: list = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept())
+            except OSError:  # closed by the test
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return accepted
+
+
+# file helpers of the sandbox escape attempts, after the prelude
+FILE_HELPERS = '''def read(path):
     with open(path, "rb") as fh:
         return len(fh.read())
 def write(path):
@@ -41,6 +87,7 @@ def find(suffix, roots=("/",), skip=("/proc", "/sys", "/usr", "/dev")):
             hits += [os.path.join(folder, f) for f in files if f.endswith(suffix)]
     return hits
 '''
+PRELUDE = prelude(5000) + FILE_HELPERS
 
 
 @dataclass(frozen=True)
@@ -57,7 +104,7 @@ class Targets:
 
 
 def _code(body: str) -> str:
-    return GOOD_SOFTMAX + PRELUDE + textwrap.dedent(body)
+    return attempt_code(body, PRELUDE)
 
 
 def escape_cases(t: Targets) -> list[Case]:
@@ -67,7 +114,7 @@ def escape_cases(t: Targets) -> list[Case]:
     points (the fork bomb's sleeping children hold its process quota, so its kernel may fail
     to start threads for the tests, or nbgrader may fail it for manual grading); ``expected``
     is then the most it can get."""
-    lab = "multiclass_digits"
+    lab = LAB
     return [
         Case("esc_read_solution", "reads the solution notebook and hidden tests", [answer("my_softmax", _code(f'''
             attempt("course source", lambda: read({t.course!r} + "/source/{lab}/{lab}.ipynb"))

@@ -1,7 +1,7 @@
 """nbval plugin for the graded lab: trained numbers within cross-CPU tolerances.
 
 nbval compares every output exactly, and float32 training gives other numbers on other
-CPUs (see trained_outputs.py). Loaded with ``-p nbval_tolerance`` (tests/ on the path),
+CPUs (see trained_outputs.py). Loaded with ``-p helpers.nbval_tolerance`` (tests/ on the path),
 it changes nbval's comparison for the cells in ``trained_outputs.TRAINED`` only: their
 trained numbers are checked within the tolerances documented there, then nbval's own
 exact comparison runs on both outputs with those numbers masked. Every other cell, and
@@ -13,7 +13,7 @@ import copy
 
 from nbval.plugin import IPyNbCell
 
-from trained_outputs import TRAINED, compare, mask, trained_numbers
+from helpers.trained_outputs import TRAINED, compare, mask, trained_numbers
 
 _nbval_compare = IPyNbCell.compare_outputs
 _logits_this_run: list[float] = []

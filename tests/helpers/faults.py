@@ -1,5 +1,9 @@
 """Fault and cheat submissions of the graded lab, each with the outcome an instructor calls fair.
 
+Used by the course-scale autograde tests (tests/grading/): ``CASES`` go into one sandboxed
+batch (tests/grading/conftest.py); :func:`answer` and :class:`Case` also build the escape and
+red-team attempts (:mod:`helpers.escapes`, :mod:`helpers.redteam`).
+
 A case is a list of edits applied to a correctly answered student notebook. Points per
 test cell: ``test_my_softmax`` 10, ``test_model`` 10. ``expected`` gives the fair score of
 each test cell; ``notes`` are fragments the grader's notes for that student must contain
@@ -13,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import nbformat
+
+from helpers.notebooks import find_cell
 
 GOOD_SOFTMAX = '''def my_softmax(z):
     """Softmax of a vector of scores (shifted by the max for stability)."""
@@ -42,30 +48,24 @@ WRONG_MODEL = GOOD_MODEL.replace('Dense(10, activation="linear"', 'Dense(9, acti
 Edit = Callable[[nbformat.NotebookNode], None]
 
 
-def _find(nb, grade_id: str):
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell
-    raise KeyError(grade_id)
-
-
 def answer(grade_id: str, source: str) -> Edit:
     """Put ``source`` in the solution cell ``grade_id``."""
-    def edit(nb):
-        _find(nb, grade_id).source = source
+    def edit(nb: nbformat.NotebookNode) -> None:
+        find_cell(nb, grade_id).source = source
     return edit
 
 
 def delete_cell(grade_id: str) -> Edit:
-    def edit(nb):
-        nb.cells.remove(_find(nb, grade_id))
+    """Remove the cell ``grade_id`` (a student deleting a cell)."""
+    def edit(nb: nbformat.NotebookNode) -> None:
+        nb.cells.remove(find_cell(nb, grade_id))
     return edit
 
 
 def replace_cell_source(grade_id: str, source: str, strip_metadata: bool = False) -> Edit:
     """Edit a locked cell (JSON editing bypasses the lock), optionally dropping its nbgrader metadata."""
-    def edit(nb):
-        cell = _find(nb, grade_id)
+    def edit(nb: nbformat.NotebookNode) -> None:
+        cell = find_cell(nb, grade_id)
         cell.source = source
         if strip_metadata:
             cell.metadata.pop("nbgrader", None)
@@ -75,18 +75,20 @@ def replace_cell_source(grade_id: str, source: str, strip_metadata: bool = False
 
 def insert_after(grade_id: str, source: str, fake_grade_id: str | None = None) -> Edit:
     """Add a student cell after ``grade_id``; with ``fake_grade_id`` it claims to be that test cell."""
-    def edit(nb):
+    def edit(nb: nbformat.NotebookNode) -> None:
         cell = nbformat.v4.new_code_cell(source)
         if fake_grade_id:
             cell.metadata["nbgrader"] = {"grade_id": fake_grade_id, "grade": True, "solution": False,
                                          "locked": True, "points": 10, "schema_version": 3,
                                          "task": False}
-        nb.cells.insert(nb.cells.index(_find(nb, grade_id)) + 1, cell)
+        nb.cells.insert(nb.cells.index(find_cell(nb, grade_id)) + 1, cell)
     return edit
 
 
 @dataclass
 class Case:
+    """One student's submission: what it does, its edits, and the fair score per test cell."""
+
     name: str
     what: str
     edits: list[Edit]

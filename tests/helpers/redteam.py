@@ -1,9 +1,9 @@
 """Red-team escape attempts: each one student's submission of the graded lab.
 
-These go beyond tests/faults/escapes.py (which reads files, opens loopback ports, kills the
+These go beyond helpers/escapes.py (which reads files, opens loopback ports, kills the
 coordinator, fork-bombs and allocates). Every attempt sits in the ``my_softmax`` answer cell
 and prints ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>`` per
-try, like the escape cases do; tests/grading/test_redteam.py reads those lines back from the
+try, with the escape cases' prelude; tests/grading/test_redteam.py reads those lines back from the
 autograded notebook and checks the host independently.
 
 Every attempt is bounded: a few hundred MB at most on disk, memory within the test's 1 GiB
@@ -11,10 +11,10 @@ limit plus a margin, one busy process for at most two minutes, loopback/abstract
 """
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
-from faults.cases import FULL, GOOD_SOFTMAX, NO_SOFTMAX, WRONG_SOFTMAX, Case, answer
+from helpers.escapes import attempt_code, prelude
+from helpers.faults import FULL, GOOD_SOFTMAX, NO_SOFTMAX, WRONG_SOFTMAX, Case, answer
 
 #: argument of the processes the lingering attempt leaves behind (found with psutil afterwards)
 LINGER_MARKER = "redteam-linger-5150"
@@ -23,14 +23,7 @@ BOMB_LINES, BOMB_CHARS = 6, 16 << 20
 #: files and bytes per file written into the shared ipc folder (each below the file-size limit)
 FILL_FILES, FILL_BYTES = 4, 48 << 20
 
-PRELUDE = '''
-import os, sys, signal, socket, subprocess
-def attempt(label, fn):
-    try:
-        print(f"ESCAPE {label}: OK {fn()!r}"[:3000])
-    except BaseException as exc:
-        print(f"ESCAPE {label}: BLOCKED {type(exc).__name__}: {exc}"[:3000])
-'''
+PRELUDE = prelude(3000)
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ class RedTargets:
 
 
 def _code(body: str, softmax: str = GOOD_SOFTMAX) -> str:
-    return softmax + PRELUDE + textwrap.dedent(body)
+    return attempt_code(body, PRELUDE, softmax)
 
 
 # a process that ignores SIGTERM/SIGHUP, leaves the session, and keeps changing its pid by

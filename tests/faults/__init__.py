@@ -1,1 +1,0 @@
-"""Fault and cheat submissions for the parallel autograder tests (see cases.py)."""

@@ -1,1 +1,0 @@
-"""Red-team escape attempts against the grading sandbox (see attempts.py)."""
