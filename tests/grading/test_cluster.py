@@ -22,11 +22,12 @@ from grading.cluster import ClusterOptions, Task, _write_submission, grade_task,
     sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
-from grading_helpers import (
-    LAB, ROOT, TOY_ADD, gradebook_scores, lab_course, live_kernels, make_course, submit, toy_source,
+from helpers.courses import (
+    TOY_ADD, gradebook_scores, lab_course, live_kernels, make_course, submit, toy_source,
     toy_submission,
 )
-from submissions import EXPECTED_SCORES, filled_release
+from helpers.repo import LAB, ROOT
+from helpers.submissions import EXPECTED_SCORES, filled_release
 
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
 WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
@@ -47,6 +48,7 @@ def _cell_scores(private: dict) -> dict[str, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_local_cluster_batch_equals_grading_one_by_one(tmp_path):
     course = lab_course(tmp_path / "course")
     for kind in KINDS:
@@ -115,6 +117,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_interrupted_batch_rerun_grades_only_the_missing(tmp_path):
     course = make_course(tmp_path, "toy", toy_source())
     plan = {f"s{i}": (TOY_ADD if i % 2 == 0 else WRONG_ADD) for i in range(4)}

@@ -20,8 +20,9 @@ import pytest
 
 from grading.batch import autograde_all
 from grading.gradebook import sqlite_url
-from grading_helpers import LAB, gradebook_scores, lab_course, submit
-from submissions import EXPECTED_SCORES, filled_release
+from helpers.courses import gradebook_scores, lab_course, submit
+from helpers.repo import LAB
+from helpers.submissions import EXPECTED_SCORES, filled_release
 
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
 BIN = Path(sys.executable).parent
@@ -86,6 +87,7 @@ def cluster(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_real_cluster_worker_killed_mid_batch_loses_nothing(tmp_path, cluster):
     address, workers = cluster
     course = lab_course(tmp_path / "course")
@@ -132,9 +134,10 @@ def _self_signed(tmp_path: Path) -> tuple[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.sandbox
 def test_tls_cluster_needs_the_certificates_and_grades_with_them(tmp_path):
     from grading.results import GradingError
-    from grading_helpers import make_course, toy_source, toy_submission
+    from helpers.courses import make_course, toy_source, toy_submission
 
     cert, key = _self_signed(tmp_path)
     tls = ["--tls-ca-file", cert, "--tls-cert", cert, "--tls-key", key]

@@ -79,6 +79,7 @@ def test_a_failing_command_reports_its_exit_code_and_traceback(tmp_path):
     assert "GeneratorExit: config exploded" in (folder / "log.txt").read_text()
 
 
+@pytest.mark.slow
 def test_past_the_limit_the_child_and_its_session_are_killed_and_the_server_goes_on(tmp_path):
     folder = _folder(tmp_path, "slow", """\
         import os, subprocess, time
@@ -96,6 +97,7 @@ def test_past_the_limit_the_child_and_its_session_are_killed_and_the_server_goes
     assert _run(again, MARK="after") == 0  # the same server still forks
 
 
+@pytest.mark.slow
 def test_a_child_that_kills_its_server_is_an_error_and_the_next_request_gets_a_new_server(tmp_path):
     folder = _folder(tmp_path, "killer", """\
         import os, signal, time
@@ -112,6 +114,7 @@ def test_a_child_that_kills_its_server_is_an_error_and_the_next_request_gets_a_n
     assert _run(again, MARK="after") == 0
 
 
+@pytest.mark.slow
 def test_killing_the_worker_takes_the_server_and_the_running_autograde_down(tmp_path):
     folder = _folder(tmp_path, "orphan", """\
         import os, time
