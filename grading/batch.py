@@ -156,7 +156,8 @@ def autograde_all(
     the batch ran is put back; without it the change is only reported (use that on a
     development checkout that people edit while grading runs).
     ``stats``, if given, receives the wall seconds of the one-off preparation
-    (``prepare``, cluster start included) and of the grading itself (``grading``).
+    (``prepare``, cluster start included) and of the grading itself (``grading``), and the
+    CPU seconds the whole machine was busy while grading (``busy_cpu``, for the benchmark).
     """
     opts = replace(options or Options(), **fields)
     course_dir = Path(opts.course_dir).resolve()
@@ -187,7 +188,7 @@ def autograde_all(
             bundle = prepare_batch(assignment, opts, db_url, Path(tmp))
             with open_client(opts.cluster()) as (client, n_workers):
                 _check_workers(client, opts.isolation)
-                t1 = time.monotonic()
+                t1, busy1 = time.monotonic(), _busy_cpu_seconds()
                 level = opts.isolation + (f" ({opts.limits.describe()})"
                                           if opts.isolation == "sandboxed" else "")
                 say(f"autograding {len(todo)} submission(s) of {assignment} with "
@@ -195,11 +196,21 @@ def autograde_all(
                 _run(client, bundle, course_dir, db_url, todo, results, say)
     if stats is not None:
         stats.update(prepare=t1 - t0, grading=time.monotonic() - t1)
+        if todo:
+            stats["busy_cpu"] = _busy_cpu_seconds() - busy1
     out = course_dir / "autograded"
     table = write_summary(results, out / f"{assignment}_summary.csv", out / f"{assignment}_summary.md")
     write_report(results, out, assignment, cell_max_scores(db_url, course_id_of(course_dir), assignment))
     say(table)
     return results
+
+
+def _busy_cpu_seconds() -> float:
+    """CPU seconds this machine has spent busy since boot (every process, every core)."""
+    import psutil
+
+    times = psutil.cpu_times()._asdict()  # Linux: guest time is already inside user time
+    return sum(times.get(k, 0.0) for k in ("user", "nice", "system", "irq", "softirq", "steal"))
 
 
 def _check_workers(client, isolation: str) -> None:

@@ -49,6 +49,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pids", type=int, default=512,
                    help="processes and threads per submission (default 512)")
     p.add_argument("--file-size", default="1G", help="largest file a submission may write (default 1G)")
+    p.add_argument("--kernel-threads", type=int, default=1,
+                   help="compute threads (TensorFlow, BLAS) of each kernel (default 1: one core "
+                        "per worker; run one worker per core)")
     return p
 
 
@@ -57,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.pids < 1:
             raise GradingError("--pids must be at least 1")
+        if args.kernel_threads < 1:
+            raise GradingError("--kernel-threads must be at least 1")
         limits = Limits(memory=parse_size(args.memory), pids=args.pids,
                         file_size=parse_size(args.file_size),
-                        cpu_seconds=int(max(args.timeout, 60) * 4))
+                        cpu_seconds=int(max(args.timeout, 60) * 4), threads=args.kernel_threads)
         opts = Options(course_dir=args.course_dir, db_url=args.db, workers=args.workers,
                        scheduler=args.scheduler, tls_ca_file=args.tls_ca_file,
                        tls_cert=args.tls_cert, tls_key=args.tls_key, regrade=args.regrade,

@@ -80,6 +80,10 @@ def format_size(n: int) -> str:
     return str(n)
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Limits:
     """Resource limits of one submission's kernel."""
@@ -88,6 +92,12 @@ class Limits:
     pids: int = 512
     file_size: int = 1 << 30
     cpu_seconds: int = 3600
+    threads: int = 1  # compute threads of TensorFlow and BLAS (one core per worker, as Dask's
+    #                   nanny gives its workers: more only oversubscribes the cores)
+
+    def thread_env(self) -> dict[str, str]:
+        """The variables that size the kernel's compute thread pools."""
+        return {name: str(self.threads) for name in THREAD_VARS}
 
     def describe(self) -> str:
         return (f"memory {format_size(self.memory)}, pids {self.pids}, "
@@ -290,7 +300,7 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
              "--clearenv"]
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
            "LANG": "C.UTF-8", "PYTHONPATH": cfg["pkgs"], "USER": "student",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", **Limits(**cfg.get("limits", {})).thread_env()}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return argv + ["--", sys.executable, "-c", BOOTSTRAP, STAGING] + kernel_cmd

@@ -178,7 +178,7 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
         "tmpfs_size": limits.memory,
         "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
         "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
-                   "cpu_seconds": limits.cpu_seconds},
+                   "cpu_seconds": limits.cpu_seconds, "threads": limits.threads},
     }
     (ws / "sandbox.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
     sandbox.write_kernelspec(ws / "jupyter", ws / "sandbox.json")
@@ -222,7 +222,8 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         extra, env_extra, cgroup_dirs = _setup_sandbox(ctx, student, ws)
         config_text += extra
     (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
-    env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **env_extra)
+    env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)},
+                       **ctx.limits.thread_env(), **env_extra)  # an unsandboxed kernel inherits
     argv = [
         "autograde", ctx.assignment, "--student", student, "--force",
         f"--CourseDirectory.root={ws}",

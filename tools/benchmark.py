@@ -96,8 +96,12 @@ def notebook_total() -> float:
     return time.perf_counter() - start
 
 
+CPU_PER_SUBMISSION: dict[int, float] = {}  # workers -> busy CPU seconds per submission
+
+
 def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float]:
-    """Seconds per submission grading K copies of the solution with 1 worker, then N workers."""
+    """Seconds per submission grading K copies of the solution with 1 worker, then N workers
+    (and, in CPU_PER_SUBMISSION, the machine's busy CPU seconds per submission)."""
     from grading.batch import autograde_all
 
     per_sub = []
@@ -118,15 +122,33 @@ def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float
             if bad:
                 raise RuntimeError(f"the solution did not get full marks: {bad}")
             per_sub.append(wall / k)
+            CPU_PER_SUBMISSION[n] = stats["busy_cpu"] / k
     return per_sub[0], per_sub[1]
 
 
-def floor_seconds() -> dict[str, float]:
-    """The floor of one submission: kernel start + the solution's cells up to the last test."""
+def floor_seconds(threads: int | None = None) -> dict[str, float]:
+    """The floor of one submission: kernel start + the solution's cells up to the last test,
+    in a plain kernel (no sandbox, no nbgrader); ``threads`` sizes its compute thread pools
+    as the grader sizes its kernels' (None: TensorFlow's default, one per core)."""
     from jupyter_client.manager import start_new_kernel
     from nbclient import NotebookClient
     from nbgrader.utils import is_grade, is_solution
 
+    from grading.sandbox import THREAD_VARS, Limits
+
+    saved = {name: os.environ.pop(name, None) for name in THREAD_VARS}
+    if threads is not None:
+        os.environ.update(Limits(threads=threads).thread_env())  # the kernel inherits them
+    try:
+        return _floor(start_new_kernel, NotebookClient, is_grade, is_solution)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def _floor(start_new_kernel, NotebookClient, is_grade, is_solution) -> dict[str, float]:
     start = time.perf_counter()
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
     kernel = time.perf_counter() - start
@@ -148,17 +170,33 @@ def floor_seconds() -> dict[str, float]:
 
 def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None) -> None:
     """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
-    floor = floor_seconds()
+    from grading.sandbox import Limits
+
+    threads = Limits().threads
+    floor_default = floor_seconds()["floor"]
+    floor = floor_seconds(threads)
     one, many = rates or autograde_rates(k, workers, skip_tail=True)
-    print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail ==")
+    print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail, "
+          f"{threads} compute thread(s) per kernel (--kernel-threads) ==")
     for name, value in floor.items():
         print(f"{name:<48} {value:8.2f} s")
+    print(f"{'floor with TensorFlow default threads (per core)':<48} {floor_default:8.2f} s")
     print(f"{'1 worker: s/submission (cost per submission)':<48} {one:8.2f}")
     print(f"{f'{workers} workers: s/submission':<48} {many:8.2f}")
     print(f"{'1 worker: submissions per minute':<48} {60 / one:8.2f}")
     print(f"{f'{workers} workers: submissions per minute':<48} {60 / many:8.2f}")
     print(f"{'ratio cost / floor (goal <= 1.3)':<48} {one / floor['floor']:8.2f}")
+    print(f"{'ratio cost / floor with default threads':<48} {one / floor_default:8.2f}")
     print(f"{f'ratio throughput {workers} / 1 workers (goal >= 1.9)':<48} {one / many:8.2f}")
+    if 1 in CPU_PER_SUBMISSION:  # why the throughput ratio is what it is
+        cpu = CPU_PER_SUBMISSION[1]
+        cores = os.cpu_count() or 1
+        print(f"{'1 worker: busy CPU s/submission (all processes)':<48} {cpu:8.2f}")
+        print(f"{'1 worker: cores in use on average':<48} {cpu / one:8.2f}")
+        print(f"{f'throughput ceiling on {cores} cores = {cores} x s / CPU s':<48} "
+              f"{min(workers, cores) * one / cpu:8.2f}")
+        if workers in CPU_PER_SUBMISSION:
+            print(f"{f'{workers} workers: busy CPU s/submission':<48} {CPU_PER_SUBMISSION[workers]:8.2f}")
 
 
 def sandbox_overhead(repeats: int) -> dict[str, list[float]]:

@@ -24,6 +24,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def test_defaults_and_levels():
     args = parser().parse_args(["lab"])
     assert (args.isolation, args.memory, args.pids, args.file_size) == ("sandboxed", "4G", 512, "1G")
+    assert args.kernel_threads == 1
     with pytest.raises(SystemExit):
         parser().parse_args(["lab", "--isolation", "paranoid"])
 
@@ -37,6 +38,8 @@ def test_errors_are_one_clear_line(tmp_path, toy_course):
     submit(course, "toy", "alice", toy_submission())
     proc = run_cli("toy", "--course-dir", str(course), "--memory", "lots")
     assert proc.returncode == 2 and "error: bad size 'lots'" in proc.stderr
+    proc = run_cli("toy", "--course-dir", str(course), "--kernel-threads", "0")
+    assert proc.returncode == 2 and "error: --kernel-threads must be at least 1" in proc.stderr
     # no bubblewrap on PATH: one line naming it and how to install it, nothing graded
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -135,6 +135,7 @@ def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
 PROBE = r'''
 import json, os, socket, sys
 out = {"uid": os.getuid(), "euid": os.geteuid(), "pid": os.getpid(), "env": sorted(os.environ),
+       "threads": [os.environ.get(v) for v in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")],
        "cwd": os.getcwd(), "cwd_files": sorted(os.listdir(".")), "procs": sorted(
        int(p) for p in os.listdir("/proc") if p.isdigit()), "caps": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}
 def tryit(name, fn):
@@ -178,7 +179,8 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     (etc / "passwd").write_text("student:x:4242:4242::/tmp:/bin/false\n")
     (etc / "group").write_text("student:x:4242:\n")
     cfg = {"bwrap": bwrap, "python_roots": sandbox.python_roots(), "etc": str(etc),
-           "ipc": str(ipc), "pkgs": str(pkgs), "stage": str(stage), "tmpfs_size": 64 << 20}
+           "ipc": str(ipc), "pkgs": str(pkgs), "stage": str(stage), "tmpfs_size": 64 << 20,
+           "limits": {"threads": 3}}
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = accept_in_background(listener)
     try:
@@ -195,6 +197,7 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     assert out["uid"] == out["euid"] == sandbox.SANDBOX_UID and out["caps"] == "0000000000000000"
     assert out["procs"] == [1, 2]  # its own PID namespace: bwrap's init and itself
     assert "COURSE_SECRET_TOKEN" not in out["env"] and "PYTHONPATH" in out["env"]
+    assert out["threads"] == ["3", "3"]  # the kernel's compute threads: Limits.threads
     assert out["cwd"] == str(cwd) and out["cwd_files"] == ["data.csv"]  # no notebook to read
     assert out["staging"] == ["data.csv"]
     assert out["secret"] == "blocked FileNotFoundError"
@@ -274,7 +277,7 @@ def test_escapes_leave_the_host_untouched(lab_batch):
     inherited -= set(json.loads(line[0][3:]))
     # only variables the sandbox or the course's utils set to fixed values may equal the grader's
     assert inherited <= {"PATH", "HOME", "LANG", "USER", "PYTHONDONTWRITEBYTECODE",
-                         "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS"}, inherited
+                         "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", *sandbox.THREAD_VARS}, inherited
     cmdlines = secrets_seen["all cmdlines"]
     assert "pytest" not in cmdlines and "nbgrader" not in cmdlines and "ipykernel" in cmdlines
     kill = escape_lines(lab_batch, "esc_kill")
