@@ -71,8 +71,8 @@ class Options:
                               tls_key=self.tls_key)
 
 
-def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:
-    """Generate the template gradebook and release skeleton; register the assignment if needed."""
+def check_batch(assignment: str, opts: Options) -> None:
+    """The checks that need no cluster: the source folder and the isolation level."""
     course_dir = Path(opts.course_dir)
     source = course_dir / "source" / assignment
     if not source.is_dir():
@@ -80,6 +80,13 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bu
     if opts.isolation not in sandbox.LEVELS:
         raise GradingError(f"unknown isolation level {opts.isolation!r}: use one of "
                            f"{', '.join(sandbox.LEVELS)}")
+
+
+def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:
+    """Generate the template gradebook and release skeleton; register the assignment if needed."""
+    check_batch(assignment, opts)
+    course_dir = Path(opts.course_dir)
+    source = course_dir / "source" / assignment
     course_id = course_id_of(course_dir)
     cfg_file = course_dir / "nbgrader_config.py"
     base_cfg = cfg_file.read_text(encoding="utf-8") if cfg_file.is_file() else "c = get_config()\n"
@@ -182,18 +189,19 @@ def autograde_all(
             "for (--regrade grades them again)")
     t0 = t1 = time.monotonic()
     if todo:
+        check_batch(assignment, opts)
         if opts.scheduler is None:  # the embedded cluster's workers are this machine: fail fast
             sandbox.check_host(opts.isolation)
-        with tempfile.TemporaryDirectory(prefix="autograde-") as tmp:
-            bundle = prepare_batch(assignment, opts, db_url, Path(tmp))
-            with open_client(opts.cluster()) as (client, n_workers):
-                _check_workers(client, opts.isolation)
-                t1, busy1 = time.monotonic(), _busy_cpu_seconds()
-                level = opts.isolation + (f" ({opts.limits.describe()})"
-                                          if opts.isolation == "sandboxed" else "")
-                say(f"autograding {len(todo)} submission(s) of {assignment} with "
-                    f"{opts.cluster().describe(n_workers)}, isolation {level}")
-                _run(client, bundle, course_dir, db_url, todo, results, say)
+        with tempfile.TemporaryDirectory(prefix="autograde-") as tmp, \
+                open_client(opts.cluster()) as (client, n_workers):
+            _check_workers(client, opts.isolation)  # workers' fork servers start importing...
+            bundle = prepare_batch(assignment, opts, db_url, Path(tmp))  # ...while this runs
+            t1, busy1 = time.monotonic(), _busy_cpu_seconds()
+            level = opts.isolation + (f" ({opts.limits.describe()})"
+                                      if opts.isolation == "sandboxed" else "")
+            say(f"autograding {len(todo)} submission(s) of {assignment} with "
+                f"{opts.cluster().describe(n_workers)}, isolation {level}")
+            _run(client, bundle, course_dir, db_url, todo, results, say)
     if stats is not None:
         stats.update(prepare=t1 - t0, grading=time.monotonic() - t1)
         if todo:

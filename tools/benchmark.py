@@ -19,7 +19,9 @@ Prints, in one run:
    (``--skip-tail``, K solution submissions each, cluster start not counted), against the
    floor of one submission (a fresh kernel's start + executing the cells up to the last
    test, TensorFlow import included): cost per submission / floor, and the throughput
-   ratio N workers / 1 worker. ``--cluster-only`` runs just this part.
+   ratio N workers / 1 worker, the machine's busy CPU seconds per submission and the
+   throughput ceiling they imply. ``--cluster-only`` runs just this part (1 and N workers
+   alternating ``--repeats`` times, medians).
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -99,31 +101,34 @@ def notebook_total() -> float:
 CPU_PER_SUBMISSION: dict[int, float] = {}  # workers -> busy CPU seconds per submission
 
 
-def autograde_rates(k: int, workers: int, skip_tail: bool) -> tuple[float, float]:
-    """Seconds per submission grading K copies of the solution with 1 worker, then N workers
-    (and, in CPU_PER_SUBMISSION, the machine's busy CPU seconds per submission)."""
+def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> tuple[float, float]:
+    """Seconds per submission grading K copies of the solution with 1 worker, then N workers,
+    alternating ``repeats`` times (medians; a shared machine's load drifts); CPU_PER_SUBMISSION
+    gets the machine's busy CPU seconds per submission (medians too)."""
     from grading.batch import autograde_all
 
-    per_sub = []
-    for n in (1, workers):
-        with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
-            course = Path(tmp)
-            shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
-            shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-            for i in range(k):
-                folder = course / "submitted" / f"student{i:03d}" / LAB
-                folder.mkdir(parents=True)
-                shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
-            stats: dict[str, float] = {}  # the one-off generate_assignment is not counted
-            results = autograde_all(LAB, course_dir=course, workers=n, progress=None, skip_tail=skip_tail,
-                                    stats=stats)
-            wall = stats["grading"]
-            bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
-            if bad:
-                raise RuntimeError(f"the solution did not get full marks: {bad}")
-            per_sub.append(wall / k)
-            CPU_PER_SUBMISSION[n] = stats["busy_cpu"] / k
-    return per_sub[0], per_sub[1]
+    per_sub: dict[int, list[float]] = {1: [], workers: []}
+    cpu: dict[int, list[float]] = {1: [], workers: []}
+    for _ in range(repeats):
+        for n in (1, workers):
+            with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
+                course = Path(tmp)
+                shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
+                shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+                for i in range(k):
+                    folder = course / "submitted" / f"student{i:03d}" / LAB
+                    folder.mkdir(parents=True)
+                    shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
+                stats: dict[str, float] = {}  # the one-off preparation is not counted
+                results = autograde_all(LAB, course_dir=course, workers=n, progress=None,
+                                        skip_tail=skip_tail, stats=stats)
+                bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
+                if bad:
+                    raise RuntimeError(f"the solution did not get full marks: {bad}")
+                per_sub[n].append(stats["grading"] / k)
+                cpu[n].append(stats["busy_cpu"] / k)
+    CPU_PER_SUBMISSION.update({n: statistics.median(v) for n, v in cpu.items()})
+    return statistics.median(per_sub[1]), statistics.median(per_sub[workers])
 
 
 def floor_seconds(threads: int | None = None) -> dict[str, float]:
@@ -168,19 +173,22 @@ def _floor(start_new_kernel, NotebookClient, is_grade, is_solution) -> dict[str,
             "floor": kernel + cells}
 
 
-def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None) -> None:
+def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None,
+                  repeats: int = 1) -> None:
     """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
     from grading.sandbox import Limits
 
     threads = Limits().threads
-    floor_default = floor_seconds()["floor"]
-    floor = floor_seconds(threads)
-    one, many = rates or autograde_rates(k, workers, skip_tail=True)
+    runs = [(floor_seconds(threads), floor_seconds()) for _ in range(3)]  # alternating: load drifts
+    floor = {name: statistics.median(r[0][name] for r in runs) for name in runs[0][0]}
+    floor_default = statistics.median(r[1]["floor"] for r in runs)
+    one, many = rates or autograde_rates(k, workers, skip_tail=True, repeats=repeats)
     print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail, "
           f"{threads} compute thread(s) per kernel (--kernel-threads) ==")
     for name, value in floor.items():
         print(f"{name:<48} {value:8.2f} s")
     print(f"{'floor with TensorFlow default threads (per core)':<48} {floor_default:8.2f} s")
+    print("(floors: medians of 3 alternating runs)")
     print(f"{'1 worker: s/submission (cost per submission)':<48} {one:8.2f}")
     print(f"{f'{workers} workers: s/submission':<48} {many:8.2f}")
     print(f"{'1 worker: submissions per minute':<48} {60 / one:8.2f}")
@@ -243,14 +251,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sandbox-only", action="store_true",
                         help="measure only the sandbox overhead (part 4)")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="alternating runs per isolation level for part 4 (default 3)")
+                        help="alternating runs per isolation level for part 4 and per worker "
+                             "count for --cluster-only (default 3)")
     parser.add_argument("--cluster-only", action="store_true",
                         help="measure only Dask throughput against the floor (part 5)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     if args.cluster_only:
-        print_cluster(args.submissions, args.workers)
+        print_cluster(args.submissions, args.workers, repeats=args.repeats)
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
         return 0
     if args.sandbox_only:
