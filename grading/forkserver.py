@@ -32,7 +32,6 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import IO
 
 # Imported once by the server (what a fresh ``python -m nbgrader autograde`` spends its
 # first seconds on); the children inherit them.

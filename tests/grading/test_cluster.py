@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,8 +22,8 @@ from grading.cluster import ClusterOptions, Task, _write_submission, grade_task,
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
 from helpers.courses import (
-    TOY_ADD, gradebook_scores, lab_course, live_kernels, make_course, submit, toy_source,
-    toy_submission,
+    TOY_ADD, gradebook_scores, kill_group, lab_course, live_kernels, make_course, submit,
+    toy_source, toy_submission,
 )
 from helpers.repo import LAB, ROOT
 from helpers.submissions import EXPECTED_SCORES, filled_release
@@ -108,13 +107,6 @@ def test_submission_that_kills_its_worker_is_an_error_for_that_student_only(tmp_
     assert live_kernels() == []
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
-
 
 @pytest.mark.slow
 @pytest.mark.sandbox
@@ -139,7 +131,7 @@ def test_interrupted_batch_rerun_grades_only_the_missing(tmp_path):
             if line.startswith("[1/4]") or time.monotonic() > deadline:
                 break
     finally:
-        _kill_group(proc)
+        kill_group(proc)
     assert started, "the batch never reported a result"
     gone = psutil.wait_procs([p for p in map(_process, started) if p], timeout=30)[1]
     assert gone == [], f"processes of the killed batch left: {gone}"

@@ -20,7 +20,7 @@ import pytest
 
 from grading.batch import autograde_all
 from grading.gradebook import sqlite_url
-from helpers.courses import gradebook_scores, lab_course, submit
+from helpers.courses import gradebook_scores, kill_group, lab_course, submit
 from helpers.repo import LAB
 from helpers.submissions import EXPECTED_SCORES, filled_release
 
@@ -34,13 +34,6 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen([str(BIN / "dask"), *args], stdout=fh, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)
 
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
 
 
 def _wait_for(pred, timeout: float, what: str) -> None:
@@ -81,7 +74,7 @@ def cluster(tmp_path):
             except psutil.NoSuchProcess:
                 pass
         for proc in reversed(procs):
-            _stop(proc)
+            kill_group(proc)
         left = psutil.wait_procs(every, timeout=30)[1]
         assert left == [], f"cluster processes left running: {left}"
 
@@ -164,4 +157,4 @@ def test_tls_cluster_needs_the_certificates_and_grades_with_them(tmp_path):
         assert (res.status, res.score, res.worker.split("@")[0]) == ("ok", 5.0, "tls1")
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            kill_group(proc)

@@ -3,7 +3,10 @@ submissions, gradebook reads, and the processes a batch may leave behind."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -108,6 +111,15 @@ def live_kernels() -> list[str]:
         if "ipykernel" in cmdline:
             found.append(cmdline)
     return found
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the process group of ``proc`` (started with ``start_new_session``) and reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
 
 
 def lab_base() -> nbformat.NotebookNode:
