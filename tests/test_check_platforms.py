@@ -200,3 +200,21 @@ def test_cpu_only_pin_without_markers_fails_on_macos(tmp_path):
     assert proc.returncode == 1
     assert "FAIL" in proc.stdout
     assert "No matching distribution found for tensorflow-cpu==2.21.0" in proc.stderr
+
+
+@pytest.mark.slow
+def test_building_the_project_prints_no_warning_and_ships_the_data(tmp_path):
+    """pip builds the project as `pip install -r requirements.txt` does (setuptools backend):
+    no deprecation or packaging warning, and the digits and the style sheet are in the wheel."""
+    import zipfile
+
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(ROOT),
+                           "-w", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    backend = proc.stdout + proc.stderr
+    for warning in ("SetuptoolsDeprecationWarning", "BuildBackendWarning", "Package would be ignored"):
+        assert warning not in backend, warning
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"utils/data/digits_X.npy", "utils/data/digits_y.npy", "utils/course.mplstyle",
+            "grading/forkserver.py", "public_tests/__init__.py"} <= names
