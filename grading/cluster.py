@@ -252,9 +252,13 @@ def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
         except (OSError, TimeoutError) as exc:
             raise GradingError(f"cannot reach the Dask scheduler {opts.scheduler}: {exc}") from None
         with client:
+            if not client.nthreads():  # workers started with the scheduler may still be joining
+                try:
+                    client.wait_for_workers(1, timeout=opts.connect_timeout)
+                except (OSError, TimeoutError):
+                    raise GradingError(f"the Dask scheduler {opts.scheduler} has no workers (waited "
+                                       f"{opts.connect_timeout:g} s)") from None
             threads = sum(client.nthreads().values())
-            if threads == 0:
-                raise GradingError(f"the Dask scheduler {opts.scheduler} has no workers")
             yield client, threads
         return
     n = max(1, int(opts.workers or os.cpu_count() or 1))

@@ -177,6 +177,17 @@ def test_bad_cluster_options_give_clear_errors(tmp_path):
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        start = time.monotonic()
+        with pytest.raises(GradingError, match=r"has no workers \(waited 2 s\)"):
+            with open_client(ClusterOptions(scheduler=empty.scheduler_address, connect_timeout=2)):
+                pass
+        assert time.monotonic() - start >= 2  # it waited for workers still joining
+
+
 class socket_closed_port:
     """A loopback port nothing listens on (bound, then closed)."""
 
