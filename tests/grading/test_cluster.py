@@ -177,10 +177,12 @@ def test_bad_cluster_options_give_clear_errors(tmp_path):
     assert not (tmp_path / "escape.txt").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # Dask's dashboard port
 def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None, protocol="tcp",
+                      host="127.0.0.1") as empty:
         start = time.monotonic()
         with pytest.raises(GradingError, match=r"has no workers \(waited 2 s\)"):
             with open_client(ClusterOptions(scheduler=empty.scheduler_address, connect_timeout=2)):
