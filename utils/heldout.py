@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from utils.checks import check_labels
 from utils.data import N_PIXELS, as_image
-from utils.plots import widgvis
+from utils.plots import predict_scores, widgvis
 
 N_CONFIDENT_ERRORS = 8
 
@@ -128,9 +128,7 @@ def display_confident_errors(model: Any, X: Any, y: Any, k: int = N_CONFIDENT_ER
     probability, titled "label,prediction" and that probability; return the figure
     (None when the model makes no mistake). The logits are predicted in one call."""
     X, labels = _digits_and_labels(X, y)
-    logits = np.asarray(model.predict(X, verbose=0), dtype=float)
-    if logits.ndim != 2 or logits.shape[0] != X.shape[0]:
-        raise ValueError(f"model.predict returned shape {logits.shape}; expected ({X.shape[0]}, classes)")
+    logits = predict_scores(model, X)
     z = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     shown = confident_errors(p, labels, k)

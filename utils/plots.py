@@ -32,12 +32,18 @@ def _check_digits(X: Any, name: str = "X") -> np.ndarray:
     return arr
 
 
-def predict_labels(model: Any, X: np.ndarray) -> np.ndarray:
-    """Predicted digit for every row of ``X``, from one batched, silent ``model.predict``."""
-    scores = np.asarray(model.predict(X, verbose=0))
+def predict_scores(model: Any, X: np.ndarray) -> np.ndarray:
+    """One row of class scores (floats) per row of ``X``, from one batched, silent
+    ``model.predict``; a clear error if the model returns another shape."""
+    scores = np.asarray(model.predict(X, verbose=0), dtype=float)
     if scores.ndim != 2 or scores.shape[0] != X.shape[0]:
         raise ValueError(f"model.predict returned shape {scores.shape}; expected ({X.shape[0]}, classes)")
-    return np.argmax(scores, axis=1)
+    return scores
+
+
+def predict_labels(model: Any, X: np.ndarray) -> np.ndarray:
+    """Predicted digit for every row of ``X``, from one batched, silent ``model.predict``."""
+    return np.argmax(predict_scores(model, X), axis=1)
 
 
 def plt_act_trio() -> Figure:
