@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from unittest import mock
 from pathlib import Path
 
 import nbformat
@@ -141,34 +142,26 @@ def floor_seconds(threads: int | None = None) -> dict[str, float]:
 
     from grading.sandbox import THREAD_VARS, Limits
 
-    saved = {name: os.environ.pop(name, None) for name in THREAD_VARS}
-    if threads is not None:
-        os.environ.update(Limits(threads=threads).thread_env())  # the kernel inherits them
-    try:
-        return _floor(start_new_kernel, NotebookClient, is_grade, is_solution)
-    finally:
-        for name, value in saved.items():
+    with mock.patch.dict(os.environ):  # the kernel inherits them; restored afterwards
+        for name in THREAD_VARS:
             os.environ.pop(name, None)
-            if value is not None:
-                os.environ[name] = value
-
-
-def _floor(start_new_kernel, NotebookClient, is_grade, is_solution) -> dict[str, float]:
-    start = time.perf_counter()
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
-    kernel = time.perf_counter() - start
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
-    nb = nbformat.read(SOURCE, as_version=4)
-    last = max(i for i, c in enumerate(nb.cells) if is_grade(c) and not is_solution(c))
-    nb.cells = nb.cells[:last + 1]
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(SOURCE.parent)}})
-    with client.setup_kernel():
+        if threads is not None:
+            os.environ.update(Limits(threads=threads).thread_env())
         start = time.perf_counter()
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-        cells = time.perf_counter() - start
+        km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+        kernel = time.perf_counter() - start
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        nb = nbformat.read(SOURCE, as_version=4)
+        last = max(i for i, c in enumerate(nb.cells) if is_grade(c) and not is_solution(c))
+        nb.cells = nb.cells[:last + 1]
+        client = NotebookClient(nb, timeout=1800, kernel_name="python3",
+                                resources={"metadata": {"path": str(SOURCE.parent)}})
+        with client.setup_kernel():
+            start = time.perf_counter()
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+            cells = time.perf_counter() - start
     return {"kernel start": kernel, "cells up to the last test (TF import included)": cells,
             "floor": kernel + cells}
 
