@@ -38,7 +38,7 @@ from grading.gradebook import (
 from grading.integrity import PackageSnapshot
 from grading.report import cell_max_scores, write_report
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError, \
-    SubmissionResult, write_summary
+    SubmissionResult, clean_note, write_summary
 from grading.workspace import EXTRA_CONFIG, nbgrader_env
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
@@ -251,6 +251,7 @@ def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> 
     """Write one outcome into the gradebook and autograded/ (coordinator only)."""
     res, student = outcome.result, outcome.result.student
     res.worker = outcome.worker
+    res.notes = [clean_note(n) for n in res.notes]  # before anything is printed or written
     if res.status == STATUS_MISSING:
         return res
     res.score, res.max_score, res.grades = record_result(

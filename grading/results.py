@@ -12,6 +12,14 @@ STATUS_MISSING = "no notebook"
 STATUS_SKIPPED = "already graded"  # a rerun without --regrade: the gradebook has a result
 
 
+def clean_note(note: str) -> str:
+    """A note as one line of valid UTF-8: notes quote text the student chose (cell ids, file
+    names) that may hold line breaks (forged summary rows) or lone surrogates (which no
+    UTF-8 file can store: writing them would stop the batch for everyone)."""
+    one_line = " ".join(note.splitlines())
+    return one_line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class GradingError(RuntimeError):
     """A batch cannot start (bad course directory, unknown assignment, bad database URL)."""
 

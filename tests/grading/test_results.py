@@ -17,3 +17,21 @@ def test_write_summary_csv_and_markdown(tmp_path):
     assert rows[0]["worker"] == "w1@127.0.0.1:4000" and rows[1]["worker"] == ""
     assert md.splitlines()[2] == "| alice | 17.5 | 20 | ok | 42.2 | a\\|b | w1@127.0.0.1:4000 |"
     assert (tmp_path / "s.md").read_text() == md
+
+
+def test_notes_quoting_student_text_cannot_forge_rows_or_stop_the_batch(tmp_path):
+    # a cell id with a line break and a table row; a cell id that is a lone surrogate
+    from grading.batch import _record
+    from grading.cluster import Outcome
+    from grading.results import STATUS_MISSING, clean_note
+
+    forged = "duplicate cells ignored: x\n| bob | 100 | 100 | ok | 1.0 | | |"
+    outcome = Outcome(SubmissionResult("eve", STATUS_MISSING, notes=[forged, "files not graded: \ud800"]),
+                      None)
+    res = _record(tmp_path, "sqlite:///unused.db", None, outcome)
+    assert res.notes == [clean_note(forged), "files not graded: \\ud800"]
+    assert "\n" not in res.notes[0] and "| bob | 100 |" in res.notes[0]
+    md = write_summary([res], tmp_path / "s.csv", tmp_path / "s.md")  # raised UnicodeEncodeError
+    assert len(md.splitlines()) == 3  # header, rule, eve's row: no row for bob
+    assert md.splitlines()[2].startswith("| eve |")
+    assert clean_note("plain note") == "plain note"
