@@ -41,6 +41,9 @@ c.Execute.timeout = 600
 # After a cell's reply, nbclient waits only 4 s (default) for its remaining output and
 # nbgrader then aborts the whole run; on a loaded machine that is not enough.
 c.Execute.iopub_timeout = 60
+# The kernel is stopped at once after the last cell (its outputs are already saved): a
+# graceful shutdown waits about 2 s per notebook for TensorFlow to exit.
+c.Execute.shutdown_kernel = "immediate"
 
 # nbgrader's own list (0.9.6), plus StripRunState right after ClearOutput: widget state
 # and execution timestamps are removed from the release.
