@@ -9,6 +9,10 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 WORK ?= my-work
 PYTEST_ARGS ?=
+# pytest-xdist: one pytest worker per core; tests sharing a fixture stay together
+# (tests/conftest.py groups them and puts the long ones first)
+JOBS ?= auto
+XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
 .PHONY: lab test test-fast release help
@@ -44,14 +48,14 @@ test: $(VENV)/.dev
 	bash tools/install_browser.sh
 	bash tools/install_sandbox.sh
 	bash tools/start_postgres.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything that needs no notebook execution, no root and no service: unit tests, the
 # answer corpus, data checks, quiet imports. Markers (pyproject.toml) leave out the rest.
 FAST_MARKERS := not slow and not browser and not postgres and not sandbox
 
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 release: $(VENV)/.student
 	$(BIN)/python tools/generate_release.py

@@ -22,6 +22,47 @@ matplotlib.use("Agg")
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Fixtures that build something expensive once (a graded batch, a JupyterLab server) and are
+# shared by several tests. Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`)
+# every test that uses one goes to the same worker, so it is still built once per run.
+SESSION_SHARED = {"lab_batch"}  # session-scoped: one group for the whole suite
+MODULE_SHARED = {"red_batch", "toy_batch", "pg_batch", "student_root", "student_server",
+                 "labs_server"}  # module-scoped: one group per test module
+HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres")
+
+
+def _group(item: pytest.Item) -> str | None:
+    names = set(item.fixturenames)
+    shared = sorted(names & SESSION_SHARED)
+    if shared:
+        return shared[0]
+    if names & MODULE_SHARED:
+        return item.nodeid.split("::")[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests of a shared fixture (xdist_group), and put the long work first:
+    the session-wide batch, then everything that executes notebooks, grades or drives a
+    browser, then the quick tests, which fill both cores at the end. A group keeps its tests
+    together and in pytest's order."""
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+        units.setdefault(group or item.nodeid, []).append(item)
+
+    def rank(key: str) -> int:
+        if key in SESSION_SHARED:
+            return 0
+        heavy = any(i.get_closest_marker(m) for i in units[key] for m in HEAVY_MARKERS)
+        return 1 if heavy else 2
+
+    order = sorted(units, key=rank)  # stable: pytest's order within each rank
+    items[:] = [item for key in order for item in units[key]]
+
 
 @pytest.fixture(scope="module")
 def source_nb() -> nbformat.NotebookNode:
