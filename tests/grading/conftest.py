@@ -73,7 +73,9 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     os.environ[secret_name] = secret
     grader_env = dict(os.environ)
     try:
-        results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=60,
+        # 30 s per cell: the longest honest cell (training) takes a few seconds even with both
+        # cores shared; the never-returning softmax costs 3 cell timeouts of one worker
+        results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=30,
                                 progress=lines.append, restore_course_files=False, skip_tail=True,
                                 limits=LAB_LIMITS)
     finally:
