@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -70,6 +71,12 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     if not (cwd / "nbgrader_config.py").exists():
         shutil.copy2(ROOT / "nbgrader_config.py", cwd / "nbgrader_config.py")
     return run([sys.executable, "-m", "nbgrader", *args], cwd=cwd)
+
+
+def nbgrader_in_each(courses: list[Path], *args: str) -> list[subprocess.CompletedProcess]:
+    """Run the same nbgrader command in each course folder at the same time."""
+    with ThreadPoolExecutor(len(courses)) as pool:
+        return list(pool.map(lambda course: nbgrader(*args, cwd=course), courses))
 
 
 def nbgrader_meta(cell) -> dict:
@@ -407,32 +414,41 @@ def test_autograde_end_to_end(tmp_path):
     # the instructor's fresh release is the committed one
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes() == RELEASE_NB.read_bytes()
 
+    # nbgrader grades one notebook after another: two copies of the course, each with half of
+    # the students, are graded at the same time (both cores busy), each with its own gradebook
     students = {f"s_{kind}": kind for kind in subs.SUBMISSIONS}
+    shutil.copytree(course, tmp_path / "course2")
+    halves = [course, tmp_path / "course2"]
+    where = {student: halves[i % 2] for i, student in enumerate(students)}
     for student, kind in students.items():
-        subs.write_submission(course, student, kind)
-    proc = nbgrader("autograde", ASSIGNMENT, "--force", cwd=course)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+        subs.write_submission(where[student], student, kind)
+    for proc in nbgrader_in_each(halves, "autograde", ASSIGNMENT, "--force"):
+        assert proc.returncode == 0, proc.stdout + proc.stderr
 
     scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student, kind in students.items():
-            sub = gb.find_submission(ASSIGNMENT, student)
-            nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
-            cells = {g.name: g.score for g in nb.grades}
-            scores[kind] = (sub.score, sub.max_score, cells)
+    for half in halves:
+        with Gradebook(f"sqlite:///{half / 'gradebook.db'}") as gb:
+            for student, kind in students.items():
+                if where[student] != half:
+                    continue
+                sub = gb.find_submission(ASSIGNMENT, student)
+                nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+                cells = {g.name: g.score for g in nb.grades}
+                scores[kind] = (sub.score, sub.max_score, cells)
     print("\nautograde scores:", json.dumps(scores, indent=1))
+    assert sorted(scores) == sorted(subs.SUBMISSIONS)
     for kind, expected in subs.EXPECTED_SCORES.items():
         score, max_score, cells = scores[kind]
         assert max_score == 20.0
         assert cells == expected, kind
         assert score == sum(expected.values()), kind
 
-    proc = nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for proc in nbgrader_in_each(halves, "generate_feedback", ASSIGNMENT, "--force"):
+        assert proc.returncode == 0, proc.stdout + proc.stderr
     for student in students:
-        html = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        html = where[student] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert html.is_file(), student
-    reference_html = (course / "feedback" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    reference_html = (where["s_reference"] / "feedback" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "Score: 20.0 / 20.0" in reference_html or "20.0 / 20.0" in reference_html
 
     # no line of hidden-test source in any feedback, leak attempts included (grading.hidden)
@@ -441,12 +457,12 @@ def test_autograde_end_to_end(tmp_path):
     print(f"\nfeedback scan: {len(lines)} hidden-test lines x {len(students)} feedback pages")
     pages = {}
     for student in students:
-        folder = course / "feedback" / student / ASSIGNMENT
+        folder = where[student] / "feedback" / student / ASSIGNMENT
         assert sorted(p.name for p in folder.iterdir()) == [f"{ASSIGNMENT}.html"], student
         pages[student] = (folder / f"{ASSIGNMENT}.html").read_text()
         assert leaked_lines(pages[student], lines) == [], student
     # the scan can fail: the autograded notebook itself holds every line
-    autograded = nbformat.read(course / "autograded" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = nbformat.read(where["s_reference"] / "autograded" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     assert leaked_lines("\n".join(c.source for c in autograded.cells), lines) == lines
     # the leak attempts ran: their spying printed public cells, and what they read from disk was withheld
     assert "SPY" in pages["s_leak_hooks"] and "output withheld from feedback" in pages["s_leak_hooks"]
