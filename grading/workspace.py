@@ -86,12 +86,17 @@ def kill_tree(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)  # the autograde's own session (start_new_session=True)
     except (ProcessLookupError, PermissionError):
         pass
+    waiting = []
     for proc in procs:
         try:
             proc.kill()
+            # a zombie is dead already; one that is not ours (the fork server's child before
+            # it is reaped) would only be waited for until the timeout
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                waiting.append(proc)
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(procs, timeout=5)
+    psutil.wait_procs(waiting, timeout=5)
 
 
 @dataclass(kw_only=True)
