@@ -57,12 +57,17 @@ class Task:
     Symbolic links are not read by the coordinator: ``links`` names the files that were
     links and ``folder_link`` says the folder itself was one; the worker recreates them as
     links to an empty file (folder), which the workspace refuses to follow and notes.
+    Nor are files it does not grade (``stray``: recreated empty, for the "not graded" note)
+    or notebooks over the size limit (``oversize``: (name, bytes), recreated as sparse
+    files of that size, which the workspace refuses by size without reading them).
     """
 
     student: str
     files: dict[str, bytes]
     links: tuple[str, ...] = ()
     folder_link: bool = False
+    stray: tuple[str, ...] = ()
+    oversize: tuple[tuple[str, int], ...] = ()
 
 
 def _write_submission(course: Path, assignment: str, task: Task) -> None:
@@ -75,10 +80,16 @@ def _write_submission(course: Path, assignment: str, task: Task) -> None:
     folder.mkdir(parents=True)
     write_tree(folder, task.files)
     (course / "not-followed").touch()
-    for name in task.links:
+    for name in (*task.links, *task.stray, *(n for n, _ in task.oversize)):
         if "/" in name or name in ("", ".", ".."):
-            raise GradingError(f"refusing a link named {name!r}")
+            raise GradingError(f"refusing a file named {name!r}")
+    for name in task.links:
         (folder / name).symlink_to(course / "not-followed")
+    for name in task.stray:
+        (folder / name).touch()
+    for name, size in task.oversize:
+        with open(folder / name, "wb") as fh:
+            fh.truncate(size)  # sparse: the size without the bytes
 
 
 @dataclass

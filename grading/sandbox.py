@@ -94,6 +94,10 @@ class Limits:
     cpu_seconds: int = 3600
     threads: int = 1  # compute threads of TensorFlow and BLAS (one core per worker, as Dask's
     #                   nanny gives its workers: more only oversubscribes the cores)
+    # what the grader itself reads of a submission, outside any sandbox (JSON and ast.parse
+    # of a huge answer take GBs of the worker's memory): larger ones are never parsed
+    notebook_bytes: int = 20 << 20  # one submitted notebook file
+    cell_chars: int = 1 << 20  # the source of one cell
 
     def thread_env(self) -> dict[str, str]:
         """The variables that size the kernel's compute thread pools."""

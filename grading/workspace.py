@@ -30,7 +30,7 @@ from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
 from grading.integrity import PackageSnapshot
-from grading.rebuild import rebuild_notebook
+from grading.rebuild import oversized_cell, rebuild_notebook
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
 from grading.review import review_flags
 
@@ -123,9 +123,21 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
 
+class Refused(Exception):
+    """The submission is not graded (the message says why): an error for its student."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB"
+
+
 def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
                         result: SubmissionResult) -> bool:
-    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted."""
+    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted.
+
+    Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``):
+    this runs in the worker, outside any memory or time limit, so it is never parsed.
+    """
     sub_src = ctx.course_dir / "submitted" / student / ctx.assignment
     if sub_src.is_symlink() or sub_src.parent.is_symlink():
         result.notes.append("submission folder is a symbolic link: not followed, not graded")
@@ -142,6 +154,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         if not student_path.is_file():
             continue
         found = True
+        size = student_path.lstat().st_size
+        if size > ctx.limits.notebook_bytes and not student_path.is_symlink():
+            raise Refused(f"{student_path.name} is {_mb(size)}, over the "
+                          f"{_mb(ctx.limits.notebook_bytes)} limit: not graded")
         release_nb = nbformat.read(release_nb_path, as_version=4)
         try:
             if student_path.is_symlink():  # it could point at the solution: never followed
@@ -151,6 +167,9 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
             why = str(exc) if isinstance(exc, ValueError) and str(exc) == "a symbolic link" else type(exc).__name__
             result.notes.append(f"{student_path.name} unreadable ({why})")
             submitted = nbformat.v4.new_notebook()
+        too_long = oversized_cell(submitted, ctx.limits.cell_chars)
+        if too_long:
+            raise Refused(too_long)
         rebuilt, notes = rebuild_notebook(release_nb, submitted)
         result.notes.extend(notes)
         for cell in rebuilt.cells:
@@ -213,8 +232,13 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         shutil.rmtree(ws)
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
-    if not _rebuild_submission(ctx, student, sub_dst, result):
-        result.status = STATUS_MISSING
+    try:
+        if not _rebuild_submission(ctx, student, sub_dst, result):
+            result.status = STATUS_MISSING
+            result.seconds = time.monotonic() - start
+            return result, None
+    except Refused as exc:
+        result.notes.append(str(exc))
         result.seconds = time.monotonic() - start
         return result, None
     shutil.copytree(ctx.course_dir / "source" / ctx.assignment, ws / "source" / ctx.assignment)
