@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from grading.sandbox import Limits
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: the controllers (v2) or hierarchies (v1) every submission's cgroup is limited by
+CONTROLLERS = ("memory", "pids", "cpu")
+CPU_PERIOD = 100_000  # microseconds: the CPU quota is threads x this in every period
+
+
+def _and(names: list[str]) -> str:
+    return " and ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def write(path: Path, value: str) -> None:
@@ -37,11 +44,11 @@ class Cgroups:
     def _bases(self) -> list[Path]:
         if self.version == 2:
             return [self.root / self.name]
-        return [self.root / "memory" / self.name, self.root / "pids" / self.name]
+        return [self.root / ctl / self.name for ctl in CONTROLLERS]
 
     def sweep_stale(self) -> list[Path]:
         """Remove the cgroups of batches whose grader process is gone (killed, not finished)."""
-        tops = [self.root] if self.version == 2 else [self.root / "memory", self.root / "pids"]
+        tops = [self.root] if self.version == 2 else [self.root / ctl for ctl in CONTROLLERS]
         stale = []
         for top in tops:
             for d in top.glob("course-grading-*"):
@@ -54,15 +61,16 @@ class Cgroups:
         return stale
 
     def open_batch(self) -> None:
-        """Create the batch's parent cgroup(s) with the memory and pids controllers."""
+        """Create the batch's parent cgroup(s) with the memory, pids and cpu controllers."""
+        enable = " ".join("+" + ctl for ctl in CONTROLLERS)
         if self.version == 2:
             top = self.root / "cgroup.subtree_control"
-            if not {"memory", "pids"} <= set(top.read_text().split()):
-                write(top, "+memory +pids")
+            if not set(CONTROLLERS) <= set(top.read_text().split()):
+                write(top, enable)
         for base in self._bases():
             base.mkdir()
         if self.version == 2:
-            write(self._bases()[0] / "cgroup.subtree_control", "+memory +pids")
+            write(self._bases()[0] / "cgroup.subtree_control", enable)
 
     def create(self, key: str, limits: Limits) -> list[Path]:
         """A fresh child cgroup (per controller hierarchy) for one submission, limits set."""
@@ -78,12 +86,15 @@ class Cgroups:
             if (d / "memory.swap.max").exists():
                 write(d / "memory.swap.max", "0")
             write(d / "pids.max", str(limits.pids))
+            write(d / "cpu.max", f"{limits.threads * CPU_PERIOD} {CPU_PERIOD}")
         else:
-            mem, pids = dirs
+            mem, pids, cpu = dirs
             write(mem / "memory.limit_in_bytes", str(limits.memory))
             if (mem / "memory.memsw.limit_in_bytes").exists():  # no escape into swap
                 write(mem / "memory.memsw.limit_in_bytes", str(limits.memory))
             write(pids / "pids.max", str(limits.pids))
+            write(cpu / "cpu.cfs_period_us", str(CPU_PERIOD))
+            write(cpu / "cpu.cfs_quota_us", str(limits.threads * CPU_PERIOD))
         return dirs
 
     @staticmethod
@@ -140,19 +151,20 @@ class Cgroups:
 
 
 def detect_cgroups(root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
-    """(version, "") when memory and pids cgroups can be created under ``root``, else (None, why)."""
+    """(version, "") when memory, pids and cpu cgroups can be created under ``root``, else
+    (None, why)."""
     if (root / "cgroup.controllers").is_file():
         have = set((root / "cgroup.controllers").read_text().split())
-        missing = sorted({"memory", "pids"} - have)
+        missing = [ctl for ctl in CONTROLLERS if ctl not in have]
         if missing:
-            return None, f"cgroup v2 at {root} lacks the {' and '.join(missing)} controller(s)"
+            return None, f"cgroup v2 at {root} lacks the {_and(missing)} controller(s)"
         if not os.access(root, os.W_OK):
             return None, f"cgroup v2 at {root} is not writable (run the grader as root)"
         return 2, ""
-    v1 = [root / "memory", root / "pids"]
+    v1 = [root / ctl for ctl in CONTROLLERS]
     absent = [d.name for d in v1 if not (d / "cgroup.procs").is_file()]
     if absent:
-        return None, f"no cgroup v2 and no cgroup v1 {' and '.join(absent)} hierarchy under {root}"
+        return None, f"no cgroup v2 and no cgroup v1 {_and(absent)} hierarchy under {root}"
     if not all(os.access(d, os.W_OK) for d in v1):
-        return None, f"the cgroup v1 memory/pids hierarchies under {root} are not writable (run as root)"
+        return None, f"the cgroup v1 {'/'.join(CONTROLLERS)} hierarchies under {root} are not writable (run as root)"
     return 1, ""

@@ -5,8 +5,9 @@ hidden tests); only the kernel, and everything it starts, runs inside. The kerne
 launched through a kernelspec whose command is this module (``python -m grading.sandbox
 CONFIG CONNECTION_FILE``), run as the grader. It
 
-1. moves itself into the submission's cgroup (memory and process limits; the grader kills
-   the whole cgroup when the submission is done, ``setsid`` or not),
+1. moves itself into the submission's cgroup (:mod:`grading.cgroups`: memory, process and
+   CPU limits, the CPU a quota of ``Limits.threads`` cores; the grader kills the whole
+   cgroup when the submission is done, ``setsid`` or not),
 2. sets RLIMIT_FSIZE (file size), RLIMIT_CORE = 0 and a generous RLIMIT_CPU (never
    RLIMIT_AS: TensorFlow reserves large virtual ranges),
 3. execs ``bwrap``: own user (uid 4242, no capabilities, no nested user namespaces), PID,
@@ -20,9 +21,10 @@ CONFIG CONNECTION_FILE``), run as the grader. It
 
 Isolation levels (``--isolation``):
 
-``sandboxed``  (default) all of the above; needs bubblewrap and writable cgroups (v2, or
-               v1 ``memory`` and ``pids``).
-``namespaces`` bubblewrap and rlimits, but no cgroup limits: memory and the number of
+``sandboxed``  (default) all of the above; needs bubblewrap and writable cgroups (v2 with
+               the ``memory``, ``pids`` and ``cpu`` controllers, or those three v1
+               hierarchies).
+``namespaces`` bubblewrap and rlimits, but no cgroup limits: memory, CPU and the number of
                processes are unbounded (for machines where cgroups are not writable).
 ``none``       the kernel runs as the grader's user and sees what the grader sees; only
                the in-kernel guard and the private workspace protect the grades.
@@ -103,7 +105,7 @@ class Limits:
         return {name: str(self.threads) for name in THREAD_VARS}
 
     def describe(self) -> str:
-        return (f"memory {format_size(self.memory)}, pids {self.pids}, "
+        return (f"memory {format_size(self.memory)}, pids {self.pids}, cores {self.threads}, "
                 f"file size {format_size(self.file_size)}")
 
 
@@ -239,7 +241,7 @@ def check_host(level: str) -> tuple[str, int | None]:
     if level == "sandboxed":
         version, why = detect_cgroups()
         if version is None:
-            raise GradingError(f"{why}: memory and process limits need writable cgroups; "
+            raise GradingError(f"{why}: memory, process and CPU limits need writable cgroups; "
                                "pass --isolation namespaces to sandbox without them")
     return bwrap, version
 
