@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import warnings
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grading import forkserver, sandbox
+from grading.cleanup import remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import GradingError, SubmissionResult
 from grading.workspace import BatchContext, grade_one
@@ -162,7 +162,7 @@ def sweep_scratch(root: Path | None = None) -> list[Path]:
     for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = d.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
         if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(d, ignore_errors=True)
+            remove_tree(d)
             gone.append(d)
     return gone
 
@@ -209,7 +209,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
     finally:
         if cgroups is not None:
             cgroups.close_batch()
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # the kernel's socket folder, which it could lock, may be inside
 
 
 # --------------------------------------------------------------------------------------

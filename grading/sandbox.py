@@ -158,6 +158,9 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
     argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
              "--ro-bind", cfg["etc"] + "/group", "/etc/group",
              "--proc", "/proc", "--dev", "/dev",
+             # bwrap's /dev is an unsized tmpfs and /dev/shm a folder of it: without a memory
+             # cgroup (--isolation namespaces) it could take half the host's memory
+             "--size", size, "--tmpfs", "/dev/shm",
              "--bind", cfg["ipc"], cfg["ipc"],
              "--ro-bind", cfg["pkgs"], cfg["pkgs"],
              "--ro-bind", cfg["stage"], STAGING,

@@ -26,6 +26,7 @@ import nbformat
 from nbgrader.utils import is_solution
 
 from grading import sandbox
+from grading.cleanup import remove_tree
 from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
@@ -188,11 +189,14 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     (box / "etc" / "passwd").write_text(
         f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
     (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
-    # The socket folder is the one host folder the kernel can write: on memory-backed
-    # /dev/shm what it writes there counts against its memory cgroup (on disk only
-    # RLIMIT_FSIZE would bound it, per file). Short name: socket paths are < 108 bytes.
+    # The socket folder is the one host folder the kernel can write. With cgroups it is on
+    # memory-backed /dev/shm, where what it writes counts against its memory cgroup. Without
+    # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
+    # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
+    # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
     shm = Path("/dev/shm")
-    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if os.access(shm, os.W_OK) else ctx.work))
+    on_shm = ctx.cgroups is not None and os.access(shm, os.W_OK)
+    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
@@ -228,8 +232,8 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
     start = time.monotonic()
     result = SubmissionResult(student, STATUS_ERROR)
     ws = ctx.work / "students" / student
-    if ws.exists():
-        shutil.rmtree(ws)
+    if os.path.lexists(ws):
+        remove_tree(ws)
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
     try:
@@ -268,8 +272,9 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         result.notes.append(str(exc))
         rc = -1
     finally:
-        if "JUPYTER_RUNTIME_DIR" in env_extra:
-            shutil.rmtree(env_extra["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
+        # (a folder the kernel locked with chmod 0 is opened again first: see grading.cleanup)
+        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
+            result.notes.append("the kernel's socket folder could not be removed")
         if ctx.cgroups is not None:
             left = ctx.cgroups.members(cgroup_dirs)
             ctx.cgroups.remove(cgroup_dirs)

@@ -159,6 +159,8 @@ tryit("write_root", lambda: open("/x", "w"))
 tryit("write_pkgs", lambda: open(os.environ["PYTHONPATH"] + "/x", "w"))
 tryit("write_ipc", lambda: open(sys.argv[3] + "/x", "w").write("ok"))
 tryit("tmp_size", lambda: open("/tmp/big", "wb").write(b"x" * (80 << 20)))
+tryit("write_shm", lambda: open("/dev/shm/x", "w").write("fine"))
+tryit("shm_size", lambda: open("/dev/shm/big", "wb").write(b"x" * (80 << 20)))
 def new_userns():
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -212,6 +214,9 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     assert out["write_tmp"].startswith("ok") and out["write_cwd"].startswith("ok")
     assert out["write_ipc"] == "ok 2"  # the one folder shared with the grader (its sockets)
     assert out["tmp_size"] == "blocked OSError"  # /tmp holds at most tmpfs_size
+    # /dev/shm too (bwrap's --dev leaves it a folder of an unsized tmpfs: without a memory
+    # cgroup, --isolation namespaces, it could take half the host's memory)
+    assert out["write_shm"].startswith("ok") and out["shm_size"] == "blocked OSError"
     assert out["userns"] == "blocked OSError"  # no nested user namespace (bwrap --disable-userns)
     assert out["import_numpy"] == "ok 'numpy'"
     assert not (cwd / "mine.txt").exists()  # the assignment folder was a private copy
