@@ -124,6 +124,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
 
+TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
+
+
 class Refused(Exception):
     """The submission is not graded (the message says why): an error for its student."""
 
@@ -143,8 +146,12 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     if sub_src.is_symlink() or sub_src.parent.is_symlink():
         result.notes.append("submission folder is a symbolic link: not followed, not graded")
         return False
-    if (sub_src / "timestamp.txt").is_file() and not (sub_src / "timestamp.txt").is_symlink():
-        shutil.copy(sub_src / "timestamp.txt", sub_dst / "timestamp.txt")
+    stamp = sub_src / "timestamp.txt"
+    if stamp.is_file() and not stamp.is_symlink():
+        if (size := stamp.stat().st_size) > TIMESTAMP_BYTES:  # nbgrader reads it whole
+            raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
+                          "timestamp: not graded")
+        shutil.copy(stamp, sub_dst / "timestamp.txt")
     stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
     if stray:
         result.notes.append("files not graded: " + ", ".join(sorted(stray)))

@@ -82,3 +82,17 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
     assert (made / "dataset.bin").stat().st_size == 0
     big = made / "extra.ipynb"
     assert big.stat().st_size == 100 << 20 and big.stat().st_blocks * 512 < 1 << 20
+
+
+def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(tmp_path, parsed):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "late", toy_submission())
+    stamp = course / "submitted" / "late" / "toy" / "timestamp.txt"
+    with open(stamp, "wb") as fh:  # sparse: what the worker makes of an oversized one
+        fh.truncate(8 << 30)
+    ctx = _context(course, tmp_path, Limits())
+    res, private = grade_one(ctx, "late")
+    assert res.status == STATUS_ERROR and private is None
+    assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
+           in res.notes, res.notes
+    assert not list((ctx.work / "students").rglob("timestamp.txt"))
