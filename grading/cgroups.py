@@ -166,5 +166,6 @@ def detect_cgroups(root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
     if absent:
         return None, f"no cgroup v2 and no cgroup v1 {_and(absent)} hierarchy under {root}"
     if not all(os.access(d, os.W_OK) for d in v1):
-        return None, f"the cgroup v1 {'/'.join(CONTROLLERS)} hierarchies under {root} are not writable (run as root)"
+        return None, (f"the cgroup v1 {'/'.join(CONTROLLERS)} hierarchies under {root} are not "
+                      "writable (run as root)")
     return 1, ""

@@ -2,8 +2,8 @@
 without root's powers, and a symbolic link in it changes nothing outside.
 
 Run as root, the removal runs without capabilities (``setpriv``, util-linux): root's uid then
-gets the permission checks of an ordinary owner (this machine's Python lives under /root, so
-another uid could not even start it)."""
+gets the permission checks of an ordinary owner (another uid might not even be able to start
+this Python, if it is installed in root's private home folder)."""
 from __future__ import annotations
 
 import os

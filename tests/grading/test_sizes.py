@@ -35,10 +35,17 @@ def parsed(monkeypatch) -> list[str]:
     """What the worker parses: notebooks (nbformat.read) and cell sources (review_flags)."""
     seen: list[str] = []
     real_read, real_review = nbformat.read, workspace.review_flags
-    monkeypatch.setattr(workspace.nbformat, "read",
-                        lambda path, *a, **k: (seen.append(Path(path).parent.name), real_read(path, *a, **k))[1])
-    monkeypatch.setattr(workspace, "review_flags",
-                        lambda source, *a, **k: (seen.append(f"cell of {len(source)}"), real_review(source, *a, **k))[1])
+
+    def read(path, *args, **kwargs):
+        seen.append(Path(path).parent.name)
+        return real_read(path, *args, **kwargs)
+
+    def review(source, *args, **kwargs):
+        seen.append(f"cell of {len(source)}")
+        return real_review(source, *args, **kwargs)
+
+    monkeypatch.setattr(workspace.nbformat, "read", read)
+    monkeypatch.setattr(workspace, "review_flags", review)
     return seen
 
 
