@@ -230,21 +230,29 @@ def _check_workers(client, isolation: str) -> None:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 
 
-def _submitted_task(course_dir: Path, assignment: str, student: str) -> Task:
-    """The student's submitted files; symbolic links are never followed (one could point at
-    the solution): the task names them and the worker grades them as links (not read)."""
+def _submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int) -> Task:
+    """The student's submitted files. Only notebooks up to ``max_bytes`` and timestamp.txt
+    are read; other files are carried by name, larger notebooks by name and size. Symbolic
+    links are never followed (one could point at the solution): the task names them and
+    the worker grades them as links (not read)."""
     folder = course_dir / "submitted" / student / assignment
     if folder.is_symlink() or folder.parent.is_symlink():
         return Task(student, {}, folder_link=True)
     if not folder.is_dir():
         return Task(student, {})
-    files, links = {}, []
+    files, links, stray, oversize = {}, [], [], []
     for p in sorted(folder.iterdir()):
         if p.is_symlink():
             links.append(p.name)
-        elif p.is_file():
+        elif not p.is_file():
+            continue
+        elif p.suffix != ".ipynb" and p.name != "timestamp.txt":
+            stray.append(p.name)
+        elif (size := p.stat().st_size) > max_bytes:
+            oversize.append((p.name, size))
+        else:
             files[p.name] = p.read_bytes()
-    return Task(student, files, links=tuple(links))
+    return Task(student, files, links=tuple(links), stray=tuple(stray), oversize=tuple(oversize))
 
 
 def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
@@ -281,7 +289,8 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         # a task, not scattered data: if every worker holding it dies, Dask recomputes it
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
         for student in todo:
-            task = _submitted_task(course_dir, bundle.assignment, student)
+            task = _submitted_task(course_dir, bundle.assignment, student,
+                                   max_bytes=bundle.limits.notebook_bytes)
             fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
                                 pure=False)
             futures[fut] = student

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import tempfile
 import threading
 import warnings
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grading import forkserver, sandbox
+from grading.cleanup import remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import GradingError, SubmissionResult
 from grading.workspace import BatchContext, grade_one
@@ -57,12 +57,17 @@ class Task:
     Symbolic links are not read by the coordinator: ``links`` names the files that were
     links and ``folder_link`` says the folder itself was one; the worker recreates them as
     links to an empty file (folder), which the workspace refuses to follow and notes.
+    Nor are files it does not grade (``stray``: recreated empty, for the "not graded" note)
+    or notebooks over the size limit (``oversize``: (name, bytes), recreated as sparse
+    files of that size, which the workspace refuses by size without reading them).
     """
 
     student: str
     files: dict[str, bytes]
     links: tuple[str, ...] = ()
     folder_link: bool = False
+    stray: tuple[str, ...] = ()
+    oversize: tuple[tuple[str, int], ...] = ()
 
 
 def _write_submission(course: Path, assignment: str, task: Task) -> None:
@@ -75,10 +80,16 @@ def _write_submission(course: Path, assignment: str, task: Task) -> None:
     folder.mkdir(parents=True)
     write_tree(folder, task.files)
     (course / "not-followed").touch()
-    for name in task.links:
+    for name in (*task.links, *task.stray, *(n for n, _ in task.oversize)):
         if "/" in name or name in ("", ".", ".."):
-            raise GradingError(f"refusing a link named {name!r}")
+            raise GradingError(f"refusing a file named {name!r}")
+    for name in task.links:
         (folder / name).symlink_to(course / "not-followed")
+    for name in task.stray:
+        (folder / name).touch()
+    for name, size in task.oversize:
+        with open(folder / name, "wb") as fh:
+            fh.truncate(size)  # sparse: the size without the bytes
 
 
 @dataclass
@@ -151,7 +162,7 @@ def sweep_scratch(root: Path | None = None) -> list[Path]:
     for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = d.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
         if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(d, ignore_errors=True)
+            remove_tree(d)
             gone.append(d)
     return gone
 
@@ -198,7 +209,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
     finally:
         if cgroups is not None:
             cgroups.close_batch()
-        shutil.rmtree(tmp, ignore_errors=True)
+        remove_tree(tmp)  # the kernel's socket folder, which it could lock, may be inside
 
 
 # --------------------------------------------------------------------------------------

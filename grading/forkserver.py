@@ -13,7 +13,11 @@ Protocol, one request at a time on the server's stdin/stdout, JSON lines:
 
     -> {"argv": [...], "cwd": "...", "env": {...}, "log": "..."}
     <- {"pid": N}     the child started (its own session: process group N)
-    <- {"rc": R}      the child ended (exit code, or minus the signal that killed it)
+    <- {"rc": R}      the child ended (exit code, or minus the signal that killed it); the
+                      server has killed what was left in its process group, and holds it
+                      unreaped (a zombie: pid N cannot be reused yet)
+    -> {"reap": N}    the worker is done with pid N (it killed the rest of its tree)
+    <- {"reaped": N}  the server reaped it and waits for the next request
 
 Lifetimes: the server dies with the thread that started it (``PR_SET_PDEATHSIG``), each
 child with the server; a server found dead is replaced at the next request.
@@ -115,8 +119,18 @@ def serve(inp: int = 0, out: int = 1) -> None:
         if pid == 0:
             _child(req, server)
         reply({"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        reply({"rc": os.waitstatus_to_exitcode(status)})
+        # wait without reaping: while the child is a zombie its pid (and process group id)
+        # cannot be reused, so neither the killpg below nor the worker's on_end can hit
+        # another process
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # what the child left running in its session
+        except (ProcessLookupError, PermissionError):
+            pass
+        reply({"rc": info.si_status if info.si_code == os.CLD_EXITED else -info.si_status})
+        reader.readline()  # {"reap": pid}, or end of input when the worker is gone
+        os.waitpid(pid, 0)
+        reply({"reaped": pid})
 
 
 # --------------------------------------------------------------------------------------
@@ -161,8 +175,11 @@ class ForkServer:
             timeout: float, on_end) -> int | None:
         """Run ``nbgrader ARGV`` in a forked child; its exit code, or None after ``timeout``.
 
-        ``on_end(pid)`` is called once the child ended or was timed out, before the server is
-        asked to reap it: it must kill what is left of the child's session.
+        ``on_end(pid)`` is called once the child ended or was timed out, while ``pid`` is still
+        the child's (alive, or a zombie the server has not reaped): it must kill what is left
+        of the child's tree (the server itself kills only the child's process group). It is
+        not called when the server died: the child is then reaped by someone else and its
+        pid may be reused; it dies with the server (``PR_SET_PDEATHSIG``).
         """
         self.wait_ready()
         request = {"argv": argv, "cwd": str(cwd), "env": env, "log": str(log)}
@@ -173,17 +190,19 @@ class ForkServer:
             self.stop()
             raise ForkServerError("the autograde fork server did not fork in time")
         pid = started["pid"]
-        try:
-            ended = self._read(time.monotonic() + timeout)
-        except ForkServerError:
-            on_end(pid)
-            raise
+        ended = self._read(time.monotonic() + timeout)  # the child is not reaped before "reap"
         on_end(pid)
-        if ended is not None:
-            return int(ended["rc"])
-        if self._read(time.monotonic() + REPLY_TIMEOUT) is None:  # the killed child's rc
+        if ended is None and self._read(time.monotonic() + REPLY_TIMEOUT) is None:
+            self.stop()  # the killed child's rc never came
+            return None
+        try:
+            self.proc.stdin.write((json.dumps({"reap": pid}) + "\n").encode())
+            self.proc.stdin.flush()
+            if self._read(time.monotonic() + REPLY_TIMEOUT) is None:
+                self.stop()
+        except (BrokenPipeError, ForkServerError):  # the result stands; the next run restarts it
             self.stop()
-        return None
+        return None if ended is None else int(ended["rc"])
 
     def stop(self) -> None:
         self.proc.kill()

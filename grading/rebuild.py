@@ -11,6 +11,17 @@ def grade_id(cell) -> str | None:
     return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") or None
 
 
+def oversized_cell(nb, limit: int) -> str | None:
+    """A note on the first cell of ``nb`` whose source is over ``limit`` characters, if any."""
+    for i, cell in enumerate(nb.cells):
+        source = cell.get("source", "")
+        n = len(source) if isinstance(source, str) else sum(len(str(s)) for s in source)
+        if n > limit:
+            name = grade_id(cell) or cell.get("id") or f"#{i + 1}"
+            return f"cell {name!r} has {n} characters of source, over the limit of {limit}: not graded"
+    return None
+
+
 def rebuild_notebook(release_nb, submitted_nb) -> tuple[object, list[str]]:
     """The notebook to grade: the release notebook with the student's solution-cell sources.
 

@@ -5,8 +5,9 @@ hidden tests); only the kernel, and everything it starts, runs inside. The kerne
 launched through a kernelspec whose command is this module (``python -m grading.sandbox
 CONFIG CONNECTION_FILE``), run as the grader. It
 
-1. moves itself into the submission's cgroup (memory and process limits; the grader kills
-   the whole cgroup when the submission is done, ``setsid`` or not),
+1. moves itself into the submission's cgroup (:mod:`grading.cgroups`: memory, process and
+   CPU limits, the CPU a quota of ``Limits.threads`` cores; the grader kills the whole
+   cgroup when the submission is done, ``setsid`` or not),
 2. sets RLIMIT_FSIZE (file size), RLIMIT_CORE = 0 and a generous RLIMIT_CPU (never
    RLIMIT_AS: TensorFlow reserves large virtual ranges),
 3. execs ``bwrap``: own user (uid 4242, no capabilities, no nested user namespaces), PID,
@@ -20,9 +21,10 @@ CONFIG CONNECTION_FILE``), run as the grader. It
 
 Isolation levels (``--isolation``):
 
-``sandboxed``  (default) all of the above; needs bubblewrap and writable cgroups (v2, or
-               v1 ``memory`` and ``pids``).
-``namespaces`` bubblewrap and rlimits, but no cgroup limits: memory and the number of
+``sandboxed``  (default) all of the above; needs bubblewrap and writable cgroups (v2 with
+               the ``memory``, ``pids`` and ``cpu`` controllers, or those three v1
+               hierarchies).
+``namespaces`` bubblewrap and rlimits, but no cgroup limits: memory, CPU and the number of
                processes are unbounded (for machines where cgroups are not writable).
 ``none``       the kernel runs as the grader's user and sees what the grader sees; only
                the in-kernel guard and the private workspace protect the grades.
@@ -33,19 +35,18 @@ import json
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grading.cgroups import CGROUP_ROOT, Cgroups, detect_cgroups  # noqa: F401 (re-exported)
+from grading.cgroups import write as _write
 from grading.results import GradingError
 
 LEVELS = ("sandboxed", "namespaces", "none")
 SANDBOX_UID = 4242
 KERNEL_NAME = "course-sandbox"
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: top-level system folders bound read-only (or re-created as the same symlink)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: the few files of /etc a Python kernel needs (dynamic linker, time zone, fontconfig)
@@ -94,153 +95,18 @@ class Limits:
     cpu_seconds: int = 3600
     threads: int = 1  # compute threads of TensorFlow and BLAS (one core per worker, as Dask's
     #                   nanny gives its workers: more only oversubscribes the cores)
+    # what the grader itself reads of a submission, outside any sandbox (JSON and ast.parse
+    # of a huge answer take GBs of the worker's memory): larger ones are never parsed
+    notebook_bytes: int = 20 << 20  # one submitted notebook file
+    cell_chars: int = 1 << 20  # the source of one cell
 
     def thread_env(self) -> dict[str, str]:
         """The variables that size the kernel's compute thread pools."""
         return {name: str(self.threads) for name in THREAD_VARS}
 
     def describe(self) -> str:
-        return (f"memory {format_size(self.memory)}, pids {self.pids}, "
+        return (f"memory {format_size(self.memory)}, pids {self.pids}, cores {self.threads}, "
                 f"file size {format_size(self.file_size)}")
-
-
-# --------------------------------------------------------------------------------------
-# cgroups (v2 on systemd machines, v1 memory + pids elsewhere)
-# --------------------------------------------------------------------------------------
-def _write(path: Path, value: str) -> None:
-    path.write_text(value, encoding="ascii")
-
-
-@dataclass
-class Cgroups:
-    """A batch's cgroups: one parent for the batch, one child per submission."""
-
-    version: int
-    root: Path
-    name: str
-
-    def _bases(self) -> list[Path]:
-        if self.version == 2:
-            return [self.root / self.name]
-        return [self.root / "memory" / self.name, self.root / "pids" / self.name]
-
-    def sweep_stale(self) -> list[Path]:
-        """Remove the cgroups of batches whose grader process is gone (killed, not finished)."""
-        tops = [self.root] if self.version == 2 else [self.root / "memory", self.root / "pids"]
-        stale = []
-        for top in tops:
-            for d in top.glob("course-grading-*"):
-                pid = d.name.split("-")[2]
-                if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-                    stale.append(d)
-        for d in stale:
-            self.remove(sorted(p for p in d.iterdir() if p.is_dir()))
-            self.remove([d])
-        return stale
-
-    def open_batch(self) -> None:
-        """Create the batch's parent cgroup(s) with the memory and pids controllers."""
-        if self.version == 2:
-            top = self.root / "cgroup.subtree_control"
-            if not {"memory", "pids"} <= set(top.read_text().split()):
-                _write(top, "+memory +pids")
-        for base in self._bases():
-            base.mkdir()
-        if self.version == 2:
-            _write(self._bases()[0] / "cgroup.subtree_control", "+memory +pids")
-
-    def create(self, key: str, limits: Limits) -> list[Path]:
-        """A fresh child cgroup (per controller hierarchy) for one submission, limits set."""
-        dirs = [base / key for base in self._bases()]
-        for d in dirs:
-            if d.exists():
-                self.kill([d])
-                d.rmdir()
-            d.mkdir()
-        if self.version == 2:
-            d = dirs[0]
-            _write(d / "memory.max", str(limits.memory))
-            if (d / "memory.swap.max").exists():
-                _write(d / "memory.swap.max", "0")
-            _write(d / "pids.max", str(limits.pids))
-        else:
-            mem, pids = dirs
-            _write(mem / "memory.limit_in_bytes", str(limits.memory))
-            if (mem / "memory.memsw.limit_in_bytes").exists():  # no escape into swap
-                _write(mem / "memory.memsw.limit_in_bytes", str(limits.memory))
-            _write(pids / "pids.max", str(limits.pids))
-        return dirs
-
-    @staticmethod
-    def members(dirs: list[Path]) -> set[int]:
-        found: set[int] = set()
-        for d in dirs:
-            try:
-                found.update(int(x) for x in (d / "cgroup.procs").read_text().split())
-            except (OSError, ValueError):
-                pass
-        return found
-
-    def kill(self, dirs: list[Path], timeout: float = 10.0) -> int:
-        """SIGKILL every process in ``dirs`` (cgroup.kill where the kernel has it); return how many."""
-        killed = self.members(dirs)
-        for d in dirs:
-            if (d / "cgroup.kill").exists():
-                try:
-                    _write(d / "cgroup.kill", "1")
-                except OSError:
-                    pass
-        deadline = time.monotonic() + timeout
-        while True:
-            pids = self.members(dirs)
-            killed |= pids
-            if not pids or time.monotonic() > deadline:
-                break
-            for pid in pids:  # new forks may appear while we kill: loop until empty
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            time.sleep(0.05)
-        return len(killed)
-
-    def remove(self, dirs: list[Path]) -> None:
-        """Kill what is left in ``dirs`` and delete them."""
-        self.kill(dirs)
-        for d in dirs:
-            for _ in range(100):  # rmdir fails while the last killed task is being reaped
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.05)
-
-    def close_batch(self) -> None:
-        for base in self._bases():
-            if base.is_dir():
-                self.remove(sorted(p for p in base.iterdir() if p.is_dir()))
-                self.remove([base])
-
-
-def detect_cgroups(root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
-    """(version, "") when memory and pids cgroups can be created under ``root``, else (None, why)."""
-    if (root / "cgroup.controllers").is_file():
-        have = set((root / "cgroup.controllers").read_text().split())
-        missing = sorted({"memory", "pids"} - have)
-        if missing:
-            return None, f"cgroup v2 at {root} lacks the {' and '.join(missing)} controller(s)"
-        if not os.access(root, os.W_OK):
-            return None, f"cgroup v2 at {root} is not writable (run the grader as root)"
-        return 2, ""
-    v1 = [root / "memory", root / "pids"]
-    absent = [d.name for d in v1 if not (d / "cgroup.procs").is_file()]
-    if absent:
-        return None, f"no cgroup v2 and no cgroup v1 {' and '.join(absent)} hierarchy under {root}"
-    if not all(os.access(d, os.W_OK) for d in v1):
-        return None, f"the cgroup v1 memory/pids hierarchies under {root} are not writable (run as root)"
-    return 1, ""
 
 
 # --------------------------------------------------------------------------------------
@@ -292,6 +158,9 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
     argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
              "--ro-bind", cfg["etc"] + "/group", "/etc/group",
              "--proc", "/proc", "--dev", "/dev",
+             # bwrap's /dev is an unsized tmpfs and /dev/shm a folder of it: without a memory
+             # cgroup (--isolation namespaces) it could take half the host's memory
+             "--size", size, "--tmpfs", "/dev/shm",
              "--bind", cfg["ipc"], cfg["ipc"],
              "--ro-bind", cfg["pkgs"], cfg["pkgs"],
              "--ro-bind", cfg["stage"], STAGING,
@@ -375,7 +244,7 @@ def check_host(level: str) -> tuple[str, int | None]:
     if level == "sandboxed":
         version, why = detect_cgroups()
         if version is None:
-            raise GradingError(f"{why}: memory and process limits need writable cgroups; "
+            raise GradingError(f"{why}: memory, process and CPU limits need writable cgroups; "
                                "pass --isolation namespaces to sandbox without them")
     return bwrap, version
 

@@ -26,11 +26,12 @@ import nbformat
 from nbgrader.utils import is_solution
 
 from grading import sandbox
+from grading.cleanup import remove_tree
 from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
 from grading.integrity import PackageSnapshot
-from grading.rebuild import rebuild_notebook
+from grading.rebuild import oversized_cell, rebuild_notebook
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
 from grading.review import review_flags
 
@@ -86,12 +87,17 @@ def kill_tree(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)  # the autograde's own session (start_new_session=True)
     except (ProcessLookupError, PermissionError):
         pass
+    waiting = []
     for proc in procs:
         try:
             proc.kill()
+            # a zombie is dead already; one that is not ours (the fork server's child before
+            # it is reaped) would only be waited for until the timeout
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                waiting.append(proc)
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(procs, timeout=5)
+    psutil.wait_procs(waiting, timeout=5)
 
 
 @dataclass(kw_only=True)
@@ -118,15 +124,34 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
 
+TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
+
+
+class Refused(Exception):
+    """The submission is not graded (the message says why): an error for its student."""
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MB"
+
+
 def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
                         result: SubmissionResult) -> bool:
-    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted."""
+    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted.
+
+    Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``):
+    this runs in the worker, outside any memory or time limit, so it is never parsed.
+    """
     sub_src = ctx.course_dir / "submitted" / student / ctx.assignment
     if sub_src.is_symlink() or sub_src.parent.is_symlink():
         result.notes.append("submission folder is a symbolic link: not followed, not graded")
         return False
-    if (sub_src / "timestamp.txt").is_file() and not (sub_src / "timestamp.txt").is_symlink():
-        shutil.copy(sub_src / "timestamp.txt", sub_dst / "timestamp.txt")
+    stamp = sub_src / "timestamp.txt"
+    if stamp.is_file() and not stamp.is_symlink():
+        if (size := stamp.stat().st_size) > TIMESTAMP_BYTES:  # nbgrader reads it whole
+            raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
+                          "timestamp: not graded")
+        shutil.copy(stamp, sub_dst / "timestamp.txt")
     stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
     if stray:
         result.notes.append("files not graded: " + ", ".join(sorted(stray)))
@@ -137,6 +162,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         if not student_path.is_file():
             continue
         found = True
+        size = student_path.lstat().st_size
+        if size > ctx.limits.notebook_bytes and not student_path.is_symlink():
+            raise Refused(f"{student_path.name} is {_mb(size)}, over the "
+                          f"{_mb(ctx.limits.notebook_bytes)} limit: not graded")
         release_nb = nbformat.read(release_nb_path, as_version=4)
         try:
             if student_path.is_symlink():  # it could point at the solution: never followed
@@ -146,6 +175,9 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
             why = str(exc) if isinstance(exc, ValueError) and str(exc) == "a symbolic link" else type(exc).__name__
             result.notes.append(f"{student_path.name} unreadable ({why})")
             submitted = nbformat.v4.new_notebook()
+        too_long = oversized_cell(submitted, ctx.limits.cell_chars)
+        if too_long:
+            raise Refused(too_long)
         rebuilt, notes = rebuild_notebook(release_nb, submitted)
         result.notes.extend(notes)
         for cell in rebuilt.cells:
@@ -164,11 +196,14 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     (box / "etc" / "passwd").write_text(
         f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
     (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
-    # The socket folder is the one host folder the kernel can write: on memory-backed
-    # /dev/shm what it writes there counts against its memory cgroup (on disk only
-    # RLIMIT_FSIZE would bound it, per file). Short name: socket paths are < 108 bytes.
+    # The socket folder is the one host folder the kernel can write. With cgroups it is on
+    # memory-backed /dev/shm, where what it writes counts against its memory cgroup. Without
+    # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
+    # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
+    # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
     shm = Path("/dev/shm")
-    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if os.access(shm, os.W_OK) else ctx.work))
+    on_shm = ctx.cgroups is not None and os.access(shm, os.W_OK)
+    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
@@ -204,12 +239,17 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
     start = time.monotonic()
     result = SubmissionResult(student, STATUS_ERROR)
     ws = ctx.work / "students" / student
-    if ws.exists():
-        shutil.rmtree(ws)
+    if os.path.lexists(ws):
+        remove_tree(ws)
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
-    if not _rebuild_submission(ctx, student, sub_dst, result):
-        result.status = STATUS_MISSING
+    try:
+        if not _rebuild_submission(ctx, student, sub_dst, result):
+            result.status = STATUS_MISSING
+            result.seconds = time.monotonic() - start
+            return result, None
+    except Refused as exc:
+        result.notes.append(str(exc))
         result.seconds = time.monotonic() - start
         return result, None
     shutil.copytree(ctx.course_dir / "source" / ctx.assignment, ws / "source" / ctx.assignment)
@@ -239,8 +279,9 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         result.notes.append(str(exc))
         rc = -1
     finally:
-        if "JUPYTER_RUNTIME_DIR" in env_extra:
-            shutil.rmtree(env_extra["JUPYTER_RUNTIME_DIR"], ignore_errors=True)
+        # (a folder the kernel locked with chmod 0 is opened again first: see grading.cleanup)
+        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
+            result.notes.append("the kernel's socket folder could not be removed")
         if ctx.cgroups is not None:
             left = ctx.cgroups.members(cgroup_dirs)
             ctx.cgroups.remove(cgroup_dirs)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what `python -m grading` sandboxes student kernels with: Debian's bubblewrap
 # (/usr/bin/bwrap). Idempotent: does nothing if bwrap is there. Then reports whether the
-# memory and pids cgroups the grader limits submissions with are writable (cgroup v2 on
-# systemd machines, v1 `memory` + `pids` elsewhere); without them only
+# memory, pids and cpu cgroups the grader limits submissions with are writable (cgroup v2 on
+# systemd machines, v1 `memory` + `pids` + `cpu` elsewhere); without them only
 # `--isolation namespaces` or `--isolation none` can grade.
 set -euo pipefail
 
@@ -23,8 +23,9 @@ fi
 
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
     echo "install_sandbox: cgroup v2, controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-elif [ -f /sys/fs/cgroup/memory/cgroup.procs ] && [ -f /sys/fs/cgroup/pids/cgroup.procs ]; then
-    echo "install_sandbox: cgroup v1 memory and pids hierarchies present"
+elif [ -f /sys/fs/cgroup/memory/cgroup.procs ] && [ -f /sys/fs/cgroup/pids/cgroup.procs ] \
+        && [ -f /sys/fs/cgroup/cpu/cgroup.procs ]; then
+    echo "install_sandbox: cgroup v1 memory, pids and cpu hierarchies present"
 else
-    echo "install_sandbox: WARNING no memory/pids cgroups: only --isolation namespaces or none will grade" >&2
+    echo "install_sandbox: WARNING no memory/pids/cpu cgroups: only --isolation namespaces or none will grade" >&2
 fi

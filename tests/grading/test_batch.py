@@ -67,7 +67,7 @@ def test_toy_batch_every_score_in_results_and_gradebook(toy_batch):
         assert res.status == "ok", (student, res.notes)
         assert (course / "autograded" / student / "toy" / "toy.ipynb").is_file()
         assert not any("GUARD" in n for n in res.notes), (student, res.notes)
-        assert "isolation: sandboxed (memory 4G, pids 512, file size 1G)" in res.notes
+        assert "isolation: sandboxed (memory 4G, pids 512, cores 1, file size 1G)" in res.notes
         notes_file = course / "autograded" / student / "toy.notes.txt"
         assert notes_file.read_text().splitlines() == res.notes
 
@@ -92,7 +92,7 @@ def test_toy_batch_progress_and_summary(toy_batch):
     n = len(TOY_STUDENTS)
     assert lines[0] == (f"autograding {n} submission(s) of toy with 4 worker(s) on an embedded "
                         "local cluster, "
-                        "isolation sandboxed (memory 4G, pids 512, file size 1G)")
+                        "isolation sandboxed (memory 4G, pids 512, cores 1, file size 1G)")
     assert [l.split("]")[0] for l in lines[1:n + 1]] == [f"[{i}/{n}" for i in range(1, n + 1)]
     assert lines[n].endswith("failures=0")
     with open(course / "autograded" / "toy_summary.csv", newline="") as fh:

@@ -60,7 +60,7 @@ def test_cli_whole_notebook_solution_full_marks(tmp_path):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
     proc = run_cli(LAB, "--course-dir", str(course), "--workers", "1", "--no-restore", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "isolation sandboxed (memory 4G, pids 512, file size 1G)" in proc.stdout
+    assert "isolation sandboxed (memory 4G, pids 512, cores 1, file size 1G)" in proc.stdout
     assert "[1/1] ref: ok 20/20" in proc.stdout
     nb = nbformat.read(course / "autograded" / "ref" / LAB / f"{LAB}.ipynb", as_version=4)
     assert "Epoch 40/40 - loss:" in stream_text(find_cell(nb, "compile_fit"))

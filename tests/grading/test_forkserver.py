@@ -30,9 +30,16 @@ def _folder(tmp_path: Path, name: str, config: str) -> Path:
     return folder
 
 
-def _run(folder: Path, *, timeout: float = 120, ended: list[int] | None = None, **env: str):
+def _run(folder: Path, *, timeout: float = 120, ended: list[int] | None = None,
+         held: list[bool] | None = None, kill: bool = True, **env: str):
     def on_end(pid: int) -> None:
-        kill_tree(pid)
+        if held is not None:  # the pid is still the child's (alive or a zombie not yet reaped)
+            try:
+                held.append(psutil.Process(pid).ppid() != os.getpid())
+            except psutil.NoSuchProcess:
+                held.append(False)
+        if kill:
+            kill_tree(pid)
         if ended is not None:
             ended.append(pid)
 
@@ -57,10 +64,13 @@ def test_each_autograde_is_a_fresh_process_with_its_own_folder_environment_and_s
     for mark in ("first", "second"):
         folder = _folder(tmp_path, mark, REPORT)
         ended: list[int] = []
-        assert _run(folder, ended=ended, MARK=mark) == 0
+        held: list[bool] = []
+        assert _run(folder, ended=ended, held=held, MARK=mark) == 0
         got_mark, cwd, pid, sid, ppid = (folder / "seen.txt").read_text().split("|")
         assert (got_mark, cwd) == (mark, str(folder))
-        assert sid == pid and ended == [int(pid)]  # own session, reported to on_end
+        # own session, reported to on_end while its pid cannot have been reused: the server
+        # reaps the child only after on_end ran (a reaped pid may be another process's)
+        assert sid == pid and ended == [int(pid)] and held == [True]
         assert int(ppid) != os.getpid()  # forked by the server, not by this process
         log = (folder / "log.txt").read_text()
         assert "leak from an earlier child: None" in log  # module state of child 1 gone
@@ -77,6 +87,20 @@ def test_a_failing_command_reports_its_exit_code_and_traceback(tmp_path):
     folder = _folder(tmp_path, "raises", "raise GeneratorExit('config exploded')\n")
     assert _run(folder) == 1
     assert "GeneratorExit: config exploded" in (folder / "log.txt").read_text()
+
+
+def test_a_process_left_in_the_session_of_a_child_that_exits_normally_is_killed(tmp_path):
+    # on_end does nothing here: the server itself kills the child's process group
+    folder = _folder(tmp_path, "leaves", """\
+        import subprocess
+        helper = subprocess.Popen(["sleep", "600"])  # same session and process group
+        open("helper.txt", "w").write(str(helper.pid))
+    """)
+    assert _run(folder, kill=False) == 0
+    helper = int((folder / "helper.txt").read_text())
+    gone, alive = psutil.wait_procs([psutil.Process(helper)] if psutil.pid_exists(helper) else [],
+                                    timeout=10)
+    assert alive == [], "the child's session outlived it"
 
 
 @pytest.mark.slow
@@ -143,3 +167,35 @@ def test_killing_the_worker_takes_the_server_and_the_running_autograde_down(tmp_
         assert alive == []
     finally:
         worker.kill()
+
+
+def test_kill_tree_does_not_wait_for_a_zombie_it_cannot_reap(monkeypatch):
+    # on_end gets the child as a zombie of the server (not reaped until on_end is done):
+    # waiting for it to vanish would only run out kill_tree's timeout
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""\
+        import os, subprocess, time
+        sleeper = subprocess.Popen(["sleep", "600"])
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        print(pid, sleeper.pid, flush=True)
+        time.sleep(600)
+    """)], stdout=subprocess.PIPE, text=True)
+    waited: list[int] = []
+    real_wait = psutil.wait_procs
+    monkeypatch.setattr(psutil, "wait_procs",
+                        lambda procs, timeout=None: (waited.extend(p.pid for p in procs),
+                                                     real_wait(procs, timeout=timeout))[1])
+    try:
+        zombie, sleeper = (int(p) for p in holder.stdout.readline().split())
+        deadline = time.monotonic() + 10
+        while psutil.Process(zombie).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kill_tree(zombie)
+        assert zombie not in waited
+        kill_tree(holder.pid)  # a live tree is still killed
+        holder.wait(timeout=10)  # (reaped by kill_tree's wait already, or now)
+        assert not psutil.pid_exists(holder.pid)
+        assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == psutil.STATUS_ZOMBIE
+    finally:
+        holder.kill()

@@ -85,7 +85,7 @@ def red_batch(tmp_path_factory):
         listener.close()
     lingering = _lingering()  # right after the batch, before anything else can reap them
     mine = f"course-grading-{os.getpid()}-*"
-    left = [d for top in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids")
+    left = [d for top in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids", CGROUP_ROOT / "cpu")
             for d in top.glob(mine)]
     print("\n".join(lines))
     yield RedBatch(course, {r.student: r for r in results}, targets, cases, accepted, lingering,
@@ -112,7 +112,7 @@ def _scores(batch: RedBatch) -> dict[str, dict[str, float]]:
 
 def _sandboxed(batch: RedBatch, student: str) -> None:
     joined = "; ".join(batch.results[student].notes)
-    assert "isolation: sandboxed (memory 1G, pids 128, file size 64M)" in joined, joined
+    assert "isolation: sandboxed (memory 1G, pids 128, cores 1, file size 64M)" in joined, joined
 
 
 def _blocked(batch: RedBatch, student: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ def test_sizes():
 
 
 def _fake_v1(root: Path) -> Path:
-    for ctl in ("memory", "pids"):
+    for ctl in ("memory", "pids", "cpu"):
         (root / ctl).mkdir(parents=True)
         (root / ctl / "cgroup.procs").write_text("")
     return root
@@ -52,25 +52,31 @@ def test_detect_cgroups_layouts(tmp_path):
     assert detect_cgroups(_fake_v2(tmp_path / "v2")) == (2, "")
     version, why = detect_cgroups(_fake_v2(tmp_path / "v2bad", "cpu io"))
     assert version is None and "lacks the memory and pids controller" in why
+    version, why = detect_cgroups(_fake_v2(tmp_path / "v2nocpu", "memory pids"))
+    assert version is None and "lacks the cpu controller" in why
     (tmp_path / "nothing").mkdir()
     version, why = detect_cgroups(tmp_path / "nothing")
-    assert version is None and "no cgroup v2 and no cgroup v1 memory and pids hierarchy" in why
+    assert version is None and "no cgroup v2 and no cgroup v1 memory, pids and cpu hierarchy" in why
 
 
 def test_cgroup_files_written_for_v1_and_v2(tmp_path):
-    limits = Limits(memory=2 << 30, pids=64, file_size=1 << 20)
+    limits = Limits(memory=2 << 30, pids=64, file_size=1 << 20, threads=3)
     v1 = Cgroups(1, _fake_v1(tmp_path / "v1"), "batch")
     v1.open_batch()
-    mem, pids = v1.create("alice", limits)
+    mem, pids, cpu = v1.create("alice", limits)
     assert mem == tmp_path / "v1" / "memory" / "batch" / "alice"
     assert (mem / "memory.limit_in_bytes").read_text() == str(2 << 30)
     assert (pids / "pids.max").read_text() == "64"
+    assert cpu == tmp_path / "v1" / "cpu" / "batch" / "alice"
+    assert (cpu / "cpu.cfs_period_us").read_text() == "100000"
+    assert (cpu / "cpu.cfs_quota_us").read_text() == "300000"  # three cores' worth per period
     v2 = Cgroups(2, _fake_v2(tmp_path / "v2"), "batch")
     v2.open_batch()
-    assert (tmp_path / "v2" / "cgroup.subtree_control").read_text() == "+memory +pids"
-    assert (tmp_path / "v2" / "batch" / "cgroup.subtree_control").read_text() == "+memory +pids"
+    assert (tmp_path / "v2" / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
+    assert (tmp_path / "v2" / "batch" / "cgroup.subtree_control").read_text() == "+memory +pids +cpu"
     (d,) = v2.create("bob", limits)
     assert (d / "memory.max").read_text() == str(2 << 30) and (d / "pids.max").read_text() == "64"
+    assert (d / "cpu.max").read_text() == "300000 100000"
 
 
 @pytest.mark.sandbox
@@ -104,7 +110,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
         assert left == []
     finally:
         cg.close_batch()
-    assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}"))
+    assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}", f"cpu/{cg.name}"))
 
 
 @pytest.mark.sandbox
@@ -153,6 +159,8 @@ tryit("write_root", lambda: open("/x", "w"))
 tryit("write_pkgs", lambda: open(os.environ["PYTHONPATH"] + "/x", "w"))
 tryit("write_ipc", lambda: open(sys.argv[3] + "/x", "w").write("ok"))
 tryit("tmp_size", lambda: open("/tmp/big", "wb").write(b"x" * (80 << 20)))
+tryit("write_shm", lambda: open("/dev/shm/x", "w").write("fine"))
+tryit("shm_size", lambda: open("/dev/shm/big", "wb").write(b"x" * (80 << 20)))
 def new_userns():
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -206,6 +214,9 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
     assert out["write_tmp"].startswith("ok") and out["write_cwd"].startswith("ok")
     assert out["write_ipc"] == "ok 2"  # the one folder shared with the grader (its sockets)
     assert out["tmp_size"] == "blocked OSError"  # /tmp holds at most tmpfs_size
+    # /dev/shm too (bwrap's --dev leaves it a folder of an unsized tmpfs: without a memory
+    # cgroup, --isolation namespaces, it could take half the host's memory)
+    assert out["write_shm"].startswith("ok") and out["shm_size"] == "blocked OSError"
     assert out["userns"] == "blocked OSError"  # no nested user namespace (bwrap --disable-userns)
     assert out["import_numpy"] == "ok 'numpy'"
     assert not (cwd / "mine.txt").exists()  # the assignment folder was a private copy
@@ -231,7 +242,7 @@ def test_escape_attempt_is_contained(lab_batch, name):
     res = lab_batch.results[name]
     stored = gradebook_scores(sqlite_url(lab_batch.course / "gradebook.db"), "multiclass-digits", LAB)
     joined = "; ".join(res.notes)
-    assert "isolation: sandboxed (memory 2G, pids 128, file size 64M)" in joined, joined
+    assert "isolation: sandboxed (memory 2G, pids 128, cores 1, file size 64M)" in joined, joined
     for fragment in case.notes:
         assert fragment in joined, (fragment, joined)
     if case.extra.get("self_harm"):
@@ -322,3 +333,66 @@ def test_private_tmp_comes_before_every_bind_it_could_hide():
         if flag in ("--ro-bind", "--bind") and src.startswith("/tmp/"):
             assert i > tmp_at, (src, argv)
     assert pairs.index(("--ro-bind", "/tmp/course/.venv")) > tmp_at
+
+
+BUSY = """\
+import os, sys, time
+for d in sys.argv[1:]:
+    open(d + '/cgroup.procs', 'w').write(str(os.getpid()))
+start = time.monotonic()
+kids = []
+for _ in range(4):  # four busy loops: twice the cores of this machine
+    pid = os.fork()
+    if pid == 0:
+        while time.monotonic() - start < 3:
+            pass
+        os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    os.waitpid(pid, 0)
+t = os.times()
+print((t.children_user + t.children_system) / (time.monotonic() - start))
+"""
+
+
+def _throttled(dirs: list[Path]) -> int:
+    """How often the CPU quota stopped the cgroup (cpu.stat: nr_throttled, v1 and v2)."""
+    stats = [d / "cpu.stat" for d in dirs if (d / "cpu.stat").is_file()]
+    assert stats, f"no cpu controller in {dirs}"
+    return sum(int(line.split()[1]) for f in stats for line in f.read_text().splitlines()
+               if line.startswith("nr_throttled "))
+
+
+def _busy_cores(dirs: list[Path]) -> float:
+    out = subprocess.run([sys.executable, "-c", BUSY, *map(str, dirs)], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    return float(out)
+
+
+@pytest.mark.sandbox
+def test_real_cgroups_give_a_submission_at_most_its_threads_in_cores():
+    """Busy loops forked by a submission (within its pids limit) get ``threads`` cores in all,
+    so they cannot slow every other submission on the machine into its timeout."""
+    version, why = detect_cgroups()
+    assert version is not None, why
+    cg = Cgroups(version, sandbox.CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
+    cg.open_batch()
+    try:
+        dirs = cg.create("busy", Limits(memory=256 << 20, pids=16, threads=1))
+        (cpu,) = [d for d in dirs if (d / "cpu.stat").is_file()] or [None]
+        assert cpu is not None, f"no cpu controller in {dirs}"
+        # this machine is shared: the highest CPU weight makes the quota the only thing that
+        # can hold the loops below the machine's two cores
+        weight = ("cpu.weight", "10000") if version == 2 else ("cpu.shares", "262144")
+        for d in (cpu.parent, cpu):  # the batch's cgroup competes with the machine's tasks
+            (d / weight[0]).write_text(weight[1])
+        cores = _busy_cores(dirs)
+        throttled = _throttled(dirs)
+        (cpu / "cpu.max").write_text("max") if version == 2 else \
+            (cpu / "cpu.cfs_quota_us").write_text("-1")  # the same load without the quota
+        free = _busy_cores(dirs)
+        print(f"4 busy loops: {cores:.2f} cores with threads=1, {free:.2f} without the quota")
+        assert cores < 1.5 and throttled > 0  # one core's quota, with slack for the accounting
+        assert free > 1.5, "the control needs two cores: without the quota the load must exceed it"
+    finally:
+        cg.close_batch()
