@@ -10,6 +10,8 @@ tests/browser/).
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import matplotlib
 import nbformat
@@ -17,51 +19,36 @@ import pytest
 
 import utils  # noqa: F401  (sets TensorFlow's quiet environment before any test imports TF)
 from helpers.repo import RELEASE_NB, SOURCE_NB
+from helpers.xdist_groups import GROUPS_ENV, GroupScheduling, order_and_group
 
 matplotlib.use("Agg")
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# Fixtures that build something expensive once (a graded batch, a JupyterLab server) and are
-# shared by several tests. Under pytest-xdist (`make test` runs `-n auto --dist loadgroup`)
-# every test that uses one goes to the same worker, so it is still built once per run.
-SESSION_SHARED = {"lab_batch"}  # session-scoped: one group for the whole suite
-MODULE_SHARED = {"red_batch", "toy_batch", "pg_batch", "student_root", "student_server",
-                 "labs_server"}  # module-scoped: one group per test module
-HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres")
+# `make test` runs two pytest workers (pytest-xdist); helpers.xdist_groups keeps the tests of
+# one expensive shared fixture on one worker and schedules the longest work first.
 
 
-def _group(item: pytest.Item) -> str | None:
-    names = set(item.fixturenames)
-    shared = sorted(names & SESSION_SHARED)
-    if shared:
-        return shared[0]
-    if names & MODULE_SHARED:
-        return item.nodeid.split("::")[0]
-    return None
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        fd, path = tempfile.mkstemp(prefix="course-test-groups-", suffix=".json")
+        os.close(fd)
+        os.environ[GROUPS_ENV] = path  # the workers inherit it
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests of a shared fixture (xdist_group), and put the long work first:
-    the session-wide batch, then everything that executes notebooks, grades or drives a
-    browser, then the quick tests, which fill both cores at the end. A group keeps its tests
-    together and in pytest's order."""
-    units: dict[str, list[pytest.Item]] = {}
-    for item in items:
-        group = _group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-        units.setdefault(group or item.nodeid, []).append(item)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and os.environ.get(GROUPS_ENV):
+        Path(os.environ.pop(GROUPS_ENV)).unlink(missing_ok=True)
 
-    def rank(key: str) -> int:
-        if key in SESSION_SHARED:
-            return 0
-        heavy = any(i.get_closest_marker(m) for i in units[key] for m in HEAVY_MARKERS)
-        return 1 if heavy else 2
 
-    order = sorted(units, key=rank)  # stable: pytest's order within each rank
-    items[:] = [item for key in order for item in units[key]]
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order_and_group(config, items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own choice of scheduler
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> GroupScheduling | None:
+    return GroupScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 @pytest.fixture(scope="module")
