@@ -10,8 +10,6 @@ tests/browser/).
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import matplotlib
 import nbformat
@@ -19,36 +17,16 @@ import pytest
 
 import utils  # noqa: F401  (sets TensorFlow's quiet environment before any test imports TF)
 from helpers.repo import RELEASE_NB, SOURCE_NB
-from helpers.xdist_groups import GROUPS_ENV, GroupScheduling, order_and_group
+# `make test` runs one pytest worker per core (pytest-xdist): these hooks keep the tests of an
+# expensive shared fixture on one worker and start the longest work first
+from helpers.xdist_groups import (  # noqa: F401  (pytest hooks, found by name in this module)
+    pytest_collection_modifyitems, pytest_configure, pytest_unconfigure,
+    pytest_xdist_make_scheduler,
+)
 
 matplotlib.use("Agg")
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-# `make test` runs two pytest workers (pytest-xdist); helpers.xdist_groups keeps the tests of
-# one expensive shared fixture on one worker and schedules the longest work first.
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
-        fd, path = tempfile.mkstemp(prefix="course-test-groups-", suffix=".json")
-        os.close(fd)
-        os.environ[GROUPS_ENV] = path  # the workers inherit it
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput") and os.environ.get(GROUPS_ENV):
-        Path(os.environ.pop(GROUPS_ENV)).unlink(missing_ok=True)
-
-
-@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    order_and_group(config, items)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own choice of scheduler
-def pytest_xdist_make_scheduler(config: pytest.Config, log) -> GroupScheduling | None:
-    return GroupScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ rewriting the test's node id, which pytest 9.2 no longer reads (``Node.nodeid`` 
 workers, which see the fixtures, write ``{node id: group}`` into a file the controller names
 (:data:`GROUPS_ENV`), and the controller's scheduler (:class:`GroupScheduling`) reads it.
 
+The hooks at the end are imported by tests/conftest.py (or loaded with ``-p helpers.xdist_groups``).
+
 Order: the session-wide batch first, then every unit that executes notebooks, grades or drives
 a browser, then the quick tests, which fill both cores at the end (longest work first).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -85,3 +88,27 @@ class GroupScheduling(LoadScopeScheduling):
                 raise RuntimeError(f"the workers wrote no test groups (${GROUPS_ENV} = {path!r})")
             self._groups = json.loads(text)
         return self._groups.get(nodeid, nodeid)
+
+
+# ---- pytest hooks --------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        fd, path = tempfile.mkstemp(prefix="course-test-groups-", suffix=".json")
+        os.close(fd)
+        os.environ[GROUPS_ENV] = path  # the controller's; its workers inherit it
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and os.environ.get(GROUPS_ENV):
+        Path(os.environ.pop(GROUPS_ENV)).unlink(missing_ok=True)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    order_and_group(config, items)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own choice of scheduler
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> GroupScheduling | None:
+    return GroupScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
