@@ -279,14 +279,15 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         result.notes.append(str(exc))
         rc = -1
     finally:
-        # (a folder the kernel locked with chmod 0 is opened again first: see grading.cleanup)
-        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
-            result.notes.append("the kernel's socket folder could not be removed")
         if ctx.cgroups is not None:
             left = ctx.cgroups.members(cgroup_dirs)
             ctx.cgroups.remove(cgroup_dirs)
             if left:
                 result.notes.append(f"{len(left)} leftover process(es) killed")
+        # only now that nothing of the submission runs (a live process could swap a folder
+        # for a link while it is removed); see grading.cleanup
+        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
+            result.notes.append("the kernel's socket folder could not be removed")
     if notes_file.is_file():
         result.notes.extend(l for l in notes_file.read_text(encoding="utf-8").splitlines() if l)
     result.notes.append(_isolation_note(ctx, ws))
