@@ -125,6 +125,7 @@ def _safe(name: str) -> str:
 
 
 TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
+STRAY_NAMED = 20  # files not graded named in a note
 
 
 class Refused(Exception):
@@ -152,12 +153,15 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
             raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
                           "timestamp: not graded")
         shutil.copy(stamp, sub_dst / "timestamp.txt")
-    stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
-    if stray:
-        result.notes.append("files not graded: " + ", ".join(sorted(stray)))
+    releases = sorted(ctx.release_dir.glob("*.ipynb"))
+    graded = {p.name for p in releases} | {"timestamp.txt"}
+    stray = sorted(p.name for p in sub_src.iterdir() if p.name not in graded)
+    if stray:  # a submission may hold thousands: the note names the first few
+        more = f" and {len(stray) - STRAY_NAMED} more" if len(stray) > STRAY_NAMED else ""
+        result.notes.append("files not graded: " + ", ".join(stray[:STRAY_NAMED]) + more)
     flags: set[str] = set()
     found = False
-    for release_nb_path in sorted(ctx.release_dir.glob("*.ipynb")):
+    for release_nb_path in releases:
         student_path = sub_src / release_nb_path.name
         if not student_path.is_file():
             continue

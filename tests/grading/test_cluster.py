@@ -221,11 +221,13 @@ def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
     mine.mkdir(parents=True)
     (mine / "toy.ipynb").symlink_to(secret)
     (mine / "notes.txt").write_text("mine")
-    task = _submitted_task(course, "toy", "linker", max_bytes=1 << 20)
+    task = _submitted_task(course, "toy", "linker", max_bytes=1 << 20,
+                           graded=frozenset({"toy.ipynb"}))
     assert task.files == {} and task.stray == ("notes.txt",) and task.links == ("toy.ipynb",)
     (course / "submitted" / "folder").mkdir()
     (course / "submitted" / "folder" / "toy").symlink_to(mine)
-    whole = _submitted_task(course, "toy", "folder", max_bytes=1 << 20)
+    whole = _submitted_task(course, "toy", "folder", max_bytes=1 << 20,
+                            graded=frozenset({"toy.ipynb"}))
     assert whole.folder_link and whole.files == {}
     scratch = tmp_path / "scratch"
     _write_submission(scratch, "toy", task)

@@ -13,7 +13,7 @@ from grading import workspace
 from grading.batch import _submitted_task
 from grading.cluster import _write_submission
 from grading.integrity import PackageSnapshot
-from grading.results import STATUS_ERROR
+from grading.results import STATUS_ERROR, SubmissionResult
 from grading.sandbox import Limits
 from grading.workspace import BatchContext, grade_one
 from helpers.courses import make_course, submit, toy_source, toy_submission
@@ -80,7 +80,8 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
         fh.truncate(8 << 30)
     with open(folder / "extra.ipynb", "wb") as fh:
         fh.truncate(100 << 20)
-    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20)
+    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20,
+                           graded=frozenset({"toy.ipynb", "extra.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
     assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
     scratch = tmp_path / "scratch"
@@ -103,3 +104,37 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
            in res.notes, res.notes
     assert not list((ctx.work / "students").rglob("timestamp.txt"))
+
+
+def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
+    """The coordinator holds every task in memory at once: notebooks the release does not
+    have (a submission may hold thousands of them, each under the size limit) and a
+    timestamp.txt longer than a timestamp are carried by name (and size), never read."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    for i in range(50):
+        nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
+    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(50))
+    assert task.oversize == (("timestamp.txt", 5020),)
+
+
+def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    folder = course / "submitted" / "s" / "toy"
+    for i in range(30):
+        (folder / f"data{i:02}.csv").write_text("1,2\n")
+    nbformat.write(toy_submission(), folder / "other.ipynb")
+    ctx = _context(course, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result)
+    named = ", ".join([f"data{i:02}.csv" for i in range(20)])
+    assert f"files not graded: {named} and 11 more" in result.notes, result.notes  # other.ipynb the 31st
+
