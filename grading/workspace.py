@@ -31,7 +31,7 @@ from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
 from grading.integrity import PackageSnapshot
-from grading.rebuild import oversized_cell, rebuild_notebook
+from grading.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
 from grading.review import review_flags
 
@@ -173,10 +173,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         release_nb = nbformat.read(release_nb_path, as_version=4)
         try:
             if student_path.is_symlink():  # it could point at the solution: never followed
-                raise ValueError("a symbolic link")
-            submitted = nbformat.read(student_path, as_version=4)
+                raise Unreadable("a symbolic link")
+            submitted = read_submission(student_path)
         except Exception as exc:  # unreadable: grade as the unanswered release
-            why = str(exc) if isinstance(exc, ValueError) and str(exc) == "a symbolic link" else type(exc).__name__
+            why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
             result.notes.append(f"{student_path.name} unreadable ({why})")
             submitted = nbformat.v4.new_notebook()
         too_long = oversized_cell(submitted, ctx.limits.cell_chars)
