@@ -103,6 +103,22 @@ def test_a_process_left_in_the_session_of_a_child_that_exits_normally_is_killed(
     assert alive == [], "the child's session outlived it"
 
 
+def test_an_on_end_that_raises_leaves_no_server_waiting_for_a_reap(tmp_path):
+    """A server whose worker never sent {"reap": pid} reads the next request as that reap:
+    the next submission of the worker got {"reaped": pid} for its fork and failed."""
+    def failing(pid: int) -> None:
+        kill_tree(pid)
+        raise RuntimeError("on_end failed")
+
+    first = _folder(tmp_path, "first", REPORT)
+    with pytest.raises(RuntimeError, match="on_end failed"):
+        forkserver.run_nbgrader(ARGV, cwd=first, env=nbgrader_env(MARK="first"),
+                                log=first / "log.txt", timeout=120, on_end=failing)
+    second = _folder(tmp_path, "second", REPORT)
+    assert _run(second, MARK="second") == 0
+    assert (second / "seen.txt").read_text().split("|")[0] == "second"
+
+
 @pytest.mark.slow
 def test_past_the_limit_the_child_and_its_session_are_killed_and_the_server_goes_on(tmp_path):
     folder = _folder(tmp_path, "slow", """\
