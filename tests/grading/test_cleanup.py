@@ -14,6 +14,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from grading.cleanup import remove_tree
 from helpers.repo import ROOT
 
@@ -181,3 +183,37 @@ def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_kille
     grade_one(ctx, "s")
     assert order == ["autograde", "cgroup killed", "socket folder removed"]
 
+
+def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
+    """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
+    TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
+    cannot bind them, and every submission of the batch failed with a dead kernel."""
+    from grading import sandbox
+    from grading.cluster import SCRATCH_PREFIX
+    from grading.integrity import PackageSnapshot
+    from grading.results import GradingError
+    from grading.sandbox import Limits
+    from grading.workspace import BatchContext, _setup_sandbox
+
+    base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
+    try:
+        room = sandbox.SOCKET_PATH_MAX - sandbox.SOCKET_TAIL
+        longest = base / ("t" * (room - len(str(base)) - 1))
+        longest.mkdir()
+        assert len(str(longest)) == room
+        # the folders a task makes there (grading.cluster.grade_task, then the workspace's)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-", dir=longest))
+        (scratch / "work" / "ws").mkdir(parents=True)
+        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
+                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
+                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                           isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
+        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
+        monkeypatch.setattr(tempfile, "tempdir", str(longest))
+        assert sandbox.check_host("namespaces")[0]
+        monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")
+        with pytest.raises(GradingError, match=f"set TMPDIR to a folder of at most {room} bytes"):
+            sandbox.check_host("namespaces")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
