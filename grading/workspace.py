@@ -193,6 +193,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     return found
 
 
+SHM = Path("/dev/shm")
+IPC_PREFIX = "course-ipc-"  # the kernel's socket folder
+
+
 def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict, list[Path]]:
     """Kernelspec, sandbox configuration, ipc folder, cgroups: (extra config, env, cgroup dirs)."""
     box = ws / "box"
@@ -205,9 +209,11 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
     # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
     # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
-    shm = Path("/dev/shm")
-    on_shm = ctx.cgroups is not None and os.access(shm, os.W_OK)
-    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if on_shm else ctx.work))
+    # On /dev/shm its name holds the worker's pid: grading.cluster.sweep_scratch removes it
+    # if the worker dies before it does (nothing else would, and it is host memory).
+    on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
+    ipc = Path(tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-" if on_shm else IPC_PREFIX,
+                                dir=SHM if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
