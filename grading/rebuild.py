@@ -23,7 +23,8 @@ def _slim_cell(cell) -> dict:
     if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
         raise Unreadable("a cell that is not a notebook cell")
     source = cell.get("source", "")
-    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+    if not isinstance(source, (str, list)) or isinstance(source, list) \
+            and not all(isinstance(s, str) for s in source):
         raise Unreadable("a cell source that is not text")
     slim = {"cell_type": cell["cell_type"], "source": source, "metadata": {}}
     if isinstance(cell.get("id"), str):
@@ -48,8 +49,8 @@ def read_submission(path: str | Path):
     metadata other than nbgrader's are dropped before nbformat sees the rest.
     """
     data = json.loads(Path(path).read_bytes())
-    if not isinstance(data, dict) or data.get("nbformat") != 4 or not isinstance(data.get("cells"), list) \
-            or not isinstance(data.get("nbformat_minor", 0), int):
+    if not isinstance(data, dict) or data.get("nbformat") != 4 \
+            or not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat_minor", 0), int):
         raise Unreadable("not a version 4 notebook")
     if len(data["cells"]) > MAX_CELLS:
         raise Unreadable(f"{len(data['cells'])} cells, over the {MAX_CELLS} of a notebook")

@@ -78,7 +78,8 @@ def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_pat
 def _scratch(tmp_path: Path) -> Path:
     """A scratch folder on /dev/shm when it can be (where the socket folder is, and fast)."""
     shm = Path("/dev/shm")
-    return Path(tempfile.mkdtemp(prefix="cleanup-test-", dir=shm if os.access(shm, os.W_OK) else tmp_path))
+    where = shm if os.access(shm, os.W_OK) else tmp_path
+    return Path(tempfile.mkdtemp(prefix="cleanup-test-", dir=where))
 
 
 def test_a_tree_deeper_than_the_recursion_limit_is_removed(tmp_path):

@@ -161,8 +161,12 @@ def test_outputs_and_metadata_of_a_submission_never_become_notebook_nodes(tmp_pa
     size = (course / "submitted" / "s" / "toy" / "toy.ipynb").stat().st_size
     seen = []
     real_rebuild = workspace.rebuild_notebook
-    monkeypatch.setattr(workspace, "rebuild_notebook",
-                        lambda release, submitted: (seen.append(submitted), real_rebuild(release, submitted))[1])
+
+    def rebuild(release, submitted):
+        seen.append(submitted)
+        return real_rebuild(release, submitted)
+
+    monkeypatch.setattr(workspace, "rebuild_notebook", rebuild)
     dest = tmp_path / "dest"
     dest.mkdir()
     result = SubmissionResult("s", STATUS_ERROR)
