@@ -95,7 +95,7 @@ def kill_tree(pid: int) -> None:
             # it is reaped) would only be waited for until the timeout
             if proc.status() != psutil.STATUS_ZOMBIE:
                 waiting.append(proc)
-        except psutil.NoSuchProcess:
+        except (psutil.NoSuchProcess, psutil.AccessDenied):  # (a setuid program: the next)
             pass
     psutil.wait_procs(waiting, timeout=5)
 
