@@ -39,7 +39,7 @@ from grading.integrity import PackageSnapshot
 from grading.report import cell_max_scores, write_report
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError, \
     SubmissionResult, clean_note, write_summary
-from grading.workspace import EXTRA_CONFIG, nbgrader_env
+from grading.workspace import EXTRA_CONFIG, TIMESTAMP_BYTES, nbgrader_env
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell (nbgrader's own default of 30 s is too short for fit)
@@ -230,11 +230,13 @@ def _check_workers(client, isolation: str) -> None:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 
 
-def _submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int) -> Task:
-    """The student's submitted files. Only notebooks up to ``max_bytes`` and timestamp.txt
-    are read; other files are carried by name, larger notebooks by name and size. Symbolic
-    links are never followed (one could point at the solution): the task names them and
-    the worker grades them as links (not read)."""
+def _submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
+                    graded: frozenset[str]) -> Task:
+    """The student's submitted files. Only the notebooks named in ``graded`` (those of the
+    release), up to ``max_bytes``, and a timestamp.txt up to ``TIMESTAMP_BYTES`` are read;
+    other files (other notebooks too: a submission may hold thousands) are carried by name,
+    larger ones by name and size. Symbolic links are never followed (one could point at the
+    solution): the task names them and the worker grades them as links (not read)."""
     folder = course_dir / "submitted" / student / assignment
     if folder.is_symlink() or folder.parent.is_symlink():
         return Task(student, {}, folder_link=True)
@@ -246,9 +248,9 @@ def _submitted_task(course_dir: Path, assignment: str, student: str, *, max_byte
             links.append(p.name)
         elif not p.is_file():
             continue
-        elif p.suffix != ".ipynb" and p.name != "timestamp.txt":
+        elif p.name not in graded and p.name != "timestamp.txt":
             stray.append(p.name)
-        elif (size := p.stat().st_size) > max_bytes:
+        elif (size := p.stat().st_size) > (max_bytes if p.name in graded else TIMESTAMP_BYTES):
             oversize.append((p.name, size))
         else:
             files[p.name] = p.read_bytes()
@@ -288,9 +290,10 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         warnings.simplefilter("ignore", UserWarning)
         # a task, not scattered data: if every worker holding it dies, Dask recomputes it
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
+        graded = frozenset(n for n in bundle.release if "/" not in n and n.endswith(".ipynb"))
         for student in todo:
             task = _submitted_task(course_dir, bundle.assignment, student,
-                                   max_bytes=bundle.limits.notebook_bytes)
+                                   max_bytes=bundle.limits.notebook_bytes, graded=graded)
             fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
                                 pure=False)
             futures[fut] = student

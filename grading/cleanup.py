@@ -1,42 +1,127 @@
-"""Removing a folder a submission could write into, whatever permissions it left there.
+"""Removing a folder a submission could write into, whatever it left there.
 
 With ``--isolation namespaces`` run by an ordinary user, the kernel's uid 4242 is the grader's
 own uid seen from outside the sandbox: a folder it made unreadable (``chmod 0``) holds files
 the grader cannot list, and ``shutil.rmtree`` leaves it behind. As their owner the grader can
 give itself the permissions back first. (Run as root the grader needs none of this.)
+
+Nothing in the folder is trusted. Every folder is opened relative to its parent's descriptor
+and never through a symbolic link (``O_NOFOLLOW``), and permissions are given back on the
+folder actually opened, not on a path that could meanwhile be swapped for a link. Nor does
+the depth matter: Python 3.11's ``os.walk`` and ``shutil.rmtree`` recurse, and a tree a
+few thousand folders deep stops them with a RecursionError (the folder, maybe gigabytes of
+host memory on /dev/shm, then stays). Here a subfolder is moved up into the top folder (under
+a random name) before it is emptied: the work list stays flat, two folders open at a time.
 """
 from __future__ import annotations
 
+import errno
+import itertools
 import os
-import shutil
 import stat
 from pathlib import Path
+from typing import Iterator
+
+_HANDLE = os.O_PATH | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
+_READ = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+PASSES = 3  # full passes over the top folder before giving up on what still will not go
 
 
-def _restore(path: str) -> None:
-    """u+rwx on the folder ``path`` (never through a symbolic link: it could point anywhere)."""
+def _open_dir(name: str, dir_fd: int | None) -> int | None:
+    """A descriptor listing the folder ``name`` (never a link), after giving its owner u+rwx;
+    None if it is not a folder or cannot be opened."""
     try:
-        st = os.lstat(path)
-        if stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o700 != 0o700:
-            os.chmod(path, stat.S_IMODE(st.st_mode) | 0o700)
+        handle = os.open(name, _HANDLE, dir_fd=dir_fd)  # needs no permission on the folder
     except OSError:
-        pass
+        return None
+    this = f"/proc/self/fd/{handle}"  # this very folder, whatever its name points at now
+    try:
+        mode = stat.S_IMODE(os.fstat(handle).st_mode)
+        if mode & 0o700 != 0o700:
+            os.chmod(this, mode | 0o700)
+        return os.open(this, _READ)
+    except OSError:
+        try:  # no /proc: as root, permissions do not matter
+            return os.open(name, _READ | os.O_NOFOLLOW, dir_fd=dir_fd)
+        except OSError:
+            return None
+    finally:
+        os.close(handle)
+
+
+def _empty(fd: int, top: int, todo: list[str], names: Iterator[str]) -> None:
+    """Unlink the files of folder ``fd``; its subfolders move up into ``top`` and join ``todo``."""
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            try:
+                if not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.name, dir_fd=fd)
+                elif fd == top:
+                    todo.append(entry.name)
+                else:
+                    sub = _open_dir(entry.name, fd)  # u+w: moving a folder rewrites its '..'
+                    if sub is not None:
+                        os.close(sub)
+                    for _ in range(10):  # (the student cannot guess the names: see remove_tree)
+                        new = next(names)
+                        try:
+                            os.rename(entry.name, new, src_dir_fd=fd, dst_dir_fd=top)
+                        except OSError as exc:
+                            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+                                continue  # the name is taken
+                            raise
+                        todo.append(new)
+                        break
+            except OSError:
+                pass  # gone already, or left for the next pass
 
 
 def remove_tree(path: str | Path) -> bool:
     """Remove ``path`` and everything under it; True if it is gone.
 
-    Call it once the processes that could write there are dead (a link swapped in between
-    the check and the chmod is then impossible). Folders are opened to the owner top-down
-    (``os.walk`` descends into a folder after this loop has fixed it), then removed.
+    Call it once the processes that could write there are dead: it does not follow links
+    either way, but a writer could keep adding files.
     """
-    path = str(path)
-    if os.path.islink(path) or os.path.isfile(path):
+    path = os.fspath(path)
+    if not os.path.lexists(path):
+        return True
+    if os.path.islink(path) or not os.path.isdir(path):
         os.unlink(path)
-    elif os.path.isdir(path):
-        _restore(path)
-        for root, dirs, _files in os.walk(path):
-            for name in dirs:
-                _restore(os.path.join(root, name))
-        shutil.rmtree(path, ignore_errors=True)
+        return not os.path.lexists(path)
+    tag = os.urandom(6).hex()
+    names = (f".removing-{tag}-{i}" for i in itertools.count())
+    for _ in range(PASSES):
+        top = _open_dir(path, None)
+        if top is None:
+            break
+        try:
+            todo = [""]  # "" is the top folder itself; the others are names in it
+            while todo:
+                name = todo.pop()
+                fd = top if not name else _open_dir(name, top)
+                if fd is None:  # not a folder (any more)
+                    try:
+                        os.unlink(name, dir_fd=top)
+                    except OSError:
+                        pass
+                    continue
+                try:
+                    _empty(fd, top, todo, names)
+                except OSError:
+                    pass  # (not listable): the rmdir below fails, the next pass tries again
+                finally:
+                    if fd != top:
+                        os.close(fd)
+                if name:
+                    try:
+                        os.rmdir(name, dir_fd=top)
+                    except OSError:
+                        pass  # not empty after all: the next pass finds it again
+        finally:
+            os.close(top)
+        try:
+            os.rmdir(path)
+            break
+        except OSError:
+            continue
     return not os.path.lexists(path)

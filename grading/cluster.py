@@ -29,7 +29,7 @@ from grading import forkserver, sandbox
 from grading.cleanup import remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import GradingError, SubmissionResult
-from grading.workspace import BatchContext, grade_one
+from grading.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,14 +156,16 @@ def _worker_name() -> str:
 SCRATCH_PREFIX = "grading-task-"
 
 
-def sweep_scratch(root: Path | None = None) -> list[Path]:
-    """Remove scratch courses left by worker processes that died mid-task; return them."""
+def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Path]:
+    """Remove the scratch courses (in ``root``, the temporary folder) and the kernels' socket
+    folders (on ``shm``, /dev/shm: host memory) of worker processes that died mid-task."""
     gone = []
-    for d in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
-        pid = d.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            remove_tree(d)
-            gone.append(d)
+    for top, prefix in ((Path(root or tempfile.gettempdir()), SCRATCH_PREFIX), (shm or SHM, IPC_PREFIX)):
+        for d in top.glob(f"{prefix}*-*"):
+            pid = d.name[len(prefix):].split("-", 1)[0]
+            if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                remove_tree(d)
+                gone.append(d)
     return gone
 
 

@@ -191,7 +191,11 @@ class ForkServer:
             raise ForkServerError("the autograde fork server did not fork in time")
         pid = started["pid"]
         ended = self._read(time.monotonic() + timeout)  # the child is not reaped before "reap"
-        on_end(pid)
+        try:
+            on_end(pid)
+        except BaseException:
+            self.stop()  # it waits for a "reap": the next request would be read as one
+            raise
         if ended is None and self._read(time.monotonic() + REPLY_TIMEOUT) is None:
             self.stop()  # the killed child's rc never came
             return None

@@ -2,8 +2,61 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
+import nbformat
 from nbgrader.utils import is_solution
+
+#: nbgrader's marks of a cell (``metadata.nbgrader``): nothing else of the metadata is read
+NBGRADER_KEYS = ("grade_id", "solution", "grade", "locked", "points", "schema_version", "task",
+                 "checksum", "cell_type")
+MAX_CELLS = 10_000  # a notebook has tens; millions of empty cells fit in the size limit
+
+
+class Unreadable(ValueError):
+    """A submitted notebook that is not read (the message says why)."""
+
+
+def _slim_cell(cell) -> dict:
+    """The parts of a submitted cell the rebuild reads: type, id, source, nbgrader's marks."""
+    if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+        raise Unreadable("a cell that is not a notebook cell")
+    source = cell.get("source", "")
+    if not isinstance(source, (str, list)) or isinstance(source, list) \
+            and not all(isinstance(s, str) for s in source):
+        raise Unreadable("a cell source that is not text")
+    slim = {"cell_type": cell["cell_type"], "source": source, "metadata": {}}
+    if isinstance(cell.get("id"), str):
+        slim["id"] = cell["id"]
+    meta = cell.get("metadata")
+    marks = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if isinstance(marks, dict):
+        slim["metadata"]["nbgrader"] = {k: marks[k] for k in NBGRADER_KEYS
+                                        if isinstance(marks.get(k), (str, int, float, bool))}
+    if cell["cell_type"] == "code":
+        slim.update(outputs=[], execution_count=None)
+    return slim
+
+
+def read_submission(path: str | Path):
+    """A submitted notebook, reduced to what :func:`rebuild_notebook` takes from it.
+
+    nbformat turns every JSON value into a NotebookNode and validates it: about 170 bytes
+    of the worker's memory per byte of a notebook whose outputs or metadata are full of
+    ``{}`` (a 20 MB file: over 3 GB and most of a minute, outside any sandbox limit). Only
+    ``json.loads`` (about 25 bytes per byte) sees the whole file; outputs, attachments and
+    metadata other than nbgrader's are dropped before nbformat sees the rest.
+    """
+    data = json.loads(Path(path).read_bytes())
+    if not isinstance(data, dict) or data.get("nbformat") != 4 \
+            or not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat_minor", 0), int):
+        raise Unreadable("not a version 4 notebook")
+    if len(data["cells"]) > MAX_CELLS:
+        raise Unreadable(f"{len(data['cells'])} cells, over the {MAX_CELLS} of a notebook")
+    slim = {"nbformat": 4, "nbformat_minor": data.get("nbformat_minor", 0), "metadata": {},
+            "cells": [_slim_cell(c) for c in data["cells"]]}
+    return nbformat.reads(json.dumps(slim), as_version=4)
 
 
 def grade_id(cell) -> str | None:

@@ -37,6 +37,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,10 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: the few files of /etc a Python kernel needs (dynamic linker, time zone, fontconfig)
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
              "/etc/fonts")
+SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sockaddr_un.sun_path, less its NUL)
+#: what the kernel's socket folder on disk adds to the temporary folder, at the longest (the
+#: task's scratch folder of grading.cluster, the socket folder and socket of grading.workspace)
+SOCKET_TAIL = len("/grading-task-4194304-XXXXXXXX/work/course-ipc-XXXXXXXX/k-9")
 INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -240,6 +245,13 @@ def check_host(level: str) -> tuple[str, int | None]:
         raise GradingError(f"bubblewrap cannot build the sandbox here ({why}): it needs "
                            "bubblewrap 0.8 or later and user namespaces (run the grader as root, "
                            "or sysctl user.max_user_namespaces > 0), or pass --isolation none")
+    if level == "namespaces" or not os.access("/dev/shm", os.W_OK):  # the socket folder on disk
+        room = SOCKET_PATH_MAX - SOCKET_TAIL
+        tmp = tempfile.gettempdir()
+        if len(os.fsencode(tmp)) > room:
+            raise GradingError(f"the temporary folder {tmp} is too long for the kernel's sockets in "
+                               f"it (a Unix socket path has at most {SOCKET_PATH_MAX} bytes): set "
+                               f"TMPDIR to a folder of at most {room} bytes")
     version = None
     if level == "sandboxed":
         version, why = detect_cgroups()

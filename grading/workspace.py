@@ -31,7 +31,7 @@ from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
 from grading.integrity import PackageSnapshot
-from grading.rebuild import oversized_cell, rebuild_notebook
+from grading.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
 from grading.review import review_flags
 
@@ -95,7 +95,7 @@ def kill_tree(pid: int) -> None:
             # it is reaped) would only be waited for until the timeout
             if proc.status() != psutil.STATUS_ZOMBIE:
                 waiting.append(proc)
-        except psutil.NoSuchProcess:
+        except (psutil.NoSuchProcess, psutil.AccessDenied):  # (a setuid program: the next)
             pass
     psutil.wait_procs(waiting, timeout=5)
 
@@ -125,6 +125,7 @@ def _safe(name: str) -> str:
 
 
 TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
+STRAY_NAMED = 20  # files not graded named in a note
 
 
 class Refused(Exception):
@@ -152,12 +153,15 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
             raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
                           "timestamp: not graded")
         shutil.copy(stamp, sub_dst / "timestamp.txt")
-    stray = [p.name for p in sub_src.iterdir() if p.suffix != ".ipynb" and p.name != "timestamp.txt"]
-    if stray:
-        result.notes.append("files not graded: " + ", ".join(sorted(stray)))
+    releases = sorted(ctx.release_dir.glob("*.ipynb"))
+    graded = {p.name for p in releases} | {"timestamp.txt"}
+    stray = sorted(p.name for p in sub_src.iterdir() if p.name not in graded)
+    if stray:  # a submission may hold thousands: the note names the first few
+        more = f" and {len(stray) - STRAY_NAMED} more" if len(stray) > STRAY_NAMED else ""
+        result.notes.append("files not graded: " + ", ".join(stray[:STRAY_NAMED]) + more)
     flags: set[str] = set()
     found = False
-    for release_nb_path in sorted(ctx.release_dir.glob("*.ipynb")):
+    for release_nb_path in releases:
         student_path = sub_src / release_nb_path.name
         if not student_path.is_file():
             continue
@@ -169,10 +173,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         release_nb = nbformat.read(release_nb_path, as_version=4)
         try:
             if student_path.is_symlink():  # it could point at the solution: never followed
-                raise ValueError("a symbolic link")
-            submitted = nbformat.read(student_path, as_version=4)
+                raise Unreadable("a symbolic link")
+            submitted = read_submission(student_path)
         except Exception as exc:  # unreadable: grade as the unanswered release
-            why = str(exc) if isinstance(exc, ValueError) and str(exc) == "a symbolic link" else type(exc).__name__
+            why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
             result.notes.append(f"{student_path.name} unreadable ({why})")
             submitted = nbformat.v4.new_notebook()
         too_long = oversized_cell(submitted, ctx.limits.cell_chars)
@@ -189,6 +193,10 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     return found
 
 
+SHM = Path("/dev/shm")
+IPC_PREFIX = "course-ipc-"  # the kernel's socket folder
+
+
 def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict, list[Path]]:
     """Kernelspec, sandbox configuration, ipc folder, cgroups: (extra config, env, cgroup dirs)."""
     box = ws / "box"
@@ -201,9 +209,11 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
     # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
     # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
-    shm = Path("/dev/shm")
-    on_shm = ctx.cgroups is not None and os.access(shm, os.W_OK)
-    ipc = Path(tempfile.mkdtemp(prefix="course-ipc-", dir=shm if on_shm else ctx.work))
+    # On /dev/shm its name holds the worker's pid: grading.cluster.sweep_scratch removes it
+    # if the worker dies before it does (nothing else would, and it is host memory).
+    on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
+    ipc = Path(tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-" if on_shm else IPC_PREFIX,
+                                dir=SHM if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
@@ -279,14 +289,15 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
         result.notes.append(str(exc))
         rc = -1
     finally:
-        # (a folder the kernel locked with chmod 0 is opened again first: see grading.cleanup)
-        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
-            result.notes.append("the kernel's socket folder could not be removed")
         if ctx.cgroups is not None:
             left = ctx.cgroups.members(cgroup_dirs)
             ctx.cgroups.remove(cgroup_dirs)
             if left:
                 result.notes.append(f"{len(left)} leftover process(es) killed")
+        # only now that nothing of the submission runs (a live process could swap a folder
+        # for a link while it is removed); see grading.cleanup
+        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
+            result.notes.append("the kernel's socket folder could not be removed")
     if notes_file.is_file():
         result.notes.extend(l for l in notes_file.read_text(encoding="utf-8").splitlines() if l)
     result.notes.append(_isolation_note(ctx, ws))

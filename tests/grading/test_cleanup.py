@@ -14,6 +14,9 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from grading.cleanup import remove_tree
 from helpers.repo import ROOT
 
 SCRIPT = textwrap.dedent("""\
@@ -70,3 +73,148 @@ def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_pat
         assert dirs == [] and ipc.parent == work and ipc.is_dir()
     finally:
         shutil.rmtree(ipc, ignore_errors=True)
+
+
+def _scratch(tmp_path: Path) -> Path:
+    """A scratch folder on /dev/shm when it can be (where the socket folder is, and fast)."""
+    shm = Path("/dev/shm")
+    where = shm if os.access(shm, os.W_OK) else tmp_path
+    return Path(tempfile.mkdtemp(prefix="cleanup-test-", dir=where))
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_removed(tmp_path):
+    """os.walk and shutil.rmtree recurse (Python 3.11): a socket folder nested a few
+    thousand levels deep stopped them with a RecursionError and stayed (in host memory)."""
+    top = _scratch(tmp_path)
+    try:
+        depth = sys.getrecursionlimit() + 200
+        fd = os.open(top, os.O_RDONLY)
+        for _ in range(depth):  # relative to a descriptor: no path grows past PATH_MAX
+            os.mkdir("d", dir_fd=fd)
+            with open(os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "w") as fh:
+                fh.write("x")
+            inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.symlink("/", "root", dir_fd=fd)
+        os.close(fd)
+        assert remove_tree(top) is True
+        assert not top.exists()
+    finally:
+        if top.exists():
+            subprocess.run(["rm", "-rf", str(top)], check=False)
+
+
+def test_a_folder_swapped_for_a_link_before_its_chmod_changes_nothing_outside(tmp_path, monkeypatch):
+    """remove_tree gives a locked folder its permissions back. A process still running in the
+    tree could swap the folder for a link between the check and the chmod: the chmod must
+    land on the folder that was checked, never on what the link points at."""
+    outside = tmp_path / "grader-file"
+    outside.write_text("secret")
+    outside.chmod(0o600)
+    top = tmp_path / "ipc"
+    (top / "locked").mkdir(parents=True)
+    (top / "locked").chmod(0o055)  # the owner's bits missing: remove_tree restores them
+    real_chmod, swapped = os.chmod, []
+
+    def racing_chmod(path, mode, *args, **kwargs):
+        if not swapped:  # the student's process wins the race right before the first chmod
+            os.rename(top / "locked", top / "moved")
+            os.symlink(outside, top / "locked")
+            swapped.append(path)
+        return real_chmod(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", racing_chmod)
+    gone = remove_tree(top)
+    monkeypatch.undo()
+    assert swapped, "the folder was never given its permissions back"
+    assert oct(outside.stat().st_mode & 0o777) == "0o600" and outside.read_text() == "secret"
+    assert gone and not top.exists()
+
+
+def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_killed(tmp_path, monkeypatch):
+    """The kernel can write its socket folder while any process of the submission runs: the
+    cgroup (every such process) is killed first, then the folder removed, never the reverse."""
+    import nbformat
+
+    from grading import workspace
+    from grading.integrity import PackageSnapshot
+    from grading.sandbox import Limits
+    from grading.workspace import BatchContext, grade_one
+    from helpers.courses import make_course, submit, toy_source, toy_submission
+
+    order: list[str] = []
+
+    class Cgroups:  # records what the grader does with the submission's cgroup
+        def create(self, key, limits):
+            return [tmp_path / "cgroup"]
+
+        def members(self, dirs):
+            return set()
+
+        def remove(self, dirs):
+            order.append("cgroup killed")
+
+    def autograde(argv, *, cwd, env, log, timeout, on_end):
+        Path(log).write_text("the autograde ran\n")
+        order.append("autograde")
+        return 1
+
+    real_remove = workspace.remove_tree
+
+    def remove(path):
+        if "course-ipc-" in str(path):
+            order.append("socket folder removed")
+        return real_remove(path)
+
+    monkeypatch.setattr(workspace, "run_nbgrader", autograde)
+    monkeypatch.setattr(workspace, "remove_tree", remove)
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    release = tmp_path / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "template.db").touch()
+    ctx = BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                       work=tmp_path / "work", template_db=tmp_path / "template.db",
+                       release_dir=release, timeout=60, config_text="", isolation="namespaces",
+                       packages=PackageSnapshot(roots={}, files={"course_pkg": {"__init__.py": b""}}),
+                       limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    grade_one(ctx, "s")
+    assert order == ["autograde", "cgroup killed", "socket folder removed"]
+
+
+def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
+    """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
+    TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
+    cannot bind them, and every submission of the batch failed with a dead kernel."""
+    from grading import sandbox
+    from grading.cluster import SCRATCH_PREFIX
+    from grading.integrity import PackageSnapshot
+    from grading.results import GradingError
+    from grading.sandbox import Limits
+    from grading.workspace import BatchContext, _setup_sandbox
+
+    base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
+    try:
+        room = sandbox.SOCKET_PATH_MAX - sandbox.SOCKET_TAIL
+        longest = base / ("t" * (room - len(str(base)) - 1))
+        longest.mkdir()
+        assert len(str(longest)) == room
+        # the folders a task makes there (grading.cluster.grade_task, then the workspace's)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-", dir=longest))
+        (scratch / "work" / "ws").mkdir(parents=True)
+        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
+                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
+                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                           isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
+        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
+        monkeypatch.setattr(tempfile, "tempdir", str(longest))
+        assert sandbox.check_host("namespaces")[0]
+        monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")
+        with pytest.raises(GradingError, match=f"set TMPDIR to a folder of at most {room} bytes"):
+            sandbox.check_host("namespaces")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

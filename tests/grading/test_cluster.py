@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from grading.batch import Options, _submitted_task, autograde_all, prepare_batch
+from grading.cleanup import remove_tree
 from grading.cluster import ClusterOptions, Task, _write_submission, grade_task, open_client, \
     sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
@@ -207,10 +208,38 @@ class socket_closed_port:
 def test_sweep_removes_only_scratch_of_dead_workers(tmp_path):
     dead = tmp_path / "grading-task-999999999-abc"  # no such pid
     live = tmp_path / f"grading-task-{os.getpid()}-def"
-    for d in (dead, live):
+    # the kernels' socket folders on /dev/shm (host memory) of a worker killed mid-task
+    # stayed forever: their names hold the worker's pid now
+    shm = tmp_path / "shm"
+    dead_ipc, live_ipc = shm / "course-ipc-999999999-ghi", shm / f"course-ipc-{os.getpid()}-jkl"
+    for d in (dead, live, dead_ipc, live_ipc):
         (d / "course").mkdir(parents=True)
-    assert sweep_scratch(tmp_path) == [dead]
-    assert not dead.exists() and live.is_dir()
+    assert sweep_scratch(tmp_path, shm) == [dead, dead_ipc]
+    assert not dead.exists() and live.is_dir() and not dead_ipc.exists() and live_ipc.is_dir()
+
+
+def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
+    from grading.integrity import PackageSnapshot
+    from grading.sandbox import Limits
+    from grading.workspace import BatchContext, _setup_sandbox
+
+    class Cgroups:
+        def create(self, key, limits):
+            return []
+
+    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c",
+                       work=tmp_path, template_db=tmp_path / "t.db", release_dir=tmp_path,
+                       timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                       isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    (tmp_path / "ws").mkdir()
+    _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
+    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    try:  # (with cgroups the grader runs as root: /dev/shm is writable)
+        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(f"course-ipc-{os.getpid()}-")
+        assert sweep_scratch(tmp_path / "none") == []  # this worker is alive: kept
+        assert ipc.is_dir()
+    finally:
+        remove_tree(ipc)
 
 
 def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
@@ -221,11 +250,13 @@ def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
     mine.mkdir(parents=True)
     (mine / "toy.ipynb").symlink_to(secret)
     (mine / "notes.txt").write_text("mine")
-    task = _submitted_task(course, "toy", "linker", max_bytes=1 << 20)
+    task = _submitted_task(course, "toy", "linker", max_bytes=1 << 20,
+                           graded=frozenset({"toy.ipynb"}))
     assert task.files == {} and task.stray == ("notes.txt",) and task.links == ("toy.ipynb",)
     (course / "submitted" / "folder").mkdir()
     (course / "submitted" / "folder" / "toy").symlink_to(mine)
-    whole = _submitted_task(course, "toy", "folder", max_bytes=1 << 20)
+    whole = _submitted_task(course, "toy", "folder", max_bytes=1 << 20,
+                            graded=frozenset({"toy.ipynb"}))
     assert whole.folder_link and whole.files == {}
     scratch = tmp_path / "scratch"
     _write_submission(scratch, "toy", task)

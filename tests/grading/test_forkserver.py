@@ -103,6 +103,22 @@ def test_a_process_left_in_the_session_of_a_child_that_exits_normally_is_killed(
     assert alive == [], "the child's session outlived it"
 
 
+def test_an_on_end_that_raises_leaves_no_server_waiting_for_a_reap(tmp_path):
+    """A server whose worker never sent {"reap": pid} reads the next request as that reap:
+    the next submission of the worker got {"reaped": pid} for its fork and failed."""
+    def failing(pid: int) -> None:
+        kill_tree(pid)
+        raise RuntimeError("on_end failed")
+
+    first = _folder(tmp_path, "first", REPORT)
+    with pytest.raises(RuntimeError, match="on_end failed"):
+        forkserver.run_nbgrader(ARGV, cwd=first, env=nbgrader_env(MARK="first"),
+                                log=first / "log.txt", timeout=120, on_end=failing)
+    second = _folder(tmp_path, "second", REPORT)
+    assert _run(second, MARK="second") == 0
+    assert (second / "seen.txt").read_text().split("|")[0] == "second"
+
+
 @pytest.mark.slow
 def test_past_the_limit_the_child_and_its_session_are_killed_and_the_server_goes_on(tmp_path):
     folder = _folder(tmp_path, "slow", """\
@@ -199,3 +215,38 @@ def test_kill_tree_does_not_wait_for_a_zombie_it_cannot_reap(monkeypatch):
         assert not psutil.pid_exists(sleeper) or psutil.Process(sleeper).status() == psutil.STATUS_ZOMBIE
     finally:
         holder.kill()
+
+
+def test_kill_tree_kills_the_rest_of_the_tree_past_a_process_it_may_not_signal(monkeypatch):
+    """A setuid program the submission started (--isolation none: su, passwd) cannot be
+    signalled by an ordinary grader: psutil's AccessDenied stopped kill_tree before the rest of
+    the tree and escaped on_end. Here the root plays that program; its child (own session,
+    out of reach of the killpg) must still be killed."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""\
+        import subprocess, time
+        sleeper = subprocess.Popen(["sleep", "600"], start_new_session=True)
+        print(sleeper.pid, flush=True)
+        time.sleep(600)
+    """)], stdout=subprocess.PIPE, text=True)
+    real_kill = psutil.Process.kill
+
+    def kill(self):
+        if self.pid == holder.pid:
+            raise psutil.AccessDenied(self.pid)
+        return real_kill(self)
+
+    sleeper = None
+    try:
+        sleeper = psutil.Process(int(holder.stdout.readline()))
+        monkeypatch.setattr(psutil.Process, "kill", kill)
+        kill_tree(holder.pid)
+        monkeypatch.undo()
+        holder.kill()  # (then init reaps the sleeper, if it was killed)
+        holder.wait()
+        gone, alive = psutil.wait_procs([sleeper], timeout=10)
+        assert alive == []
+    finally:
+        holder.kill()
+        holder.wait()
+        if sleeper is not None and sleeper.is_running():  # (a failed run leaves no sleeper)
+            sleeper.kill()

@@ -3,6 +3,7 @@ oversized notebook or cell is an error for its student and is never parsed, and 
 coordinator reads only the names of files it does not grade."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -13,10 +14,10 @@ from grading import workspace
 from grading.batch import _submitted_task
 from grading.cluster import _write_submission
 from grading.integrity import PackageSnapshot
-from grading.results import STATUS_ERROR
+from grading.results import STATUS_ERROR, SubmissionResult
 from grading.sandbox import Limits
 from grading.workspace import BatchContext, grade_one
-from helpers.courses import make_course, submit, toy_source, toy_submission
+from helpers.courses import TOY_ADD, make_course, submit, toy_source, toy_submission
 
 
 def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
@@ -34,17 +35,23 @@ def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
 def parsed(monkeypatch) -> list[str]:
     """What the worker parses: notebooks (nbformat.read) and cell sources (review_flags)."""
     seen: list[str] = []
-    real_read, real_review = nbformat.read, workspace.review_flags
+    real_read, real_submission = nbformat.read, workspace.read_submission
+    real_review = workspace.review_flags
 
     def read(path, *args, **kwargs):
         seen.append(Path(path).parent.name)
         return real_read(path, *args, **kwargs)
+
+    def submission(path):
+        seen.append(Path(path).parent.name)
+        return real_submission(path)
 
     def review(source, *args, **kwargs):
         seen.append(f"cell of {len(source)}")
         return real_review(source, *args, **kwargs)
 
     monkeypatch.setattr(workspace.nbformat, "read", read)
+    monkeypatch.setattr(workspace, "read_submission", submission)
     monkeypatch.setattr(workspace, "review_flags", review)
     return seen
 
@@ -80,7 +87,8 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
         fh.truncate(8 << 30)
     with open(folder / "extra.ipynb", "wb") as fh:
         fh.truncate(100 << 20)
-    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20)
+    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20,
+                           graded=frozenset({"toy.ipynb", "extra.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
     assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
     scratch = tmp_path / "scratch"
@@ -103,3 +111,100 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
            in res.notes, res.notes
     assert not list((ctx.work / "students").rglob("timestamp.txt"))
+
+
+def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
+    """The coordinator holds every task in memory at once: notebooks the release does not
+    have (a submission may hold thousands of them, each under the size limit) and a
+    timestamp.txt longer than a timestamp are carried by name (and size), never read."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    for i in range(50):
+        nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
+    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(50))
+    assert task.oversize == (("timestamp.txt", 5020),)
+
+
+def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    folder = course / "submitted" / "s" / "toy"
+    for i in range(30):
+        (folder / f"data{i:02}.csv").write_text("1,2\n")
+    nbformat.write(toy_submission(), folder / "other.ipynb")
+    ctx = _context(course, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result)
+    named = ", ".join([f"data{i:02}.csv" for i in range(20)])
+    assert f"files not graded: {named} and 11 more" in result.notes, result.notes  # other.ipynb the 31st
+
+
+def test_outputs_and_metadata_of_a_submission_never_become_notebook_nodes(tmp_path, monkeypatch):
+    """nbformat makes a NotebookNode of every JSON value (about 170 bytes of memory per byte
+    of a file full of ``{}``: 3 GB for a notebook under the 20 MB limit). The rebuild takes
+    only cell sources and nbgrader's marks: nothing else of the file reaches nbformat."""
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    nb = toy_submission()
+    junk = [{} for _ in range(100_000)]
+    nb.metadata["junk"] = junk
+    nb.cells[0].metadata["junk"] = junk
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", {"text/plain": "x"},
+                                                  metadata={"junk": junk})]
+    submit(course, "toy", "s", nb)
+    size = (course / "submitted" / "s" / "toy" / "toy.ipynb").stat().st_size
+    seen = []
+    real_rebuild = workspace.rebuild_notebook
+
+    def rebuild(release, submitted):
+        seen.append(submitted)
+        return real_rebuild(release, submitted)
+
+    monkeypatch.setattr(workspace, "rebuild_notebook", rebuild)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("s", STATUS_ERROR)
+    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert size > 1 << 20 and len(json.dumps(seen[0])) < size // 100
+    marks = [c.metadata.get("nbgrader", {}).get("grade_id") for c in seen[0].cells]
+    assert marks == [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    rebuilt = nbformat.read(dest / "toy.ipynb", as_version=4)
+    assert [c.source for c in rebuilt.cells if "my_add" in c.source][:1] == [TOY_ADD]
+
+
+def _source_5(nb: dict) -> None:
+    nb["cells"][-1]["source"] = 5
+
+
+def _cell_list(nb: dict) -> None:
+    nb["cells"][-1] = ["a", "list"]
+
+
+def _many_cells(nb: dict) -> None:
+    nb["cells"] += [{"cell_type": "raw", "metadata": {}, "source": ""}] * 10_001
+
+
+@pytest.mark.parametrize("spoil, why", [
+    (_source_5, "a cell source that is not text"),
+    (_cell_list, "a cell that is not a notebook cell"),
+    (_many_cells, "10006 cells, over the 10000 of a notebook"),
+])
+def test_a_notebook_of_the_wrong_shape_is_unreadable_not_a_crash(tmp_path, spoil, why):
+    """(An int source crashed the worker's cell-size check with a TypeError.)"""
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    path = course / "submitted" / "s" / "toy" / "toy.ipynb"
+    data = json.loads(path.read_text())
+    spoil(data)
+    path.write_text(json.dumps(data))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("s", STATUS_ERROR)
+    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert f"toy.ipynb unreadable ({why})" in result.notes, result.notes
