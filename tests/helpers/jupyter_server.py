@@ -139,9 +139,22 @@ class JupyterServer:
             body = resp.read()
         return json.loads(body) if body else None
 
-    def kernels(self) -> list[dict[str, Any]]:
-        """The server's running kernels (``/api/kernels``)."""
-        kernels = self.api("api/kernels")
+    def kernels(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The server's running kernels (``/api/kernels``).
+
+        jupyter_server answers 500 to this while a kernel is being started (its model has no
+        ``last_activity`` yet: TraitError in ``kernel_model``; seen with both cores busy), so a
+        500 is asked again until ``timeout``.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                kernels = self.api("api/kernels")
+                break
+            except urllib.error.HTTPError as exc:
+                if exc.code != 500 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         self._remember_children()
         return kernels
 
