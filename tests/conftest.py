@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 
 import matplotlib
+import matplotlib.pyplot as plt
 import nbformat
 import pytest
 
 import utils  # noqa: F401  (sets TensorFlow's quiet environment before any test imports TF)
+from helpers.figures import ipympl_canvas, record_displays
 from helpers.repo import RELEASE_NB, SOURCE_NB
 # `make test` runs one pytest worker per core (pytest-xdist): these hooks keep the tests of an
 # expensive shared fixture on one worker and start the longest work first
@@ -43,3 +45,24 @@ def release_nb() -> nbformat.NotebookNode:
     if not RELEASE_NB.is_file():
         pytest.fail(f"{RELEASE_NB} is missing: run `python tools/generate_release.py`")
     return nbformat.read(RELEASE_NB, as_version=4)
+
+
+@pytest.fixture
+def close_figures():
+    """Close every pyplot figure after the test (figure modules use it for all their tests:
+    ``pytestmark = pytest.mark.usefixtures("close_figures")``)."""
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def shown(monkeypatch) -> list[object]:
+    """What ``utils.interactive`` passes to IPython's display during the test, in order."""
+    return record_displays(monkeypatch)
+
+
+@pytest.fixture
+def ipympl_canvas_class():
+    """ipympl's widget Canvas class; pyplot is back on Agg after the test."""
+    with ipympl_canvas() as canvas_class:
+        yield canvas_class

@@ -14,11 +14,7 @@ from matplotlib.patches import Rectangle
 from utils import plot_network_diagram, plot_softmax_layer
 from utils.diagrams import EXAMPLE_LOGITS, weight_shapes
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")  # tests/conftest.py
 
 
 def texts(ax) -> list[str]:

@@ -10,11 +10,7 @@ from matplotlib.image import AxesImage
 from utils import display_confident_errors, load_data, plot_confusion_matrix, stratified_split
 from utils.heldout import confident_errors, confusion_matrix, largest_confusions
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")  # tests/conftest.py
 
 
 def digits(m: int, classes: int = 10) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
@@ -15,6 +14,8 @@ from matplotlib.image import AxesImage  # noqa: E402
 
 from utils.hidden_space import hidden_activations, plot_hidden_space  # noqa: E402
 from utils.lab_multiclass import plot_unit_regions  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("close_figures")  # tests/conftest.py
 
 # A hand-made network: unit 0 is on for x0 > 1, unit 1 for x1 > -1; four linear outputs.
 W1 = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -45,12 +46,6 @@ class Net:
 
 def net(W1=W1, b1=b1, W2=W2, b2=b2, act2="linear") -> Net:
     return Net(Layer(W1, b1, "relu", "L1"), Layer(W2, b2, act2, "L2"))
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture

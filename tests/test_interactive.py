@@ -1,22 +1,14 @@
-"""utils.interactive: what the slider explorers share (display next to the figure, keep-alive)."""
+"""utils.interactive: what the slider explorers share (display next to the figure, keep-alive).
+
+pyplot runs on Agg (tests/conftest.py); ``shown`` and ``ipympl_canvas_class`` are fixtures there.
+"""
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from utils import interactive  # noqa: E402
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    calls = []
-    monkeypatch.setattr(interactive, "display", lambda obj: calls.append(obj))
-    return calls
+from utils import interactive
 
 
 def test_keep_alive_holds_the_latest_explorers_only():
@@ -35,16 +27,12 @@ def test_controls_then_figure_on_a_plain_backend(shown):
 
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's Toolbar
-def test_one_box_with_controls_left_of_an_ipympl_canvas(shown):
-    from ipympl.backend_nbagg import Canvas
+def test_one_box_with_controls_left_of_an_ipympl_canvas(shown, ipympl_canvas_class):
     from matplotlib.figure import Figure
 
-    try:
-        fig = Figure()
-        canvas = Canvas(fig)
-        box = widgets.VBox([widgets.FloatSlider()])
-        interactive.display_with_controls(fig, box)
-        assert len(shown) == 1 and isinstance(shown[0], widgets.HBox)
-        assert list(shown[0].children) == [box, canvas]
-    finally:
-        plt.switch_backend("Agg")  # importing ipympl switched pyplot's backend
+    fig = Figure()
+    canvas = ipympl_canvas_class(fig)
+    box = widgets.VBox([widgets.FloatSlider()])
+    interactive.display_with_controls(fig, box)
+    assert len(shown) == 1 and isinstance(shown[0], widgets.HBox)
+    assert list(shown[0].children) == [box, canvas]

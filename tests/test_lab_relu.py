@@ -1,18 +1,18 @@
-"""Tests of utils.lab_relu (optional lab 1): maths, decomposition, figures and the slider explorer."""
+"""Tests of utils.lab_relu (optional lab 1): maths, decomposition, figures and the slider explorer.
+
+pyplot runs on Agg (tests/conftest.py); ``close_figures``, ``shown`` (what plt_relu_units passes
+to IPython's display) and ``ipympl_canvas_class`` are fixtures there.
+"""
 import base64
 import struct
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from utils import interactive  # noqa: E402
-from utils.interactive import snapshot_widget_figure  # noqa: E402
-from utils.lab_relu import (  # noqa: E402
+from utils import interactive
+from utils.interactive import snapshot_widget_figure
+from utils.lab_relu import (
     ReluDecomposition,
     network_output,
     on_interval,
@@ -23,7 +23,9 @@ from utils.lab_relu import (  # noqa: E402
     relu_decomposition,
     unit_outputs,
 )
-from utils.relu_explorer import plt_relu_units  # noqa: E402
+from utils.relu_explorer import plt_relu_units
+
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 # The lab's static example, and its slopes written out by hand: 0, 1, 2, -1.
 KX = [0.0, 1.0, 2.0, 3.5, 5.0]
@@ -39,20 +41,6 @@ def hand_target(x: float) -> float:
     if x <= 3.5:
         return 1.5 + 2.0 * (x - 2.0)
     return 4.5 - (x - 3.5)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture
-def shown(monkeypatch):
-    """Record what plt_relu_units passes to IPython's display."""
-    calls = []
-    monkeypatch.setattr(interactive, "display", lambda obj: calls.append(obj))
-    return calls
 
 
 # --------------------------------------------------------------------------- maths
@@ -311,16 +299,6 @@ def test_explorer_bad_inputs(shown):
         ex.set_params(w=1.0)
     with pytest.raises(ValueError, match="outside the slider range"):
         ex.set_params(w1=10.0)
-
-
-@pytest.fixture
-def ipympl_canvas_class():
-    """ipympl's Canvas; importing ipympl switches pyplot's backend, so switch back to Agg after."""
-    from ipympl.backend_nbagg import Canvas
-
-    yield Canvas
-    plt.switch_backend("Agg")
-    assert plt.get_backend().lower() == "agg"
 
 
 @pytest.mark.filterwarnings("ignore:Passing unrecognized arguments:DeprecationWarning")  # ipympl's Toolbar

@@ -11,11 +11,7 @@ from utils import setup_tensorflow  # noqa: E402  (sets TF's quiet env vars firs
 from utils.blobs import make_blobs  # noqa: E402
 from utils.lab_softmax import build_model, one_hot, plot_blobs, plot_outputs  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")  # tests/conftest.py
 
 
 def np_cross_entropy(z: np.ndarray, y: np.ndarray) -> float:

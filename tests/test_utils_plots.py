@@ -16,6 +16,8 @@ from utils import (
     widgvis,
 )
 
+pytestmark = pytest.mark.usefixtures("close_figures")  # tests/conftest.py
+
 
 class FakeModel:
     """Stands in for a Keras model: predicts fixed scores and counts predict calls."""
@@ -40,12 +42,6 @@ def digits(m: int) -> tuple[np.ndarray, np.ndarray]:
     X[:, 0] = np.arange(m) / 1000  # row id for FakeModel
     y = (np.arange(m) % 10).reshape(-1, 1)
     return X, y
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def titles(fig) -> list[str]:
