@@ -20,7 +20,7 @@ export PATH := $(BIN):$(PATH)
 help:
 	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
 	@echo "make test     install (first time) and run the whole test suite"
-	@echo "make test-fast  the fast part of the suite (2 minutes; no root, apt or services)"
+	@echo "make test-fast  the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
 	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
 
 $(BIN)/python:
