@@ -191,6 +191,54 @@ def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
         assert time.monotonic() - start >= 2  # it waited for workers still joining
 
 
+@pytest.mark.slow
+def test_embedded_cluster_runs_without_dasks_interactive_monitors():
+    """The embedded cluster's scheduler and workers get QUIET_DASK (no 10 ms profiler ...);
+    the coordinator's own settings are back to Dask's afterwards."""
+    import distributed  # noqa: F401  (registers Dask's distributed defaults)
+
+    from grading.cluster import QUIET_DASK
+
+    def settings() -> dict:
+        import dask as d
+
+        return {key: d.config.get(key) for key in QUIET_DASK}
+
+    before = settings()
+    assert before["distributed.worker.profile.enabled"] is True  # Dask's default
+    with open_client(ClusterOptions(workers=2)) as (client, threads):
+        on_workers = client.run(settings)
+        on_scheduler = client.run_on_scheduler(settings)
+        extensions = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.extensions))
+    assert threads == 2 and len(on_workers) == 2
+    for seen in (*on_workers.values(), on_scheduler):
+        assert seen == QUIET_DASK
+    assert "stealing" in extensions  # spreads the tasks (see test_local_cluster_batch_equals...)
+    assert settings() == before
+    # in a fresh process (distributed not imported yet), leaving the block keeps Dask's
+    # defaults: a second batch in the same process still finds them
+    code = ("import dask\nfrom grading.cluster import ClusterOptions, open_client\n"
+            "with open_client(ClusterOptions(workers=1)):\n    pass\n"
+            "print(dask.config.get('distributed.comm.timeouts.connect'))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "30s", out.stderr[-2000:]
+
+
+def test_readme_gives_hand_started_clusters_the_same_quiet_settings():
+    """The README's ``export DASK_...`` line, read by Dask's own parser, is QUIET_DASK."""
+    import re
+
+    from grading.cluster import QUIET_DASK
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pairs = dict(re.findall(r"\b(DASK_[A-Z_]+)=(\S+)", text))
+    collected = dask.config.collect_env(pairs)
+    assert len(pairs) == len(QUIET_DASK)
+    for key, value in QUIET_DASK.items():
+        assert dask.config.get(key, config=collected) == value, key
+
+
 class socket_closed_port:
     """A loopback port nothing listens on (bound, then closed)."""
 
