@@ -35,17 +35,17 @@ from grading.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
 #: Dask settings for long single-threaded tasks, applied to the embedded cluster (its workers
 #: inherit them through their nanny) and to the coordinator's own process. Dask's defaults
 #: serve interactive analysis with a dashboard: an event-loop tick every 20 ms, a sampling
-#: profiler every 10 ms while a task runs, a system monitor every 0.5 s and a memory monitor
-#: every 0.1 s per process. Measured here with 2 workers busy: 7.6-11 % of a core in all (up
-#: to 0.6 CPU s per submission, taken from the kernels), 1.1-1.3 % with these. None of them changes what is
-#: graded, where a task runs or how a lost worker's task is rerun.
+#: profiler every 10 ms while a task runs and a system monitor every 0.5 s, in every process.
+#: Measured here with 2 workers busy: 7.6-11 % of a core in all (up to 0.6 CPU s per
+#: submission, taken from the kernels), 1.1-1.3 % with these. None of them changes what is
+#: graded, where a task runs or how a lost worker's task is rerun (worker loss is seen from
+#: its closed connection and heartbeats, which keep their intervals). Work stealing stays
+#: on: every task needs the bundle, which first lives on one worker; stealing is what spreads
+#: the students over the others. A setting given in the environment (``DASK_...``) wins.
 QUIET_DASK = {
     "distributed.admin.tick.interval": "1s",  # only detects a blocked event loop
     "distributed.worker.profile.enabled": False,  # the dashboard's profile (not shown: no dashboard)
     "distributed.admin.system-monitor.interval": "5s",  # the dashboard's CPU/memory plots
-    "distributed.worker.memory.monitor-interval": "1s",  # memory_limit=0: nothing acts on it
-    # work stealing stays on: every task needs the bundle, which first lives on one worker;
-    # stealing is what spreads the students over the others
 }
 
 
@@ -274,7 +274,9 @@ def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
     import distributed  # noqa: F401  first: registers its defaults, which config.set's undo
     # would otherwise remove with the keys it set
 
-    with dask.config.set(QUIET_DASK):
+    chosen = dask.config.collect_env()  # an instructor's DASK_... variables (e.g. to profile)
+    quiet = {k: v for k, v in QUIET_DASK.items() if dask.config.get(k, None, config=chosen) is None}
+    with dask.config.set(quiet):
         yield from _open_client(opts)
 
 

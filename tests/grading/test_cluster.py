@@ -5,6 +5,7 @@ Loopback only; every process the tests start is stopped by pid (process group).
 """
 from __future__ import annotations
 
+import ast
 import csv
 import os
 import subprocess
@@ -193,8 +194,9 @@ def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
 
 @pytest.mark.slow
 def test_embedded_cluster_runs_without_dasks_interactive_monitors():
-    """The embedded cluster's scheduler and workers get QUIET_DASK (no 10 ms profiler ...);
-    the coordinator's own settings are back to Dask's afterwards."""
+    """The embedded cluster's scheduler and workers are built with QUIET_DASK (no 10 ms task
+    profiler, a 1 s tick, a 5 s system monitor); the coordinator's own settings are Dask's
+    again afterwards, also when the batch raises; a DASK_... variable wins."""
     import distributed  # noqa: F401  (registers Dask's distributed defaults)
 
     from grading.cluster import QUIET_DASK
@@ -204,35 +206,51 @@ def test_embedded_cluster_runs_without_dasks_interactive_monitors():
 
         return {key: d.config.get(key) for key in QUIET_DASK}
 
+    def built(dask_worker=None, dask_scheduler=None) -> dict:
+        server = dask_worker or dask_scheduler
+        pcs = server.periodic_callbacks
+        return {"profile": "profile" in pcs, "tick": pcs["tick"].callback_time,
+                "monitor": pcs["monitor"].callback_time}
+
     before = settings()
     assert before["distributed.worker.profile.enabled"] is True  # Dask's default
-    with open_client(ClusterOptions(workers=2)) as (client, threads):
-        on_workers = client.run(settings)
-        on_scheduler = client.run_on_scheduler(settings)
-        extensions = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.extensions))
+    with pytest.raises(RuntimeError, match="batch failed"):
+        with open_client(ClusterOptions(workers=2)) as (client, threads):
+            on_workers = client.run(built)
+            on_scheduler = client.run_on_scheduler(built)
+            extensions = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.extensions))
+            raise RuntimeError("batch failed")
     assert threads == 2 and len(on_workers) == 2
-    for seen in (*on_workers.values(), on_scheduler):
-        assert seen == QUIET_DASK
+    for seen in on_workers.values():
+        assert seen == {"profile": False, "tick": 1000, "monitor": 5000}
+    assert on_scheduler == {"profile": False, "tick": 1000, "monitor": 5000}
     assert "stealing" in extensions  # spreads the tasks (see test_local_cluster_batch_equals...)
     assert settings() == before
     # in a fresh process (distributed not imported yet), leaving the block keeps Dask's
-    # defaults: a second batch in the same process still finds them
+    # defaults: a second batch in the same process still finds them; and an instructor's
+    # DASK_ variable is not overridden
     code = ("import dask\nfrom grading.cluster import ClusterOptions, open_client\n"
-            "with open_client(ClusterOptions(workers=1)):\n    pass\n"
+            "with open_client(ClusterOptions(workers=1)) as (client, _):\n"
+            "    print(client.run(lambda dask_worker: dask_worker.periodic_callbacks['tick'].callback_time))\n"
             "print(dask.config.get('distributed.comm.timeouts.connect'))\n")
+    env = dict(os.environ, DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL="250ms")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0 and out.stdout.strip() == "30s", out.stderr[-2000:]
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ticks, connect = out.stdout.strip().splitlines()[-2:]
+    assert set(ast.literal_eval(ticks).values()) == {250.0} and connect == "30s", out.stdout
 
 
 def test_readme_gives_hand_started_clusters_the_same_quiet_settings():
-    """The README's ``export DASK_...`` line, read by Dask's own parser, is QUIET_DASK."""
+    """The README's ``export DASK_...`` lines, read by Dask's own parser, are QUIET_DASK."""
     import re
 
     from grading.cluster import QUIET_DASK
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    pairs = dict(re.findall(r"\b(DASK_[A-Z_]+)=(\S+)", text))
+    block = re.search(r"\n +export (DASK_.*?)\n\n", text, re.S)
+    assert block, "the README's export DASK_... block is gone"
+    pairs = dict(re.findall(r"\b(DASK_[A-Z_]+)=(\S+)", block.group(1)))
     collected = dask.config.collect_env(pairs)
     assert len(pairs) == len(QUIET_DASK)
     for key, value in QUIET_DASK.items():
