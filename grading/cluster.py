@@ -74,7 +74,8 @@ class Task:
     Symbolic links are not read by the coordinator: ``links`` names the files that were
     links and ``folder_link`` says the folder itself was one; the worker recreates them as
     links to an empty file (folder), which the workspace refuses to follow and notes.
-    Nor are files it does not grade (``stray``: recreated empty, for the "not graded" note)
+    Nor are files it does not grade (``stray``: the first few names, recreated empty for the
+    "not graded" note; ``stray_more`` counts the others)
     or notebooks over the size limit (``oversize``: (name, bytes), recreated as sparse
     files of that size, which the workspace refuses by size without reading them).
     """
@@ -84,6 +85,7 @@ class Task:
     links: tuple[str, ...] = ()
     folder_link: bool = False
     stray: tuple[str, ...] = ()
+    stray_more: int = 0  # files not graded beyond the first few named in ``stray`` (not carried)
     oversize: tuple[tuple[str, int], ...] = ()
 
 
@@ -216,7 +218,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
             config_text=bundle.config_text, isolation=bundle.isolation, limits=bundle.limits,
             bwrap=bwrap, cgroups=cgroups)
         (tmp / "work").mkdir()
-        result, private = grade_one(ctx, task.student)
+        result, private = grade_one(ctx, task.student, not_carried=task.stray_more)
         with _lock:
             touched = installed.restore_changes(write=bundle.restore_course_files)
         if touched:

@@ -137,8 +137,11 @@ def _mb(n: int) -> str:
 
 
 def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
-                        result: SubmissionResult) -> bool:
+                        result: SubmissionResult, not_carried: int = 0) -> bool:
     """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted.
+
+    ``not_carried``: files not graded that the coordinator counted but did not send (it
+    names the first :data:`STRAY_NAMED` only), added to the note's count.
 
     Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``):
     this runs in the worker, outside any memory or time limit, so it is never parsed.
@@ -157,7 +160,8 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     graded = {p.name for p in releases} | {"timestamp.txt"}
     stray = sorted(p.name for p in sub_src.iterdir() if p.name not in graded)
     if stray:  # a submission may hold thousands: the note names the first few
-        more = f" and {len(stray) - STRAY_NAMED} more" if len(stray) > STRAY_NAMED else ""
+        extra = len(stray) - STRAY_NAMED + not_carried
+        more = f" and {extra} more" if extra > 0 else ""
         result.notes.append("files not graded: " + ", ".join(stray[:STRAY_NAMED]) + more)
     flags: set[str] = set()
     found = False
@@ -241,8 +245,11 @@ def _isolation_note(ctx: BatchContext, ws: Path) -> str:
     return "isolation: " + ("; ".join(got) if got else "no kernel started")
 
 
-def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict | None]:
+def grade_one(ctx: BatchContext, student: str,
+              not_carried: int = 0) -> tuple[SubmissionResult, dict | None]:
     """Autograde ``student`` in a private workspace. Returns the result and the private grades.
+
+    ``not_carried``: see :func:`_rebuild_submission`.
 
     Never raises for a problem of the submission; the parent records whatever happened.
     """
@@ -254,7 +261,7 @@ def grade_one(ctx: BatchContext, student: str) -> tuple[SubmissionResult, dict |
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
     try:
-        if not _rebuild_submission(ctx, student, sub_dst, result):
+        if not _rebuild_submission(ctx, student, sub_dst, result, not_carried):
             result.status = STATUS_MISSING
             result.seconds = time.monotonic() - start
             return result, None

@@ -126,8 +126,35 @@ def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestam
     (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
     task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
-    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(50))
+    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(20)) and task.stray_more == 30
     assert task.oversize == (("timestamp.txt", 5020),)
+
+
+def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_a_count(tmp_path):
+    """The coordinator names the first 20 files not graded (a link among them: never read)
+    and counts the rest; the worker recreates only those 20, and the note counts them all."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    names = [f"f{i:05}.txt" for i in range(3000)]
+    for name in reversed(names):  # not in directory order
+        (folder / name).touch()
+    (folder / "a-link").symlink_to(tmp_path / "elsewhere")  # sorts first
+    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
+    assert set(task.files) == {"toy.ipynb"} and task.links == ()
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    made = scratch / "submitted" / "s" / "toy"
+    assert sorted(p.name for p in made.iterdir()) == sorted(["toy.ipynb", *task.stray])
+    ctx = _context(scratch, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    named = ", ".join(task.stray)
+    assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
 
 
 def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
