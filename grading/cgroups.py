@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grading.cleanup import owner_gone
+
 if TYPE_CHECKING:
     from grading.sandbox import Limits
 
@@ -52,8 +54,7 @@ class Cgroups:
         stale = []
         for top in tops:
             for d in top.glob("course-grading-*"):
-                pid = d.name.split("-")[2]
-                if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                if d.is_dir() and owner_gone(d.name, "course-grading-"):
                     stale.append(d)
         for d in stale:
             self.remove(sorted(p for p in d.iterdir() if p.is_dir()))

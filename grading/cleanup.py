@@ -27,6 +27,13 @@ _READ = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 PASSES = 3  # full passes over the top folder before giving up on what still will not go
 
 
+def owner_gone(name: str, prefix: str) -> bool:
+    """True if ``name`` is ``PREFIX<pid>-...`` and no process ``pid`` runs: the process that
+    made the folder (a grader, a worker) died before removing it."""
+    pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
+    return pid.isdigit() and not os.path.exists(f"/proc/{pid}")
+
+
 def _open_dir(name: str, dir_fd: int | None) -> int | None:
     """A descriptor listing the folder ``name`` (never a link), after giving its owner u+rwx;
     None if it is not a folder or cannot be opened."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grading import forkserver, sandbox
-from grading.cleanup import remove_tree
+from grading.cleanup import owner_gone, remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import GradingError, SubmissionResult
 from grading.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
@@ -181,8 +181,7 @@ def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Pat
     gone = []
     for top, prefix in ((Path(root or tempfile.gettempdir()), SCRATCH_PREFIX), (shm or SHM, IPC_PREFIX)):
         for d in top.glob(f"{prefix}*-*"):
-            pid = d.name[len(prefix):].split("-", 1)[0]
-            if d.is_dir() and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            if d.is_dir() and owner_gone(d.name, prefix):
                 remove_tree(d)
                 gone.append(d)
     return gone
