@@ -5,6 +5,7 @@ One concern per module:
 - ``cli``        the command line (flags, exit status)
 - ``batch``      a batch: options, preparation, Dask tasks, recording (coordinator only), summary
 - ``cluster``    Dask distributed: what a task carries, what a worker does, the client
+- ``submitted``  the coordinator's scan of a student's (untrusted) submitted folder into a task
 - ``report``     the instructor's report: pass rates, score histogram, failures, slowest
 - ``workspace``  one submission in a private workspace (rebuilt notebook, nbgrader autograde)
 - ``sandbox``    bubblewrap + cgroups + rlimits around the student's kernel; isolation levels

@@ -19,7 +19,6 @@
 """
 from __future__ import annotations
 
-import heapq
 import os
 import shutil
 import subprocess
@@ -40,7 +39,8 @@ from grading.integrity import PackageSnapshot
 from grading.report import cell_max_scores, write_report
 from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError, \
     SubmissionResult, clean_note, write_summary
-from grading.workspace import EXTRA_CONFIG, STRAY_NAMED, TIMESTAMP_BYTES, nbgrader_env
+from grading.submitted import submitted_task
+from grading.workspace import EXTRA_CONFIG, nbgrader_env
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell (nbgrader's own default of 30 s is too short for fit)
@@ -231,57 +231,6 @@ def _check_workers(client, isolation: str) -> None:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 
 
-def _submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
-                    graded: frozenset[str]) -> Task:
-    """The student's submitted files. Only the notebooks named in ``graded`` (those of the
-    release), up to ``max_bytes``, and a timestamp.txt up to ``TIMESTAMP_BYTES`` are read;
-    other files (other notebooks too: a submission may hold a million) are only counted,
-    the first :data:`STRAY_NAMED` by name carried for the note; graded ones over the limit
-    by name and size. Symbolic links are never followed (one could point at the solution):
-    the task names them and the worker grades them as links (not read)."""
-    folder = course_dir / "submitted" / student / assignment
-    if folder.is_symlink() or folder.parent.is_symlink():
-        return Task(student, {}, folder_link=True)
-    if not folder.is_dir():
-        return Task(student, {})
-    files, links, oversize = {}, [], []
-    stray: list[_Desc] = []  # the first STRAY_NAMED names not graded, as a heap
-    stray_more = 0
-    with os.scandir(folder) as entries:  # no sorted list of a million names
-        for entry in entries:
-            name = entry.name
-            if name not in graded and name != "timestamp.txt":
-                if entry.is_symlink() or entry.is_file(follow_symlinks=False):
-                    stray_more += 1  # by name only, a link too: never graded
-                    heapq.heappush(stray, _Desc(name))
-                    if len(stray) > STRAY_NAMED:
-                        heapq.heappop(stray)  # drops the largest name
-            elif entry.is_symlink():
-                links.append(name)
-            elif not entry.is_file(follow_symlinks=False):
-                continue
-            elif (size := entry.stat(follow_symlinks=False).st_size) > \
-                    (max_bytes if name in graded else TIMESTAMP_BYTES):
-                oversize.append((name, size))
-            else:
-                files[name] = Path(entry.path).read_bytes()
-    named = sorted(d.name for d in stray)
-    return Task(student, files, links=tuple(sorted(links)), stray=tuple(named),
-                stray_more=stray_more - len(named), oversize=tuple(sorted(oversize)))
-
-
-class _Desc:
-    """A name ordered backwards: a min-heap of these keeps the smallest names."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __lt__(self, other: "_Desc") -> bool:
-        return self.name > other.name
-
-
 def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
     """Write one outcome into the gradebook and autograded/ (coordinator only)."""
     res, student = outcome.result, outcome.result.student
@@ -317,7 +266,7 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
         graded = frozenset(n for n in bundle.release if "/" not in n and n.endswith(".ipynb"))
         for student in todo:
-            task = _submitted_task(course_dir, bundle.assignment, student,
+            task = submitted_task(course_dir, bundle.assignment, student,
                                    max_bytes=bundle.limits.notebook_bytes, graded=graded)
             fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
                                 pure=False)

@@ -17,12 +17,13 @@ import dask
 import psutil
 import pytest
 
-from grading.batch import Options, _submitted_task, autograde_all, prepare_batch
+from grading.batch import Options, autograde_all, prepare_batch
 from grading.cleanup import remove_tree
 from grading.cluster import ClusterOptions, Task, _write_submission, grade_task, open_client, \
     sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
+from grading.submitted import submitted_task
 from helpers.courses import (
     TOY_ADD, gradebook_scores, kill_group, lab_course, live_kernels, make_course, submit,
     toy_source, toy_submission,
@@ -316,12 +317,12 @@ def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
     mine.mkdir(parents=True)
     (mine / "toy.ipynb").symlink_to(secret)
     (mine / "notes.txt").write_text("mine")
-    task = _submitted_task(course, "toy", "linker", max_bytes=1 << 20,
+    task = submitted_task(course, "toy", "linker", max_bytes=1 << 20,
                            graded=frozenset({"toy.ipynb"}))
     assert task.files == {} and task.stray == ("notes.txt",) and task.links == ("toy.ipynb",)
     (course / "submitted" / "folder").mkdir()
     (course / "submitted" / "folder" / "toy").symlink_to(mine)
-    whole = _submitted_task(course, "toy", "folder", max_bytes=1 << 20,
+    whole = submitted_task(course, "toy", "folder", max_bytes=1 << 20,
                             graded=frozenset({"toy.ipynb"}))
     assert whole.folder_link and whole.files == {}
     scratch = tmp_path / "scratch"

@@ -11,11 +11,11 @@ import nbformat
 import pytest
 
 from grading import workspace
-from grading.batch import _submitted_task
 from grading.cluster import _write_submission
 from grading.integrity import PackageSnapshot
 from grading.results import STATUS_ERROR, SubmissionResult
 from grading.sandbox import Limits
+from grading.submitted import submitted_task
 from grading.workspace import BatchContext, grade_one
 from helpers.courses import TOY_ADD, make_course, submit, toy_source, toy_submission
 
@@ -87,7 +87,7 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
         fh.truncate(8 << 30)
     with open(folder / "extra.ipynb", "wb") as fh:
         fh.truncate(100 << 20)
-    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20,
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20,
                            graded=frozenset({"toy.ipynb", "extra.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
     assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
@@ -124,7 +124,7 @@ def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestam
     for i in range(50):
         nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
     (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
-    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
     assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(20)) and task.stray_more == 30
     assert task.oversize == (("timestamp.txt", 5020),)
@@ -141,7 +141,7 @@ def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_
     for name in reversed(names):  # not in directory order
         (folder / name).touch()
     (folder / "a-link").symlink_to(tmp_path / "elsewhere")  # sorts first
-    task = _submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
     assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
     assert set(task.files) == {"toy.ipynb"} and task.links == ()
     scratch = tmp_path / "scratch"
