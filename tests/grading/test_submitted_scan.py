@@ -1,0 +1,163 @@
+"""The coordinator's scan of an untrusted ``submitted/STUDENT/ASSIGNMENT/`` folder while the
+folder changes under it: what was checked is what is read. A file swapped for a link after
+the listing is never followed (it could point at the solution), a FIFO never blocks the
+batch, a file that grows after its size was taken is never read past the limit, and a
+folder swapped for a link after its check is not listed through the link."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading.submitted import submitted_task
+from helpers.courses import toy_submission
+
+GRADED = frozenset({"toy.ipynb"})
+SOLUTION = b'{"cells": "THE SOLUTION"}'
+
+
+def _course(tmp_path: Path) -> tuple[Path, Path]:
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    (course / "source" / "toy").mkdir(parents=True)
+    (course / "source" / "toy" / "toy.ipynb").write_bytes(SOLUTION)
+    return course, folder
+
+
+class _Entry:
+    """A directory entry as listed (its type from the listing), with a hook on stat()."""
+
+    def __init__(self, entry: os.DirEntry, on_stat) -> None:
+        self._entry, self._on_stat = entry, on_stat
+        self.name, self.path = entry.name, entry.path
+
+    def is_symlink(self) -> bool:
+        return self._entry.is_symlink()
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def inode(self) -> int:
+        return self._entry.inode()
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        result = self._entry.stat(follow_symlinks=follow_symlinks)
+        self._on_stat()
+        return result
+
+
+def _change_during_scan(monkeypatch, *, before=None, after_listing=None, after_size=None) -> None:
+    """Run ``before`` when the folder is about to be listed, ``after_listing`` once every
+    name is listed (and typed) but before any is looked at, ``after_size`` right after the
+    first size is taken (an entry's stat or an fstat, whichever the scan uses)."""
+    real_scandir, real_fstat = os.scandir, os.fstat
+    fired = []
+
+    def once() -> None:
+        if after_size is not None and not fired:
+            fired.append(True)
+            after_size()
+
+    def scandir(arg):
+        if before is not None:
+            before()
+        with real_scandir(arg) as it:
+            entries = [_Entry(e, once) for e in it]
+        if after_listing is not None:
+            after_listing()
+
+        class Listing:
+            def __enter__(self):
+                return iter(entries)
+
+            def __exit__(self, *exc):
+                return None
+
+        return Listing()
+
+    def fstat(fd):
+        result = real_fstat(fd)
+        once()
+        return result
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "fstat", fstat)
+
+
+def test_a_notebook_swapped_for_a_link_after_the_listing_is_never_followed(tmp_path, monkeypatch):
+    course, folder = _course(tmp_path)
+
+    def swap():
+        (folder / "toy.ipynb").unlink()
+        (folder / "toy.ipynb").symlink_to(course / "source" / "toy" / "toy.ipynb")
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator read the solution"
+    assert task.files == {} and task.links == ("toy.ipynb",)  # graded as a link: not read
+
+
+@pytest.mark.parametrize("name", ["toy.ipynb", "timestamp.txt"])
+def test_a_file_swapped_for_a_fifo_after_the_listing_does_not_block_the_batch(
+        tmp_path, monkeypatch, name):
+    course, folder = _course(tmp_path)
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00")
+
+    def swap():
+        (folder / name).unlink()
+        os.mkfifo(folder / name)
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    got: list = []
+    scan = threading.Thread(target=lambda: got.append(
+        submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)), daemon=True)
+    scan.start()
+    scan.join(10)
+    if scan.is_alive():  # unblock it (a writer opens the FIFO and closes it: end of file)
+        os.close(os.open(folder / name, os.O_WRONLY | os.O_NONBLOCK))
+        scan.join(10)
+        pytest.fail(f"the coordinator blocked on a FIFO named {name}")
+    assert name not in got[0].files and not got[0].oversize  # not a file any more: not carried
+
+
+def test_a_notebook_that_grows_after_its_size_was_taken_is_not_read_past_the_limit(
+        tmp_path, monkeypatch):
+    course, folder = _course(tmp_path)
+    limit = (folder / "toy.ipynb").stat().st_size + 100
+
+    def grow():
+        with open(folder / "toy.ipynb", "ab") as fh:
+            fh.write(b" " * (4 << 20))
+
+    _change_during_scan(monkeypatch, after_size=grow)
+    task = submitted_task(course, "toy", "s", max_bytes=limit, graded=GRADED)
+    assert "toy.ipynb" not in task.files, f"read {len(task.files['toy.ipynb'])} bytes, limit {limit}"
+    assert [n for n, size in task.oversize if size > limit] == ["toy.ipynb"]
+
+
+@pytest.mark.parametrize("swapped", ["assignment folder", "student folder"])
+def test_a_folder_swapped_for_a_link_after_its_check_is_not_listed_through_it(
+        tmp_path, monkeypatch, swapped):
+    course, folder = _course(tmp_path)
+    decoy = tmp_path / "decoy"  # what the link leads to: the solution, as the folder expects
+    (decoy / "toy").mkdir(parents=True)
+    (decoy / "toy" / "toy.ipynb").write_bytes(SOLUTION)
+    moved = folder if swapped == "assignment folder" else folder.parent
+    target = decoy / "toy" if swapped == "assignment folder" else decoy
+
+    def swap():
+        if not moved.is_symlink():
+            moved.rename(moved.with_name(moved.name + "-moved"))
+            moved.symlink_to(target)
+
+    _change_during_scan(monkeypatch, before=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator listed the folder through a link"
