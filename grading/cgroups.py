@@ -25,6 +25,12 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: the controllers (v2) or hierarchies (v1) every submission's cgroup is limited by
 CONTROLLERS = ("memory", "pids", "cpu")
 CPU_PERIOD = 100_000  # microseconds: the CPU quota is threads x this in every period
+BATCH_PREFIX = "course-grading-"  # + the grader's pid + "-" + random hex: see batch_name
+
+
+def batch_name() -> str:
+    """A new batch's cgroup name: this process's pid (the sweep's test) and a random tail."""
+    return f"{BATCH_PREFIX}{os.getpid()}-{os.urandom(3).hex()}"
 
 
 def _and(names: list[str]) -> str:
@@ -53,8 +59,8 @@ class Cgroups:
         tops = [self.root] if self.version == 2 else [self.root / ctl for ctl in CONTROLLERS]
         stale = []
         for top in tops:
-            for d in top.glob("course-grading-*"):
-                if d.is_dir() and owner_gone(d.name, "course-grading-"):
+            for d in top.glob(f"{BATCH_PREFIX}*"):
+                if d.is_dir() and owner_gone(d.name, BATCH_PREFIX, "[0-9a-f]+"):
                     stale.append(d)
         for d in stale:
             self.remove(sorted(p for p in d.iterdir() if p.is_dir()))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Iterator
@@ -27,11 +28,17 @@ _READ = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 PASSES = 3  # full passes over the top folder before giving up on what still will not go
 
 
-def owner_gone(name: str, prefix: str) -> bool:
-    """True if ``name`` is ``PREFIX<pid>-...`` and no process ``pid`` runs: the process that
-    made the folder (a grader, a worker) died before removing it."""
-    pid = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
-    return pid.isdigit() and not os.path.exists(f"/proc/{pid}")
+MKDTEMP_TAIL = "[a-z0-9_]+"  # the random letters tempfile.mkdtemp puts after its prefix
+
+
+def owner_gone(name: str, prefix: str, tail: str = MKDTEMP_TAIL) -> bool:
+    """True if ``name`` is ``PREFIX<pid>-<tail>`` as the grader makes them (the pid as
+    os.getpid() writes it, ``tail`` a regular expression) and no process ``pid`` runs: the
+    process that made the folder (a grader, a worker) died before removing it. Any other
+    name sharing the prefix (leading zeros, other digits, another tail) is not ours: never
+    gone, since what is gone is removed and, for a cgroup, every process in it killed."""
+    found = re.fullmatch(re.escape(prefix) + "([1-9][0-9]*)-" + tail, name)
+    return found is not None and not os.path.exists(f"/proc/{found[1]}")
 
 
 def _open_dir(name: str, dir_fd: int | None) -> int | None:

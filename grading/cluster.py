@@ -203,8 +203,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
         write_tree(tmp / "release", bundle.release)
         (tmp / "template.db").write_bytes(bundle.template_db)
         if cgroup_version is not None:
-            cgroups = sandbox.Cgroups(cgroup_version, sandbox.CGROUP_ROOT,
-                                      f"course-grading-{os.getpid()}-{os.urandom(3).hex()}")
+            cgroups = sandbox.Cgroups(cgroup_version, sandbox.CGROUP_ROOT, sandbox.batch_name())
             try:
                 cgroups.sweep_stale()
                 cgroups.open_batch()

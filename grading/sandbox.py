@@ -41,7 +41,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from grading.cgroups import CGROUP_ROOT, Cgroups, detect_cgroups  # noqa: F401 (re-exported)
+from grading.cgroups import CGROUP_ROOT, Cgroups, batch_name, detect_cgroups  # noqa: F401 (re-exported)
 from grading.cgroups import write as _write
 from grading.results import GradingError
 

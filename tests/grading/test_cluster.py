@@ -10,6 +10,7 @@ import csv
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -283,6 +284,22 @@ def test_sweep_removes_only_scratch_of_dead_workers(tmp_path):
         (d / "course").mkdir(parents=True)
     assert sweep_scratch(tmp_path, shm) == [dead, dead_ipc]
     assert not dead.exists() and live.is_dir() and not dead_ipc.exists() and live_ipc.is_dir()
+
+
+def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
+    """Only names a worker makes (PREFIX + pid as os.getpid() writes it + '-' + mkdtemp's
+    random letters) are judged by their pid; other folders that share the prefix stay."""
+    shm = tmp_path / "shm"
+    foreign = [tmp_path / "grading-task-0001-abc", tmp_path / f"grading-task-0{os.getpid()}-abc",
+               tmp_path / "grading-task-\u0662-abc", tmp_path / "grading-task-999999999-my-notes",
+               tmp_path / "grading-task-999999999-", shm / "course-ipc-0001-abc",
+               shm / "course-ipc-999999999-Report"]
+    for d in foreign:
+        d.mkdir(parents=True)
+    dead = [Path(tempfile.mkdtemp(prefix="grading-task-999999999-", dir=tmp_path)),
+            Path(tempfile.mkdtemp(prefix="course-ipc-999999999-", dir=shm))]
+    assert sweep_scratch(tmp_path, shm) == dead
+    assert all(d.is_dir() for d in foreign)
 
 
 def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):

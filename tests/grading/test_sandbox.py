@@ -17,7 +17,8 @@ import pytest
 from grading import sandbox
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
-from grading.sandbox import Cgroups, Limits, bwrap_argv, detect_cgroups, format_size, parse_size
+from grading.sandbox import Cgroups, Limits, batch_name, bwrap_argv, detect_cgroups, format_size, \
+    parse_size
 from helpers.courses import gradebook_scores, live_kernels
 from helpers.escapes import MARKER, Targets, accept_in_background, attempt_lines, escape_cases
 from helpers.repo import LAB, ROOT
@@ -318,6 +319,23 @@ def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
         "memory/course-grading-999999999-aa", "pids/course-grading-999999999-aa"]
     assert not (root / "memory" / "course-grading-999999999-aa").exists()
     assert (root / "pids" / f"course-grading-{os.getpid()}-bb" / "bob").is_dir()  # a live batch
+
+
+def test_sweep_kills_no_cgroup_whose_name_no_grader_makes(tmp_path):
+    """The sweep kills every process of a cgroup it finds stale: only a name a grader makes
+    (course-grading-PID-HEX, the pid as os.getpid() writes it) is judged by its pid."""
+    root = _fake_v1(tmp_path / "v1")
+    foreign = ["course-grading-0001-aa", f"course-grading-00{os.getpid()}-aa",  # pid 1, this one
+               "course-grading-\u00b2-aa", "course-grading-\u0661\u0662-aa",  # digits, not ASCII
+               "course-grading--aa", "course-grading-999999999",  # no pid; no random tail
+               "course-grading-999999999-fall-2026", "course-grading-999999999-exam"]  # not hex
+    dead = batch_name().replace(f"-{os.getpid()}-", "-999999999-")  # a batch's, its grader dead
+    for ctl in ("memory", "pids"):
+        for name in [*foreign, dead]:
+            (root / ctl / name / "alice").mkdir(parents=True)
+    swept = Cgroups(1, root, "new").sweep_stale()
+    assert sorted(p.relative_to(root).as_posix() for p in swept) == [f"memory/{dead}", f"pids/{dead}"]
+    assert all((root / ctl / name / "alice").is_dir() for ctl in ("memory", "pids") for name in foreign)
 
 
 def test_private_tmp_comes_before_every_bind_it_could_hide():
