@@ -132,6 +132,13 @@ class Refused(Exception):
     """The submission is not graded (the message says why): an error for its student."""
 
 
+def _shown(name: str) -> str:
+    """A file name the student chose, for a note: as it is if plain, else quoted as a Python
+    string (so that no name reads as a count, a list separator, another note or a line
+    break, and none hides itself behind a control or right-to-left character)."""
+    return name if re.fullmatch(r"[A-Za-z0-9_.+-]+", name) else repr(name)
+
+
 def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB"
 
@@ -162,7 +169,8 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     if stray:  # a submission may hold thousands: the note names the first few
         extra = len(stray) - STRAY_NAMED + not_carried
         more = f" and {extra} more" if extra > 0 else ""
-        result.notes.append("files not graded: " + ", ".join(stray[:STRAY_NAMED]) + more)
+        named = ", ".join(map(_shown, stray[:STRAY_NAMED]))
+        result.notes.append(f"files not graded: {named}{more}")
     flags: set[str] = set()
     found = False
     for release_nb_path in releases:

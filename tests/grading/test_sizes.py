@@ -3,8 +3,10 @@ oversized notebook or cell is an error for its student and is never parsed, and 
 coordinator reads only the names of files it does not grade."""
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,7 +15,7 @@ import pytest
 from grading import workspace
 from grading.cluster import _write_submission
 from grading.integrity import PackageSnapshot
-from grading.results import STATUS_ERROR, SubmissionResult
+from grading.results import STATUS_ERROR, SubmissionResult, clean_note
 from grading.sandbox import Limits
 from grading.submitted import submitted_task
 from grading.workspace import BatchContext, grade_one
@@ -171,6 +173,48 @@ def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(
     assert workspace._rebuild_submission(ctx, "s", dest, result)
     named = ", ".join([f"data{i:02}.csv" for i in range(20)])
     assert f"files not graded: {named} and 11 more" in result.notes, result.notes  # other.ipynb the 31st
+
+
+def _read_back(note: str) -> tuple[list[str], int]:
+    """The names and the count of more files a "files not graded" note gives, read as the
+    instructor reads it: items between ', ', a quoted one a Python string, then ' and N more'."""
+    text, names = note.removeprefix("files not graded: "), []
+    item = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,]*?)(, | and (\d+) more$|$)""")
+    while text:
+        m = item.match(text)
+        names.append(ast.literal_eval(m[1]) if m[1][:1] in "'\"" else m[1])
+        if m[3] or not m[2]:
+            return names, int(m[3] or 0)
+        text = text[m.end():]
+    return names, 0
+
+
+def test_a_file_name_cannot_forge_the_files_not_graded_note(tmp_path):
+    """The student chooses the names the note lists: read back, the note gives exactly the
+    files and their count, whatever the names hold (a count of its own, the summary's note
+    separator, commas, quotes, a line break, a right-to-left override, bytes that are no
+    UTF-8); the note stays one printable line and an ordinary name stays as it is."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    names = ["data.csv", "data.csv; toy.ipynb unreadable (a symbolic link)", "a, b", "'q'", "q",
+             "\u202egnp.ipynb", "line\nbreak", os.fsdecode(b"\xff.bin"), " lead", 'x"y\\',
+             "\U0001f600 and 99999 more"]  # sorts last: it would end the note
+    for name in names:
+        (folder / name).touch()
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    ctx = _context(scratch, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    (note,) = [clean_note(n) for n in result.notes if n.startswith("files not graded: ")]
+    assert _read_back(note) == (sorted(names), 0), note
+    assert note.isprintable(), note  # one line, nothing hidden
+    assert note.startswith("files not graded: ") and ", data.csv, " in note
 
 
 def test_outputs_and_metadata_of_a_submission_never_become_notebook_nodes(tmp_path, monkeypatch):
