@@ -28,7 +28,7 @@ from typing import Iterator
 from grading import forkserver, sandbox
 from grading.cleanup import owner_gone, remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
-from grading.results import GradingError, SubmissionResult
+from grading.results import STATUS_ERROR, GradingError, SubmissionResult
 from grading.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
 
 
@@ -87,6 +87,7 @@ class Task:
     stray: tuple[str, ...] = ()
     stray_more: int = 0  # files not graded beyond the first few named in ``stray`` (not carried)
     oversize: tuple[tuple[str, int], ...] = ()
+    unreadable: str = ""  # why the coordinator could not read the folder: an error, not graded
 
 
 def _write_submission(course: Path, assignment: str, task: Task) -> None:
@@ -189,6 +190,9 @@ def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Pat
 
 def grade_task(bundle: Bundle, task: Task) -> Outcome:
     """Grade one student on this worker, in a private scratch course; return the outcome."""
+    if task.unreadable:
+        return Outcome(SubmissionResult(task.student, STATUS_ERROR, notes=[task.unreadable]), None,
+                       worker=_worker_name())
     check_worker(bundle.isolation)
     bwrap, cgroup_version = _host_cache[bundle.isolation]
     with _lock:  # the worker's own installed packages, checked after each of its tasks

@@ -21,7 +21,19 @@ def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes
     by name and size. Symbolic links are never followed (one could point at the solution):
     the task names them and the worker grades them as links (not read). The folder can
     change while it is read: every name is opened relative to the folder actually listed,
-    never through a link, and what is read is what was opened (:func:`_read_file`)."""
+    never through a link, and what is read is what was opened (:func:`_read_file`).
+    A folder or graded file the grader may not read (nbgrader collect copies the student's
+    file modes) makes a task that is an error for its student: never one for the batch."""
+    try:
+        return _scan(course_dir, assignment, student, max_bytes=max_bytes, graded=graded)
+    except OSError as exc:
+        what = exc.filename if isinstance(exc.filename, str) else "the submitted folder"
+        return Task(student, {}, unreadable=f"not graded: the grader cannot read {what} "
+                                            f"({exc.strerror or exc})")
+
+
+def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
+          graded: frozenset[str]) -> Task:
     folder = _open_submitted(course_dir / "submitted", student, assignment)
     if isinstance(folder, str):
         return Task(student, {}, folder_link=folder == "link")
@@ -61,21 +73,26 @@ _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO: no
 
 def _open_submitted(submitted: Path, student: str, assignment: str) -> int | str:
     """A descriptor of ``submitted/STUDENT/ASSIGNMENT``, neither of them opened through a
-    link; else "link" if one of them is a symbolic link, "missing" if either is no folder."""
+    link; else "link" if one of them is a symbolic link, "missing" if either is no folder.
+    Raises OSError if one cannot be opened otherwise (its mode)."""
     try:
         fd = os.open(submitted, _DIR & ~os.O_NOFOLLOW)  # the instructor's own folder
-    except OSError:
+    except (FileNotFoundError, NotADirectoryError):
         return "missing"
     for name in (student, assignment):
         try:
             fd, parent = os.open(name, _DIR, dir_fd=fd), fd
-        except OSError:
+        except OSError as exc:
             try:
-                return "link" if stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode) else "missing"
+                if stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
+                    return "link"
             except OSError:
-                return "missing"
+                pass
             finally:
                 os.close(fd)
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return "missing"
+            raise
         os.close(parent)
     return fd
 

@@ -6,14 +6,20 @@ folder swapped for a link after its check is not listed through the link."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from grading.cluster import Task, grade_task
+from grading.results import STATUS_ERROR
 from grading.submitted import submitted_task
 from helpers.courses import toy_submission
+from helpers.repo import ROOT
 
 GRADED = frozenset({"toy.ipynb"})
 SOLUTION = b'{"cells": "THE SOLUTION"}'
@@ -161,3 +167,44 @@ def test_a_folder_swapped_for_a_link_after_its_check_is_not_listed_through_it(
     _change_during_scan(monkeypatch, before=swap)
     task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
     assert SOLUTION not in task.files.values(), "the coordinator listed the folder through a link"
+
+
+UNREADABLE = textwrap.dedent("""\
+    import os, sys
+    from pathlib import Path
+    from grading.submitted import submitted_task
+    course = Path(sys.argv[1])
+    for student in ("mode", "folder", "fine"):
+        task = submitted_task(course, "toy", student, max_bytes=1 << 20,
+                              graded=frozenset({"toy.ipynb"}))
+        print(student, sorted(task.files), task.folder_link, repr(task.unreadable))
+""")
+
+
+def test_a_submission_the_grader_may_not_read_is_an_error_for_its_student_only(tmp_path):
+    """nbgrader collect copies the mode of the student's files (shutil.copytree): a notebook
+    the student made readable to others only (0o004) reaches submitted/ unreadable by its
+    owner, the grader. Its student gets an error saying so; not an exception that stops the
+    batch for everyone, nor "no notebook" (the student did submit)."""
+    course = tmp_path / "course"
+    for student in ("mode", "folder", "fine"):
+        (course / "submitted" / student / "toy").mkdir(parents=True)
+        (course / "submitted" / student / "toy" / "toy.ipynb").write_text("{}")
+    (course / "submitted" / "mode" / "toy" / "toy.ipynb").chmod(0o004)
+    (course / "submitted" / "folder" / "toy").chmod(0o004)
+    powerless = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"] \
+        if os.geteuid() == 0 else []  # as root every permission is bypassed
+    proc = subprocess.run([*powerless, sys.executable, "-c", UNREADABLE, str(course)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    (course / "submitted" / "folder" / "toy").chmod(0o755)  # (for tmp_path's removal)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    assert got["fine"] == "['toy.ipynb'] False ''"
+    assert got["mode"].startswith("[] False ") and "toy.ipynb" in got["mode"] \
+        and "Permission denied" in got["mode"], got
+    assert got["folder"].startswith("[] False ") and "Permission denied" in got["folder"], got
+    task = Task("mode", {}, unreadable="not graded: the grader cannot read toy.ipynb")
+    outcome = grade_task(None, task)  # (no bundle needed: nothing is graded)
+    assert outcome.result.status == STATUS_ERROR and outcome.private is None
+    assert outcome.result.notes == [task.unreadable]
