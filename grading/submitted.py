@@ -34,6 +34,7 @@ def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes
 
 def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
           graded: frozenset[str]) -> Task:
+    """:func:`submitted_task`, an OSError of the folder or of a graded file escaping it."""
     folder = _open_submitted(course_dir / "submitted", student, assignment)
     if isinstance(folder, str):
         return Task(student, {}, folder_link=folder == "link")
