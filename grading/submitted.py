@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from grading.cluster import Task
-from grading.workspace import STRAY_NAMED, TIMESTAMP_BYTES
+from grading.workspace import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
 
 
 def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
@@ -45,7 +45,7 @@ def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
         with os.scandir(folder) as entries:  # no sorted list of a million names
             for entry in entries:
                 name = entry.name
-                if name not in graded and name != "timestamp.txt":
+                if name not in graded and name != TIMESTAMP:
                     if entry.is_symlink() or entry.is_file(follow_symlinks=False):
                         stray_more += 1  # by name only, a link too: never graded
                         heapq.heappush(stray, _Desc(name))

@@ -124,6 +124,7 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
 
+TIMESTAMP = "timestamp.txt"  # written by nbgrader submit; read for late penalties
 TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
 STRAY_NAMED = 20  # files not graded named in a note
 
@@ -157,14 +158,14 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     if sub_src.is_symlink() or sub_src.parent.is_symlink():
         result.notes.append("submission folder is a symbolic link: not followed, not graded")
         return False
-    stamp = sub_src / "timestamp.txt"
+    stamp = sub_src / TIMESTAMP
     if stamp.is_file() and not stamp.is_symlink():
         if (size := stamp.stat().st_size) > TIMESTAMP_BYTES:  # nbgrader reads it whole
             raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
                           "timestamp: not graded")
-        shutil.copy(stamp, sub_dst / "timestamp.txt")
+        shutil.copy(stamp, sub_dst / TIMESTAMP)
     releases = sorted(ctx.release_dir.glob("*.ipynb"))
-    graded = {p.name for p in releases} | {"timestamp.txt"}
+    graded = {p.name for p in releases} | {TIMESTAMP}
     stray = sorted(p.name for p in sub_src.iterdir() if p.name not in graded)
     if stray:  # a submission may hold thousands: the note names the first few
         extra = len(stray) - STRAY_NAMED + not_carried
