@@ -31,7 +31,7 @@ from typing import Callable
 
 from grading import sandbox
 from grading.cluster import Bundle, ClusterOptions, Outcome, Task, grade_task, open_client, \
-    prepare_worker, read_tree, write_tree
+    prepare_worker, read_tree, worker_ready, write_tree
 from grading.gradebook import (
     check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
 )
@@ -197,6 +197,7 @@ def autograde_all(
                 open_client(opts.cluster()) as (client, n_workers):
             _check_workers(client, opts.isolation)  # workers' fork servers start importing...
             bundle = prepare_batch(assignment, opts, db_url, Path(tmp))  # ...while this runs
+            client.run(worker_ready)  # ...and have imported before the first task arrives
             t1, busy1 = time.monotonic(), _busy_cpu_seconds()
             level = opts.isolation + (f" ({opts.limits.describe()})"
                                       if opts.isolation == "sandboxed" else "")

@@ -161,6 +161,13 @@ def prepare_worker(isolation: str) -> str:
     return "ok"
 
 
+def worker_ready() -> str:
+    """Run on every worker once the batch is prepared, before its clock starts: wait for the
+    fork server's imports (a worker whose server failed starts a new one on its first task)."""
+    forkserver.wait_warm()
+    return "ok"
+
+
 def _worker_name() -> str:
     try:
         from distributed import get_worker

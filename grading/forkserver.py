@@ -233,6 +233,29 @@ def warm() -> None:
             _idle.append(ForkServer(_server_env()))
 
 
+def wait_warm() -> bool:
+    """Wait until the server :func:`warm` started has imported PRELOAD; False if it failed.
+
+    A batch calls it on every worker before its clock starts: otherwise each worker's first
+    autograde waits for the imports, and with every core busy, the first kernels start
+    while the servers still import. A server that failed is dropped, not raised: the next
+    autograde starts a new one and reports why it could not.
+    """
+    with _idle_lock:  # taken out of the pool while waiting: a task cannot read it meanwhile
+        servers = [s for s in _idle if s.alive()]
+        _idle.clear()
+    ready = []
+    for server in servers:
+        try:
+            server.wait_ready()
+            ready.append(server)
+        except ForkServerError:
+            pass
+    with _idle_lock:
+        _idle.extend(ready)
+    return bool(ready)
+
+
 def run_nbgrader(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path,
                  timeout: float, on_end) -> int | None:
     """Run ``nbgrader ARGV`` as a fresh forked process of an idle server (started if none)."""

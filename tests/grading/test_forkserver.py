@@ -81,6 +81,37 @@ def test_each_autograde_is_a_fresh_process_with_its_own_folder_environment_and_s
     assert seen["first"][1] == seen["second"][1]  # one server, reused
 
 
+def _pool() -> list[forkserver.ForkServer]:
+    with forkserver._idle_lock:
+        return list(forkserver._idle)
+
+
+def test_wait_warm_returns_once_the_warmed_server_has_imported_and_keeps_it_for_the_next_run(tmp_path):
+    for server in _pool():  # start from a new server: one that has not answered "ready" yet
+        server.stop()
+    forkserver.warm()
+    (server,) = [s for s in _pool() if s.alive()]
+    assert not server._ready
+    assert forkserver.wait_warm() is True
+    assert server._ready and server.alive() and server in _pool()
+    folder = _folder(tmp_path, "after", REPORT)
+    assert _run(folder, MARK="after") == 0
+    assert int((folder / "seen.txt").read_text().split("|")[4]) == server.proc.pid  # reused
+
+
+def test_wait_warm_drops_a_server_that_died_while_importing_and_the_next_run_starts_one(tmp_path):
+    for server in _pool():
+        server.stop()
+    forkserver.warm()
+    (server,) = [s for s in _pool() if s.alive()]
+    server.proc.kill()
+    assert forkserver.wait_warm() is False  # not raised: the batch goes on
+    assert server not in _pool()
+    folder = _folder(tmp_path, "after", REPORT)
+    assert _run(folder, MARK="after") == 0
+    assert int((folder / "seen.txt").read_text().split("|")[4]) != server.proc.pid
+
+
 def test_a_failing_command_reports_its_exit_code_and_traceback(tmp_path):
     # nbgrader logs an Exception of its config and goes on; these two escape it
     assert _run(_folder(tmp_path, "exits", "import sys; sys.exit(3)\n")) == 3
