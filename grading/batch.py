@@ -164,8 +164,10 @@ def autograde_all(
     the batch ran is put back; without it the change is only reported (use that on a
     development checkout that people edit while grading runs).
     ``stats``, if given, receives the wall seconds of the one-off preparation
-    (``prepare``, cluster start included) and of the grading itself (``grading``), and the
-    CPU seconds the whole machine was busy while grading (``busy_cpu``, for the benchmark).
+    (``prepare``: cluster start, ``generate_assignment``, the workers' fork servers ready),
+    of the grading itself (``grading``: first task submitted to last result recorded) and of
+    the cluster's ``shutdown``, and the CPU seconds the whole machine was busy while grading
+    (``busy_cpu``, for the benchmark).
     """
     opts = replace(options or Options(), **fields)
     course_dir = Path(opts.course_dir).resolve()
@@ -188,7 +190,7 @@ def autograde_all(
     if done and todo != students:
         say(f"skipping {len(students) - len(todo)} student(s) the gradebook already has a result "
             "for (--regrade grades them again)")
-    t0 = t1 = time.monotonic()
+    t0 = t1 = t2 = time.monotonic()
     if todo:
         check_batch(assignment, opts)
         if opts.scheduler is None:  # the embedded cluster's workers are this machine: fail fast
@@ -204,10 +206,11 @@ def autograde_all(
             say(f"autograding {len(todo)} submission(s) of {assignment} with "
                 f"{opts.cluster().describe(n_workers)}, isolation {level}")
             _run(client, bundle, course_dir, db_url, todo, results, say)
+            t2, busy2 = time.monotonic(), _busy_cpu_seconds()  # the cluster's shutdown not counted
     if stats is not None:
-        stats.update(prepare=t1 - t0, grading=time.monotonic() - t1)
+        stats.update(prepare=t1 - t0, grading=t2 - t1, shutdown=time.monotonic() - t2)
         if todo:
-            stats["busy_cpu"] = _busy_cpu_seconds() - busy1
+            stats["busy_cpu"] = busy2 - busy1
     out = course_dir / "autograded"
     table = write_summary(results, out / f"{assignment}_summary.csv", out / f"{assignment}_summary.md")
     write_report(results, out, assignment, cell_max_scores(db_url, course_id_of(course_dir), assignment))
