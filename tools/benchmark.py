@@ -16,12 +16,15 @@ Prints, in one run:
    the ratio of the medians sandboxed / none.
    ``--sandbox-only`` runs just this part;
 5. Dask: submissions per minute with 1 and with N workers of the embedded LocalCluster
-   (``--skip-tail``, K solution submissions each, cluster start not counted), against the
-   floor of one submission (a fresh kernel's start + executing the cells up to the last
-   test, TensorFlow import included): cost per submission / floor, and the throughput
-   ratio N workers / 1 worker, the machine's busy CPU seconds per submission and the
-   throughput ceiling they imply. ``--cluster-only`` runs just this part (1 and N workers
-   alternating ``--repeats`` times, medians).
+   (``--skip-tail``, K solution submissions each; the clock runs from the first task
+   submitted to the last result recorded: cluster start and stop, ``generate_assignment``
+   and the workers' fork-server imports are one-off costs of a batch, printed apart as
+   "whole batch"), against the floor of one submission (a fresh kernel's start + executing
+   the cells up to the last test, TensorFlow import included): cost per submission / floor,
+   the throughput ratio N workers / 1 worker, the machine's busy CPU seconds per submission
+   and the throughput ceiling they imply, and the machine's own ceiling without the grader
+   (the floor job alone vs two copies at once). ``--cluster-only`` runs just this part
+   (1 and N workers alternating ``--repeats`` times, medians).
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -100,6 +103,7 @@ def notebook_total() -> float:
 
 
 CPU_PER_SUBMISSION: dict[int, float] = {}  # workers -> busy CPU seconds per submission
+WHOLE_BATCH: dict[int, float] = {}  # workers -> seconds per submission, cluster start and stop in
 
 
 def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> tuple[float, float]:
@@ -110,6 +114,7 @@ def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> 
 
     per_sub: dict[int, list[float]] = {1: [], workers: []}
     cpu: dict[int, list[float]] = {1: [], workers: []}
+    whole: dict[int, list[float]] = {1: [], workers: []}
     for _ in range(repeats):
         for n in (1, workers):
             with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
@@ -128,7 +133,9 @@ def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> 
                     raise RuntimeError(f"the solution did not get full marks: {bad}")
                 per_sub[n].append(stats["grading"] / k)
                 cpu[n].append(stats["busy_cpu"] / k)
+                whole[n].append((stats["prepare"] + stats["grading"] + stats["shutdown"]) / k)
     CPU_PER_SUBMISSION.update({n: statistics.median(v) for n, v in cpu.items()})
+    WHOLE_BATCH.update({n: statistics.median(v) for n, v in whole.items()})
     return statistics.median(per_sub[1]), statistics.median(per_sub[workers])
 
 
@@ -166,6 +173,28 @@ def floor_seconds(threads: int | None = None) -> dict[str, float]:
             "floor": kernel + cells}
 
 
+def machine_scaling(repeats: int = 3) -> tuple[float, float]:
+    """The machine's own limit, without the grader: wall seconds of the floor job (a plain
+    kernel, one compute thread) run alone and two copies at once, in separate processes,
+    alternating ``repeats`` times; medians (alone, two at once: the slower copy)."""
+    import subprocess
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from tools.benchmark import "
+            "floor_seconds; from grading.sandbox import Limits; "
+            "floor_seconds(Limits().threads)")
+    cmd = [sys.executable, "-c", code, str(ROOT)]
+    alone, both = [], []
+    for _ in range(repeats):
+        for copies, out in ((1, alone), (2, both)):
+            start = time.perf_counter()
+            procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL) for _ in range(copies)]
+            if any(p.wait() != 0 for p in procs):
+                raise RuntimeError("the floor job failed (run floor_seconds() to see why)")
+            out.append(time.perf_counter() - start)
+    return statistics.median(alone), statistics.median(both)
+
+
 def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None,
                   repeats: int = 1) -> None:
     """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
@@ -176,6 +205,7 @@ def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None
     floor = {name: statistics.median(r[0][name] for r in runs) for name in runs[0][0]}
     floor_default = statistics.median(r[1]["floor"] for r in runs)
     one, many = rates or autograde_rates(k, workers, skip_tail=True, repeats=repeats)
+    alone, both = machine_scaling()
     print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail, "
           f"{threads} compute thread(s) per kernel (--kernel-threads) ==")
     for name, value in floor.items():
@@ -198,6 +228,15 @@ def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None
               f"{min(workers, cores) * one / cpu:8.2f}")
         if workers in CPU_PER_SUBMISSION:
             print(f"{f'{workers} workers: busy CPU s/submission':<48} {CPU_PER_SUBMISSION[workers]:8.2f}")
+    print("the machine without the grader (floor job in fresh processes, medians of 3):")
+    print(f"{'  one copy alone, s':<48} {alone:8.2f}")
+    print(f"{'  two copies at once, s':<48} {both:8.2f}")
+    print(f"{'  throughput ceiling of 2 processes = 2 x alone / two':<48} {2 * alone / both:8.2f}")
+    if 1 in WHOLE_BATCH and workers in WHOLE_BATCH:  # what one small batch costs end to end
+        print(f"whole batch of {k} (cluster start, generate_assignment and cluster stop in):")
+        print(f"{'  1 worker: s/submission':<48} {WHOLE_BATCH[1]:8.2f}")
+        print(f"{f'  {workers} workers: s/submission':<48} {WHOLE_BATCH[workers]:8.2f}")
+        print(f"{f'  ratio {workers} / 1 workers':<48} {WHOLE_BATCH[1] / WHOLE_BATCH[workers]:8.2f}")
 
 
 def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
