@@ -1,6 +1,6 @@
 """Per-submission cgroups: memory, process and CPU limits, and killing every process.
 
-One parent cgroup per batch (``course-grading-PID-RANDOM``), one child per submission.
+One parent cgroup per batch (``course-grading-PID-SCOPE-RANDOM``), one child per submission.
 cgroup v2 (systemd machines): one hierarchy with the ``memory``, ``pids`` and ``cpu``
 controllers. cgroup v1: the ``memory``, ``pids`` and ``cpu`` hierarchies, each with its
 own tree of the same names. The sandbox launcher (:func:`grading.sandbox.launch`) moves
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from grading.cleanup import owner_gone
+from grading.cleanup import owned_prefix, owner_gone
 
 if TYPE_CHECKING:
     from grading.sandbox import Limits
@@ -25,12 +25,13 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: the controllers (v2) or hierarchies (v1) every submission's cgroup is limited by
 CONTROLLERS = ("memory", "pids", "cpu")
 CPU_PERIOD = 100_000  # microseconds: the CPU quota is threads x this in every period
-BATCH_PREFIX = "course-grading-"  # + the grader's pid + "-" + random hex: see batch_name
+BATCH_PREFIX = "course-grading-"  # + the grader's pid, scope and random hex: see batch_name
 
 
 def batch_name() -> str:
-    """A new batch's cgroup name: this process's pid (the sweep's test) and a random tail."""
-    return f"{BATCH_PREFIX}{os.getpid()}-{os.urandom(3).hex()}"
+    """A new batch's cgroup name: this process's pid and scope (the sweep's test, see
+    grading.cleanup.owner_gone) and a random tail."""
+    return f"{owned_prefix(BATCH_PREFIX)}{os.urandom(3).hex()}"
 
 
 def _and(names: list[str]) -> str:

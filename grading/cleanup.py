@@ -16,6 +16,7 @@ a random name) before it is emptied: the work list stays flat, two folders open 
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import os
 import re
@@ -31,13 +32,33 @@ PASSES = 3  # full passes over the top folder before giving up on what still wil
 MKDTEMP_TAIL = "[a-z0-9_]+"  # the random letters tempfile.mkdtemp puts after its prefix
 
 
+@functools.cache
+def scope() -> str:
+    """This process's pid namespace: its inode number, as ``readlink /proc/self/ns/pid`` shows.
+
+    A pid means something only there. Workers in other containers (other pid namespaces)
+    can share /tmp, /dev/shm or the cgroup tree with this one (a privileged pod sees its
+    node's): their names carry another scope, and this process never judges them gone.
+    """
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:  # no /proc: one namespace as far as this process can tell
+        return "0"
+
+
+def owned_prefix(prefix: str) -> str:
+    """``PREFIX<pid>-<scope>-``: how a name :func:`owner_gone` may judge starts."""
+    return f"{prefix}{os.getpid()}-{scope()}-"
+
+
 def owner_gone(name: str, prefix: str, tail: str = MKDTEMP_TAIL) -> bool:
-    """True if ``name`` is ``PREFIX<pid>-<tail>`` as the grader makes them (the pid as
-    os.getpid() writes it, ``tail`` a regular expression) and no process ``pid`` runs: the
-    process that made the folder (a grader, a worker) died before removing it. Any other
-    name sharing the prefix (leading zeros, other digits, another tail) is not ours: never
-    gone, since what is gone is removed and, for a cgroup, every process in it killed."""
-    found = re.fullmatch(re.escape(prefix) + "([1-9][0-9]*)-" + tail, name)
+    """True if ``name`` is ``PREFIX<pid>-<scope>-<tail>`` as the grader makes them (see
+    :func:`owned_prefix`: the pid as os.getpid() writes it, this process's scope, ``tail``
+    a regular expression) and no process ``pid`` runs: the process that made the folder (a
+    grader, a worker) died before removing it. Any other name sharing the prefix (leading
+    zeros, other digits, another scope or tail) is not ours: never gone, since what is gone
+    is removed and, for a cgroup, every process in it killed."""
+    found = re.fullmatch(re.escape(prefix) + "([1-9][0-9]*)-" + scope() + "-" + tail, name)
     return found is not None and not os.path.exists(f"/proc/{found[1]}")
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grading import forkserver, sandbox
-from grading.cleanup import owner_gone, remove_tree
+from grading.cleanup import owned_prefix, owner_gone, remove_tree
 from grading.integrity import PROTECTED_PACKAGES, PackageSnapshot
 from grading.results import STATUS_ERROR, GradingError, SubmissionResult
 from grading.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
@@ -205,7 +205,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
     with _lock:  # the worker's own installed packages, checked after each of its tasks
         installed = _snapshots.setdefault(bundle.batch_id, PackageSnapshot.take(PROTECTED_PACKAGES))
     sweep_scratch()
-    tmp = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+    tmp = Path(tempfile.mkdtemp(prefix=owned_prefix(SCRATCH_PREFIX)))
     cgroups = None
     try:
         course = tmp / "course"

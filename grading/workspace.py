@@ -26,7 +26,7 @@ import nbformat
 from nbgrader.utils import is_solution
 
 from grading import sandbox
-from grading.cleanup import remove_tree
+from grading.cleanup import owned_prefix, remove_tree
 from grading.execute import GUARD_MODULE, NOTES_ENV
 from grading.forkserver import ForkServerError, run_nbgrader
 from grading.gradebook import read_private_grades, sqlite_url
@@ -222,10 +222,10 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
     # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
     # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
-    # On /dev/shm its name holds the worker's pid: grading.cluster.sweep_scratch removes it
-    # if the worker dies before it does (nothing else would, and it is host memory).
+    # On /dev/shm its name holds the worker's pid and scope: grading.cluster.sweep_scratch
+    # removes it if the worker dies before it does (nothing else would; it is host memory).
     on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
-    ipc = Path(tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-" if on_shm else IPC_PREFIX,
+    ipc = Path(tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX,
                                 dir=SHM if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []

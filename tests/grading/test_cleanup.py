@@ -203,7 +203,8 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
         longest.mkdir()
         assert len(str(longest)) == room
         # the folders a task makes there (grading.cluster.grade_task, then the workspace's)
-        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-", dir=longest))
+        # the longest pid and pid-namespace inode (grading.cleanup.owned_prefix)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-4294967295-", dir=longest))
         (scratch / "work" / "ws").mkdir(parents=True)
         ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
                            work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from grading.batch import Options, autograde_all, prepare_batch
-from grading.cleanup import remove_tree
+from grading.cleanup import owned_prefix, remove_tree, scope
 from grading.cluster import ClusterOptions, Task, _write_submission, grade_task, open_client, \
     sweep_scratch, write_tree
 from grading.gradebook import sqlite_url
@@ -278,31 +278,62 @@ class socket_closed_port:
         return None
 
 
+def _scope_of_another_pid_namespace() -> str:
+    """What grading.cleanup.scope() says in a new pid namespace (a container's, say)."""
+    got = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c",
+                          "from grading.cleanup import scope; print(scope())"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    return got.stdout.strip()
+
+
 def test_sweep_removes_only_scratch_of_dead_workers(tmp_path):
-    dead = tmp_path / "grading-task-999999999-abc"  # no such pid
-    live = tmp_path / f"grading-task-{os.getpid()}-def"
+    here = scope()
+    dead = tmp_path / f"grading-task-999999999-{here}-abc"  # no such pid
+    live = tmp_path / f"grading-task-{os.getpid()}-{here}-def"
     # the kernels' socket folders on /dev/shm (host memory) of a worker killed mid-task
     # stayed forever: their names hold the worker's pid now
     shm = tmp_path / "shm"
-    dead_ipc, live_ipc = shm / "course-ipc-999999999-ghi", shm / f"course-ipc-{os.getpid()}-jkl"
+    dead_ipc = shm / f"course-ipc-999999999-{here}-ghi"
+    live_ipc = shm / f"course-ipc-{os.getpid()}-{here}-jkl"
     for d in (dead, live, dead_ipc, live_ipc):
         (d / "course").mkdir(parents=True)
     assert sweep_scratch(tmp_path, shm) == [dead, dead_ipc]
     assert not dead.exists() and live.is_dir() and not dead_ipc.exists() and live_ipc.is_dir()
 
 
-def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
-    """Only names a worker makes (PREFIX + pid as os.getpid() writes it + '-' + mkdtemp's
-    random letters) are judged by their pid; other folders that share the prefix stay."""
+@pytest.mark.sandbox
+def test_sweep_leaves_the_scratch_of_workers_in_another_pid_namespace(tmp_path):
+    """A worker in another container sharing /tmp or /dev/shm: its pids are not ours to
+    look up (999999999 runs there, maybe), so its folders are not judged, let alone removed."""
+    other = _scope_of_another_pid_namespace()
+    assert other != scope()
     shm = tmp_path / "shm"
-    foreign = [tmp_path / "grading-task-0001-abc", tmp_path / f"grading-task-0{os.getpid()}-abc",
-               tmp_path / "grading-task-\u0662-abc", tmp_path / "grading-task-999999999-my-notes",
-               tmp_path / "grading-task-999999999-", shm / "course-ipc-0001-abc",
-               shm / "course-ipc-999999999-Report"]
+    theirs = [tmp_path / f"grading-task-999999999-{other}-abc",
+              shm / f"course-ipc-999999999-{other}-def"]
+    ours = tmp_path / f"grading-task-999999999-{scope()}-ghi"
+    for d in (*theirs, ours):
+        d.mkdir(parents=True)
+    assert sweep_scratch(tmp_path, shm) == [ours]
+    assert all(d.is_dir() for d in theirs)
+
+
+def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
+    """Only names a worker makes (PREFIX + pid as os.getpid() writes it + '-' + its scope +
+    '-' + mkdtemp's random letters) are judged by their pid; other folders that share the
+    prefix stay."""
+    shm, here = tmp_path / "shm", scope()
+    foreign = [tmp_path / f"grading-task-0001-{here}-abc",
+               tmp_path / f"grading-task-0{os.getpid()}-{here}-abc",
+               tmp_path / f"grading-task-\u0662-{here}-abc",
+               tmp_path / f"grading-task-999999999-{here}-my-notes",
+               tmp_path / f"grading-task-999999999-{here}-", tmp_path / "grading-task-999999999-abc",
+               shm / f"course-ipc-0001-{here}-abc", shm / f"course-ipc-999999999-{here}-Report",
+               shm / f"course-ipc-999999999-{'1' if here != '1' else '2'}-abc"]
     for d in foreign:
         d.mkdir(parents=True)
-    dead = [Path(tempfile.mkdtemp(prefix="grading-task-999999999-", dir=tmp_path)),
-            Path(tempfile.mkdtemp(prefix="course-ipc-999999999-", dir=shm))]
+    dead = [Path(tempfile.mkdtemp(prefix=f"grading-task-999999999-{here}-", dir=tmp_path)),
+            Path(tempfile.mkdtemp(prefix=f"course-ipc-999999999-{here}-", dir=shm))]
     assert sweep_scratch(tmp_path, shm) == dead
     assert all(d.is_dir() for d in foreign)
 
@@ -324,7 +355,7 @@ def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
     _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
     ipc = Path(env["JUPYTER_RUNTIME_DIR"])
     try:  # (with cgroups the grader runs as root: /dev/shm is writable)
-        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(f"course-ipc-{os.getpid()}-")
+        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(owned_prefix("course-ipc-"))
         assert sweep_scratch(tmp_path / "none") == []  # this worker is alive: kept
         assert ipc.is_dir()
     finally:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from grading import sandbox
+from grading.cleanup import scope
 from grading.gradebook import sqlite_url
 from grading.results import GradingError
 from grading.sandbox import Cgroups, Limits, batch_name, bwrap_argv, detect_cgroups, format_size, \
@@ -310,25 +311,28 @@ def test_escapes_leave_the_host_untouched(lab_batch):
 
 
 def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
-    root = _fake_v1(tmp_path / "v1")
+    root, here = _fake_v1(tmp_path / "v1"), scope()
     for ctl in ("memory", "pids"):
-        (root / ctl / "course-grading-999999999-aa" / "alice").mkdir(parents=True)
-        (root / ctl / f"course-grading-{os.getpid()}-bb" / "bob").mkdir(parents=True)
+        (root / ctl / f"course-grading-999999999-{here}-aa" / "alice").mkdir(parents=True)
+        (root / ctl / f"course-grading-{os.getpid()}-{here}-bb" / "bob").mkdir(parents=True)
     swept = Cgroups(1, root, "new").sweep_stale()
     assert sorted(p.relative_to(root).as_posix() for p in swept) == [
-        "memory/course-grading-999999999-aa", "pids/course-grading-999999999-aa"]
-    assert not (root / "memory" / "course-grading-999999999-aa").exists()
-    assert (root / "pids" / f"course-grading-{os.getpid()}-bb" / "bob").is_dir()  # a live batch
+        f"memory/course-grading-999999999-{here}-aa", f"pids/course-grading-999999999-{here}-aa"]
+    assert not (root / "memory" / f"course-grading-999999999-{here}-aa").exists()
+    assert (root / "pids" / f"course-grading-{os.getpid()}-{here}-bb" / "bob").is_dir()  # live
 
 
 def test_sweep_kills_no_cgroup_whose_name_no_grader_makes(tmp_path):
     """The sweep kills every process of a cgroup it finds stale: only a name a grader makes
-    (course-grading-PID-HEX, the pid as os.getpid() writes it) is judged by its pid."""
-    root = _fake_v1(tmp_path / "v1")
-    foreign = ["course-grading-0001-aa", f"course-grading-00{os.getpid()}-aa",  # pid 1, this one
-               "course-grading-\u00b2-aa", "course-grading-\u0661\u0662-aa",  # digits, not ASCII
-               "course-grading--aa", "course-grading-999999999",  # no pid; no random tail
-               "course-grading-999999999-fall-2026", "course-grading-999999999-exam"]  # not hex
+    (course-grading-PID-SCOPE-HEX, the pid as os.getpid() writes it, this process's scope)
+    is judged by its pid."""
+    root, s = _fake_v1(tmp_path / "v1"), scope()
+    other = "1" if s != "1" else "2"  # another pid namespace's
+    foreign = [f"course-grading-0001-{s}-aa", f"course-grading-00{os.getpid()}-{s}-aa",  # pid 1, this
+               f"course-grading-\u00b2-{s}-aa", f"course-grading-\u0661\u0662-{s}-aa",  # not ASCII
+               f"course-grading--{s}-aa", f"course-grading-999999999-{s}",  # no pid; no random tail
+               f"course-grading-999999999-{s}-fall-2026", f"course-grading-999999999-{s}-exam",  # not hex
+               "course-grading-999999999-aa", f"course-grading-999999999-{other}-aa"]  # no, other scope
     dead = batch_name().replace(f"-{os.getpid()}-", "-999999999-")  # a batch's, its grader dead
     for ctl in ("memory", "pids"):
         for name in [*foreign, dead]:
