@@ -30,6 +30,8 @@ PASSES = 3  # full passes over the top folder before giving up on what still wil
 
 
 MKDTEMP_TAIL = "[a-z0-9_]+"  # the random letters tempfile.mkdtemp puts after its prefix
+UNKNOWN_SCOPE = "0"  # no pid namespace's inode: names made there are never judged
+PID_T_MAX = 2**31 - 1  # a pid is a C int: a name with a larger number is not a grader's
 
 
 @functools.cache
@@ -39,11 +41,13 @@ def scope() -> str:
     A pid means something only there. Workers in other containers (other pid namespaces)
     can share /tmp, /dev/shm or the cgroup tree with this one (a privileged pod sees its
     node's): their names carry another scope, and this process never judges them gone.
+    Without /proc (or with another namespace's, where this process is no pid) it is
+    :data:`UNKNOWN_SCOPE`: the names still carry it, but none is judged.
     """
     try:
         return str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:  # no /proc: one namespace as far as this process can tell
-        return "0"
+    except OSError:  # every grader without /proc would write this same scope
+        return UNKNOWN_SCOPE
 
 
 def owned_prefix(prefix: str) -> str:
@@ -57,9 +61,27 @@ def owner_gone(name: str, prefix: str, tail: str = MKDTEMP_TAIL) -> bool:
     a regular expression) and no process ``pid`` runs: the process that made the folder (a
     grader, a worker) died before removing it. Any other name sharing the prefix (leading
     zeros, other digits, another scope or tail) is not ours: never gone, since what is gone
-    is removed and, for a cgroup, every process in it killed."""
-    found = re.fullmatch(re.escape(prefix) + "([1-9][0-9]*)-" + scope() + "-" + tail, name)
-    return found is not None and not os.path.exists(f"/proc/{found[1]}")
+    is removed and, for a cgroup, every process in it killed.
+
+    The pid is looked up with ``kill(pid, 0)``, in this process's own pid namespace: /proc
+    may be another namespace's (a container started without its own), where the same number
+    is another process or none, or hide other users' processes (``hidepid``)."""
+    here = scope()
+    if here == UNKNOWN_SCOPE:
+        return False
+    found = re.fullmatch(re.escape(prefix) + "([1-9][0-9]*)-" + here + "-" + tail, name)
+    return found is not None and int(found[1]) <= PID_T_MAX and not _pid_alive(int(found[1]))
+
+
+def _pid_alive(pid: int) -> bool:
+    """True unless no process (or zombie) ``pid`` exists in this process's pid namespace."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _open_dir(name: str, dir_fd: int | None) -> int | None:

@@ -219,3 +219,61 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
             sandbox.check_host("namespaces")
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# What a grader in its own pid namespace sees when /proc was left from the outer namespace
+# (``unshare --pid --fork`` without --mount-proc, a container started without its own /proc):
+# a live process of its namespace whose pid is no process in that /proc, judged by name.
+LIVE_IN_OUTER_PROC = textwrap.dedent("""\
+    import os, subprocess
+    from grading.cleanup import owner_gone, scope
+    # a pid free in the outer namespace's /proc, given to a live process of this namespace
+    pid = next(p for p in range(30000, 2, -1) if not os.path.exists(f"/proc/{p}"))
+    with open("/proc/sys/kernel/ns_last_pid", "w") as fh:  # this namespace's next pid
+        fh.write(str(pid - 1))
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        assert child.pid == pid and not os.path.exists(f"/proc/{pid}"), (child.pid, pid)
+        print(owner_gone(f"grading-task-{pid}-{scope()}-abc", "grading-task-"))
+    finally:
+        child.kill()
+""")
+
+
+@pytest.mark.sandbox
+def test_a_live_process_is_not_judged_gone_when_proc_is_another_namespaces():
+    got = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c", LIVE_IN_OUTER_PROC],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["False"]
+
+
+NO_PROC = textwrap.dedent("""\
+    import os
+    from grading.cleanup import owned_prefix, owner_gone, scope
+    assert not os.path.exists("/proc/self")
+    # another grader without /proc, in another pid namespace, writes the same scope: its pid
+    # (not ours to look up) is not judged
+    print(owner_gone(f"grading-task-999999999-{scope()}-abc", "grading-task-"),
+          owned_prefix("grading-task-").endswith(f"-{scope()}-"))
+""")
+
+
+@pytest.mark.sandbox
+def test_without_proc_no_name_is_judged():
+    """Without /proc this process cannot tell its pid namespace from another's."""
+    got = subprocess.run(["unshare", "--mount", "--pid", "--fork", "sh", "-c",
+                          'umount -l /proc && exec "$0" -c "$1"', sys.executable, NO_PROC],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["False", "True"]
+
+
+def test_a_name_with_a_number_no_pid_can_be_is_not_judged():
+    """A pid is a C int: kill() cannot even be asked about a larger number (OverflowError
+    would stop the sweep, and with it the task); no grader makes such a name."""
+    from grading.cleanup import owner_gone, scope
+
+    for pid in (2**31, 10**30):
+        assert not owner_gone(f"grading-task-{pid}-{scope()}-abc", "grading-task-")
+    assert owner_gone(f"grading-task-{2**31 - 1}-{scope()}-abc", "grading-task-")  # no such pid
