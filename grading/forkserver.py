@@ -165,7 +165,15 @@ class ForkServer:
                 raise ForkServerError(f"the autograde fork server (pid {self.proc.pid}) died")
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):  # a PRELOAD import (or a sitecustomize) printed it
+            self.stop()
+            raise ForkServerError(f"the autograde fork server wrote {line[:80]!r}, not a reply: "
+                                  "something printed to its stdout")
+        return reply
 
     def wait_ready(self) -> None:
         if not self._ready:
@@ -244,15 +252,19 @@ def wait_warm() -> bool:
     with _idle_lock:  # taken out of the pool while waiting: a task cannot read it meanwhile
         servers = [s for s in _idle if s.alive()]
         _idle.clear()
-    ready = []
-    for server in servers:
-        try:
-            server.wait_ready()
+    ready: list[ForkServer] = []
+    try:
+        while servers:
+            server = servers.pop(0)
+            try:
+                server.wait_ready()
+            except ForkServerError:
+                server.stop()
+                continue
             ready.append(server)
-        except ForkServerError:
-            pass
-    with _idle_lock:
-        _idle.extend(ready)
+    finally:  # (whatever else is raised, the servers not yet waited on are not lost)
+        with _idle_lock:
+            _idle.extend(ready + servers)
     return bool(ready)
 
 

@@ -112,6 +112,28 @@ def test_wait_warm_drops_a_server_that_died_while_importing_and_the_next_run_sta
     assert int((folder / "seen.txt").read_text().split("|")[4]) != server.proc.pid
 
 
+def test_wait_warm_drops_a_server_that_writes_what_is_not_the_protocol_and_keeps_the_others(tmp_path):
+    """Something printed on the server's stdout while it imports (a site's sitecustomize, a
+    chatty package) is not a reply: that server is dropped, not raised to the batch, and the
+    servers waited on after it go back to the pool."""
+    for server in _pool():
+        server.stop()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("print('welcome to the course machine')\n")
+    noisy = forkserver.ForkServer(nbgrader_env(PYTHONPATH=str(site)))
+    forkserver.warm()
+    (good,) = [s for s in _pool() if s.alive()]
+    with forkserver._idle_lock:
+        forkserver._idle.insert(0, noisy)  # waited on first
+    try:
+        assert forkserver.wait_warm() is True
+        assert _pool() == [good] and good._ready
+        assert noisy.proc.wait(timeout=30) is not None  # stopped, not left running
+    finally:
+        noisy.stop()
+
+
 def test_a_failing_command_reports_its_exit_code_and_traceback(tmp_path):
     # nbgrader logs an Exception of its config and goes on; these two escape it
     assert _run(_folder(tmp_path, "exits", "import sys; sys.exit(3)\n")) == 3
