@@ -15,6 +15,7 @@ cluster started with the stock ``dask scheduler`` / ``dask worker`` commands.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -161,10 +162,14 @@ def prepare_worker(isolation: str) -> str:
     return "ok"
 
 
-def worker_ready() -> str:
+async def worker_ready() -> str:
     """Run on every worker once the batch is prepared, before its clock starts: wait for the
-    fork server's imports (a worker whose server failed starts a new one on its first task)."""
-    forkserver.wait_warm()
+    fork server's imports (a worker whose server failed starts a new one on its first task).
+
+    A coroutine, waiting in a thread: client.run calls a plain function on the worker's event
+    loop, whose heartbeats and other tasks would stop meanwhile (the wait starts no server,
+    so no server dies with that thread: see forkserver.die_with_parent)."""
+    await asyncio.to_thread(forkserver.wait_warm)
     return "ok"
 
 

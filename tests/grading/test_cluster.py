@@ -199,6 +199,39 @@ def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
         assert time.monotonic() - start >= 2  # it waited for workers still joining
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # Dask's dashboard port
+def test_waiting_for_the_fork_servers_leaves_the_workers_event_loop_free(monkeypatch):
+    """client.run calls a plain function on the worker's event loop: waiting there for the
+    fork server's imports (up to forkserver.START_TIMEOUT if it hangs) would stop the
+    worker's heartbeats and every task of another batch sharing the worker meanwhile."""
+    import operator
+    import threading
+
+    from distributed import Client, LocalCluster
+
+    from grading import forkserver
+    from grading.cluster import worker_ready
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_wait() -> bool:  # a server still importing
+        entered.set()
+        return release.wait(60)
+
+    monkeypatch.setattr(forkserver, "wait_warm", slow_wait)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      protocol="tcp", host="127.0.0.1") as cluster, Client(cluster) as client:
+        waiting = threading.Thread(target=lambda: client.run(worker_ready))
+        waiting.start()
+        try:
+            assert entered.wait(30)
+            # a task on the same worker while the wait goes on
+            assert client.submit(operator.add, 1, 2, pure=False).result(timeout=10) == 3
+        finally:
+            release.set()
+            waiting.join(60)
+
+
 @pytest.mark.slow
 def test_embedded_cluster_runs_without_dasks_interactive_monitors():
     """The embedded cluster's scheduler and workers are built with QUIET_DASK (no 10 ms task
