@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import itertools
 import os
 import re
@@ -30,24 +31,35 @@ PASSES = 3  # full passes over the top folder before giving up on what still wil
 
 
 MKDTEMP_TAIL = "[a-z0-9_]+"  # the random letters tempfile.mkdtemp puts after its prefix
-UNKNOWN_SCOPE = "0"  # no pid namespace's inode: names made there are never judged
+BOOT_ID = "/proc/sys/kernel/random/boot_id"  # this machine's, since its kernel started
+SCOPE_LEN = 12  # hex digits of a scope (see scope): 48 bits
+UNKNOWN_SCOPE = "0"  # no pid namespace known: names made there are never judged
 PID_T_MAX = 2**31 - 1  # a pid is a C int: a name with a larger number is not a grader's
 
 
 @functools.cache
 def scope() -> str:
-    """This process's pid namespace: its inode number, as ``readlink /proc/self/ns/pid`` shows.
+    """This process's pid namespace on this machine: :data:`SCOPE_LEN` hex digits of a digest
+    of the machine's boot id and the namespace's inode (``readlink /proc/self/ns/pid``).
 
     A pid means something only there. Workers in other containers (other pid namespaces)
     can share /tmp, /dev/shm or the cgroup tree with this one (a privileged pod sees its
-    node's): their names carry another scope, and this process never judges them gone.
-    Without /proc (or with another namespace's, where this process is no pid) it is
-    :data:`UNKNOWN_SCOPE`: the names still carry it, but none is judged.
+    node's), workers on other machines a TMPDIR on a network file system (where the inode
+    alone is no help: every machine's initial pid namespace has the same one, and machines
+    set up alike hand out the same ones to their containers): their names carry another
+    scope, and this process never judges them gone. Without /proc (or with another
+    namespace's, where this process is no pid) it is :data:`UNKNOWN_SCOPE`: the names still
+    carry it, but none is judged.
     """
     try:
-        return str(os.stat("/proc/self/ns/pid").st_ino)
-    except OSError:  # every grader without /proc would write this same scope
+        inode = os.stat("/proc/self/ns/pid").st_ino
+        with open(BOOT_ID, encoding="ascii") as fh:
+            boot = fh.read().strip()
+    except (OSError, ValueError):  # every grader without /proc would write this same scope
         return UNKNOWN_SCOPE
+    if not boot:
+        return UNKNOWN_SCOPE
+    return hashlib.sha256(f"{boot}/{inode}".encode()).hexdigest()[:SCOPE_LEN]
 
 
 def owned_prefix(prefix: str) -> str:

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from grading.cgroups import CGROUP_ROOT, Cgroups, batch_name, detect_cgroups  # noqa: F401 (re-exported)
 from grading.cgroups import write as _write
+from grading.cleanup import SCOPE_LEN
 from grading.results import GradingError
 
 LEVELS = ("sandboxed", "namespaces", "none")
@@ -56,7 +57,7 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
 SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sockaddr_un.sun_path, less its NUL)
 #: what the kernel's socket folder on disk adds to the temporary folder, at the longest (the
 #: task's scratch folder of grading.cluster, the socket folder and socket of grading.workspace)
-SOCKET_TAIL = len("/grading-task-4194304-4294967295-XXXXXXXX/work/course-ipc-XXXXXXXX/k-9")
+SOCKET_TAIL = len(f"/grading-task-4194304-{'f' * SCOPE_LEN}-XXXXXXXX/work/course-ipc-XXXXXXXX/k-9")
 INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

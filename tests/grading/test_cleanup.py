@@ -190,6 +190,7 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
     TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
     cannot bind them, and every submission of the batch failed with a dead kernel."""
     from grading import sandbox
+    from grading.cleanup import SCOPE_LEN
     from grading.cluster import SCRATCH_PREFIX
     from grading.integrity import PackageSnapshot
     from grading.results import GradingError
@@ -203,8 +204,9 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
         longest.mkdir()
         assert len(str(longest)) == room
         # the folders a task makes there (grading.cluster.grade_task, then the workspace's)
-        # the longest pid and pid-namespace inode (grading.cleanup.owned_prefix)
-        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-4294967295-", dir=longest))
+        # the longest pid and scope (grading.cleanup.owned_prefix)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-{'f' * SCOPE_LEN}-",
+                                        dir=longest))
         (scratch / "work" / "ws").mkdir(parents=True)
         ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
                            work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,

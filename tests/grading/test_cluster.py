@@ -351,6 +351,34 @@ def test_sweep_leaves_the_scratch_of_workers_in_another_pid_namespace(tmp_path):
     assert all(d.is_dir() for d in theirs)
 
 
+def _scope_on_another_machine(tmp_path: Path) -> str:
+    """What grading.cleanup.scope() says in this pid namespace on a machine with another boot
+    id: every machine's initial pid namespace has the same inode (PROC_PID_INIT_INO), and
+    containers' namespaces get the lowest free ones, so machines set up alike agree."""
+    boot_id = tmp_path / "boot_id"
+    boot_id.write_text("0f0e0d0c-0b0a-4998-8776-655443322110\n")
+    script = ('mount --bind "$1" /proc/sys/kernel/random/boot_id && exec "$2" -c '
+              '"from grading.cleanup import scope; print(scope())"')
+    got = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(boot_id), sys.executable],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    return got.stdout.strip()
+
+
+@pytest.mark.sandbox
+def test_sweep_leaves_the_scratch_of_workers_on_another_machine_sharing_the_folder(tmp_path):
+    """TMPDIR on a file system several worker machines share (an NFS home): a pid of
+    another machine is not ours to look up, even in a pid namespace with the same inode."""
+    other = _scope_on_another_machine(tmp_path)
+    assert other and other != scope()
+    theirs = tmp_path / f"grading-task-999999999-{other}-abc"  # 999999999 may run there
+    ours = tmp_path / f"grading-task-999999999-{scope()}-def"
+    for d in (theirs, ours):
+        d.mkdir()
+    assert sweep_scratch(tmp_path, tmp_path / "shm") == [ours]
+    assert theirs.is_dir()
+
+
 def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
     """Only names a worker makes (PREFIX + pid as os.getpid() writes it + '-' + its scope +
     '-' + mkdtemp's random letters) are judged by their pid; other folders that share the
