@@ -17,8 +17,7 @@ from nbgrader.preprocessors import (
     SaveCells,
 )
 
-from grading.hidden import HiddenTestsLast, HideHiddenTests
-from grading.nbgrader_ext import LimitOutputBytes, StripRunState
+from grading.extensions import HiddenTestsLast, HideHiddenTests, LimitOutputBytes, StripRunState
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 

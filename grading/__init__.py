@@ -1,20 +1,40 @@
 """Instructor-side tools: nbgrader extensions and course-scale autograding (``python -m grading``).
 
-One concern per module:
+Three layers, each a package, over a few leaf modules; every import points down this list
+(a package never imports one listed above it):
 
-- ``cli``        the command line (flags, exit status)
-- ``batch``      a batch: options, preparation, Dask tasks, recording (coordinator only), summary
-- ``cluster``    Dask distributed: what a task carries, what a worker does, the client
-- ``submitted``  the coordinator's scan of a student's (untrusted) submitted folder into a task
-- ``report``     the instructor's report: pass rates, score histogram, failures, slowest
-- ``workspace``  one submission in a private workspace (rebuilt notebook, nbgrader autograde)
-- ``sandbox``    bubblewrap + cgroups + rlimits around the student's kernel; isolation levels
-- ``execute``    GuardedExecute, nbgrader's Execute with the tamper guard and kernel restarts
-- ``guard``      the kernel-side guard (imported by the student's kernel)
-- ``rebuild``    rebuilding a submission on the release skeleton
-- ``review``     static review flags for answer cells
-- ``integrity``  snapshot and restore of the installed course packages
-- ``gradebook``  gradebook URLs, reading private and writing the real gradebook
-- ``results``    per-submission results and the summary table
-- ``nbgrader_ext`` nbgrader preprocessors used when generating the release
+``grading`` (leaves and the command line)
+    ``cli``         the command line: flags, exit status
+    ``__main__``    ``python -m grading``
+    ``errors``      GradingError, the one error a batch reports to its user
+    ``limits``      isolation levels, Limits of a kernel, sizes (``4G``)
+    ``processes``   nbgrader's environment, killing a process tree
+    ``filetree``    folders as ``{relative path: bytes}`` and back
+``grading.batch`` (the batch and cluster side)
+    ``coordinator`` a batch: preparation, one Dask task per student, recording, summary
+    ``tasks``       Bundle, Task, Outcome: what coordinator and workers send (no Dask)
+    ``scan``        the coordinator's scan of an untrusted submitted folder into a Task
+    ``client``      the coordinator's Dask client: embedded LocalCluster or a scheduler
+    ``worker``      a Dask worker: host checks, warm fork server, grading one task
+    ``forkserver``  per-worker server forking each autograde from a warm nbgrader
+    ``workspace``   one submission in a private workspace: sandbox set-up, nbgrader autograde
+    ``rebuild``     a submission rebuilt on the release skeleton (answer cells only)
+    ``review``      static review flags for answer cells
+    ``gradebook``   every gradebook query: URLs, course id, private and real gradebooks
+    ``results``     per-submission results, Markdown tables, the summary (CSV, Markdown)
+    ``report``      the instructor's report: pass rates, histogram, failures, slowest
+``grading.extensions`` (the nbgrader extensions ``nbgrader_config.py`` names)
+    ``hiddenblocks``     parsing hidden-test blocks (shared by the two below)
+    ``hiddentestslast``  HiddenTestsLast: hidden blocks run last, their output unseen
+    ``hidehiddentests``  HideHiddenTests: feedback without hidden-test source
+    ``guardedexecute``   GuardedExecute: tamper guard and kernel restarts (``python -m grading``)
+    ``limitoutputbytes`` LimitOutputBytes: outputs cut to a bounded size
+    ``striprunstate``    StripRunState: a release free of run state
+    ``cells``            a cell's nbgrader marks (grade id, test cell)
+``grading.isolation`` (what keeps the student's kernel in)
+    ``sandbox``     bubblewrap around the kernel, host checks, the kernel launcher
+    ``cgroups``     per-submission memory, process and CPU limits, killing every process
+    ``cleanup``     removing what a submission wrote, judging leftovers of dead workers
+    ``guard``       the kernel-side guard (imported by the student's kernel, never here)
+    ``integrity``   snapshot and restore of the installed course packages
 """

@@ -5,9 +5,10 @@ import argparse
 import os
 import sys
 
-from grading.batch import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
-from grading.results import STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError
-from grading.sandbox import LEVELS, Limits, parse_size
+from grading.batch.coordinator import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
+from grading.batch.results import STATUS_MISSING, STATUS_OK, STATUS_SKIPPED
+from grading.errors import GradingError
+from grading.limits import LEVELS, Limits, parse_size
 
 
 def parser() -> argparse.ArgumentParser:

@@ -217,4 +217,5 @@ def test_building_the_project_prints_no_warning_and_ships_the_data(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"utils/data/digits_X.npy", "utils/data/digits_y.npy", "utils/course.mplstyle",
-            "grading/forkserver.py", "public_tests/__init__.py"} <= names
+            "grading/batch/forkserver.py", "grading/extensions/__init__.py",
+            "grading/isolation/sandbox.py", "public_tests/__init__.py"} <= names

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow environment first)
-from grading.hidden import hidden_messages, split_hidden
+from grading.extensions.hiddenblocks import hidden_messages, split_hidden
 from helpers import model_answers, softmax_answers
 from helpers.notebooks import find_cell
 

@@ -22,7 +22,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from grading.hidden import hidden_lines, leaked_lines
+from grading.extensions.hiddenblocks import hidden_lines
+from helpers.feedback import leaked_lines
 from helpers import submissions as subs
 from helpers.repo import LAB as ASSIGNMENT
 from helpers.repo import RELEASE_NB, ROOT, SOURCE_NB, TESTS

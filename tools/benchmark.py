@@ -8,7 +8,7 @@ Prints, in one run:
 2. the 64-digit prediction grid: one batched ``predict`` of 64 images vs a loop of 64
    single-image ``predict`` calls (ratio), plus the whole grid cell;
 3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
-   ``python -m grading`` (grading.batch) on K copies of the solution notebook. By default the cells after the
+   ``python -m grading`` (grading.batch.coordinator) on K copies of the solution notebook. By default the cells after the
    last test are not run (``--skip-tail``, training is after the tests), so at most one
    training job runs at a time; ``--full-notebook`` grades the whole notebook;
 4. sandbox overhead: one solution submission autograded (whole notebook, 1 worker) with
@@ -110,7 +110,7 @@ def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> 
     """Seconds per submission grading K copies of the solution with 1 worker, then N workers,
     alternating ``repeats`` times (medians; a shared machine's load drifts); CPU_PER_SUBMISSION
     gets the machine's busy CPU seconds per submission (medians too)."""
-    from grading.batch import autograde_all
+    from grading.batch.coordinator import autograde_all
 
     per_sub: dict[int, list[float]] = {1: [], workers: []}
     cpu: dict[int, list[float]] = {1: [], workers: []}
@@ -147,7 +147,7 @@ def floor_seconds(threads: int | None = None) -> dict[str, float]:
     from nbclient import NotebookClient
     from nbgrader.utils import is_grade, is_solution
 
-    from grading.sandbox import THREAD_VARS, Limits
+    from grading.limits import THREAD_VARS, Limits
 
     with mock.patch.dict(os.environ):  # the kernel inherits them; restored afterwards
         for name in THREAD_VARS:
@@ -180,7 +180,7 @@ def machine_scaling(repeats: int = 3) -> tuple[float, float]:
     import subprocess
 
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from tools.benchmark import "
-            "floor_seconds; from grading.sandbox import Limits; "
+            "floor_seconds; from grading.limits import Limits; "
             "floor_seconds(Limits().threads)")
     cmd = [sys.executable, "-c", code, str(ROOT)]
     alone, both = [], []
@@ -198,7 +198,7 @@ def machine_scaling(repeats: int = 3) -> tuple[float, float]:
 def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None,
                   repeats: int = 1) -> None:
     """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
-    from grading.sandbox import Limits
+    from grading.limits import Limits
 
     threads = Limits().threads
     runs = [(floor_seconds(threads), floor_seconds()) for _ in range(3)]  # alternating: load drifts
@@ -242,7 +242,7 @@ def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None
 def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
     """Seconds to autograde one solution submission (whole notebook), unsandboxed and
     sandboxed, alternating ``repeats`` times (a shared machine's load drifts)."""
-    from grading.batch import autograde_all
+    from grading.batch.coordinator import autograde_all
 
     out: dict[str, list[float]] = {"none": [], "sandboxed": []}
     for _ in range(repeats):

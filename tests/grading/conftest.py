@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from grading.batch import autograde_all
-from grading.integrity import package_dir
-from grading.results import SubmissionResult
-from grading.sandbox import Limits
+from grading.batch.coordinator import autograde_all
+from grading.isolation.integrity import package_dir
+from grading.batch.results import SubmissionResult
+from grading.limits import Limits
 from helpers.courses import lab_base, lab_course, make_course, sha256, submit, toy_source
 from helpers.escapes import Targets, accept_in_background, escape_cases
 from helpers.faults import CASES, Case, student_notebook

@@ -10,9 +10,9 @@ import uuid
 import nbformat
 import pytest
 
-from grading.batch import Options, autograde_all
-from grading.gradebook import sqlite_url
-from grading.results import GradingError
+from grading.batch.coordinator import Options, autograde_all
+from grading.batch.gradebook import sqlite_url
+from grading.errors import GradingError
 from helpers.courses import (
     TOY_ADD, TOY_MUL, gradebook_scores, lab_base, lab_course, live_kernels, make_course, submit,
     toy_source, toy_submission,

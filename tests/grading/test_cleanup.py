@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from grading.cleanup import remove_tree
+from grading.isolation.cleanup import remove_tree
 from helpers.repo import ROOT
 
 SCRIPT = textwrap.dedent("""\
     import os, sys
-    from grading.cleanup import remove_tree
+    from grading.isolation.cleanup import remove_tree
     top, outside = sys.argv[1], sys.argv[2]
     box = os.path.join(top, "ipc")
     os.makedirs(os.path.join(box, "locked", "deeper"))
@@ -56,9 +56,9 @@ def test_a_folder_locked_by_the_student_is_removed_and_links_are_not_followed():
 def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_path):
     """--isolation namespaces: no memory cgroup would charge what the kernel writes into its
     socket folder, so the folder is in the worker's scratch (disk), not on /dev/shm."""
-    from grading.integrity import PackageSnapshot
-    from grading.sandbox import Limits
-    from grading.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+    from grading.batch.workspace import BatchContext, _setup_sandbox
 
     work = tmp_path / "work"
     work.mkdir()
@@ -137,10 +137,10 @@ def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_kille
     cgroup (every such process) is killed first, then the folder removed, never the reverse."""
     import nbformat
 
-    from grading import workspace
-    from grading.integrity import PackageSnapshot
-    from grading.sandbox import Limits
-    from grading.workspace import BatchContext, grade_one
+    from grading.batch import workspace
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+    from grading.batch.workspace import BatchContext, grade_one
     from helpers.courses import make_course, submit, toy_source, toy_submission
 
     order: list[str] = []
@@ -189,13 +189,13 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
     """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
     TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
     cannot bind them, and every submission of the batch failed with a dead kernel."""
-    from grading import sandbox
-    from grading.cleanup import SCOPE_LEN
-    from grading.cluster import SCRATCH_PREFIX
-    from grading.integrity import PackageSnapshot
-    from grading.results import GradingError
-    from grading.sandbox import Limits
-    from grading.workspace import BatchContext, _setup_sandbox
+    from grading.isolation import sandbox
+    from grading.isolation.cleanup import SCOPE_LEN
+    from grading.batch.worker import SCRATCH_PREFIX
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.errors import GradingError
+    from grading.limits import Limits
+    from grading.batch.workspace import BatchContext, _setup_sandbox
 
     base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
     try:
@@ -228,7 +228,7 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
 # a live process of its namespace whose pid is no process in that /proc, judged by name.
 LIVE_IN_OUTER_PROC = textwrap.dedent("""\
     import os, subprocess
-    from grading.cleanup import owner_gone, scope
+    from grading.isolation.cleanup import owner_gone, scope
     # a pid free in the outer namespace's /proc, given to a live process of this namespace
     pid = next(p for p in range(30000, 2, -1) if not os.path.exists(f"/proc/{p}"))
     with open("/proc/sys/kernel/ns_last_pid", "w") as fh:  # this namespace's next pid
@@ -252,7 +252,7 @@ def test_a_live_process_is_not_judged_gone_when_proc_is_another_namespaces():
 
 NO_PROC = textwrap.dedent("""\
     import os
-    from grading.cleanup import owned_prefix, owner_gone, scope
+    from grading.isolation.cleanup import owned_prefix, owner_gone, scope
     assert not os.path.exists("/proc/self")
     # another grader without /proc, in another pid namespace, writes the same scope: its pid
     # (not ours to look up) is not judged
@@ -274,7 +274,7 @@ def test_without_proc_no_name_is_judged():
 def test_a_name_with_a_number_no_pid_can_be_is_not_judged():
     """A pid is a C int: kill() cannot even be asked about a larger number (OverflowError
     would stop the sweep, and with it the task); no grader makes such a name."""
-    from grading.cleanup import owner_gone, scope
+    from grading.isolation.cleanup import owner_gone, scope
 
     for pid in (2**31, 10**30):
         assert not owner_gone(f"grading-task-{pid}-{scope()}-abc", "grading-task-")

@@ -18,13 +18,15 @@ import dask
 import psutil
 import pytest
 
-from grading.batch import Options, autograde_all, prepare_batch
-from grading.cleanup import owned_prefix, remove_tree, scope
-from grading.cluster import ClusterOptions, Task, _write_submission, grade_task, open_client, \
-    sweep_scratch, write_tree
-from grading.gradebook import sqlite_url
-from grading.results import GradingError
-from grading.submitted import submitted_task
+from grading.batch.coordinator import Options, autograde_all, prepare_batch
+from grading.isolation.cleanup import owned_prefix, remove_tree, scope
+from grading.batch.client import ClusterOptions, open_client
+from grading.batch.tasks import Task
+from grading.batch.worker import _write_submission, grade_task, sweep_scratch
+from grading.filetree import write_tree
+from grading.batch.gradebook import sqlite_url
+from grading.errors import GradingError
+from grading.batch.scan import submitted_task
 from helpers.courses import (
     TOY_ADD, gradebook_scores, kill_group, lab_course, live_kernels, make_course, submit,
     toy_source, toy_submission,
@@ -209,8 +211,8 @@ def test_waiting_for_the_fork_servers_leaves_the_workers_event_loop_free(monkeyp
 
     from distributed import Client, LocalCluster
 
-    from grading import forkserver
-    from grading.cluster import worker_ready
+    from grading.batch import forkserver
+    from grading.batch.worker import worker_ready
 
     entered, release = threading.Event(), threading.Event()
 
@@ -239,7 +241,7 @@ def test_embedded_cluster_runs_without_dasks_interactive_monitors():
     again afterwards, also when the batch raises; a DASK_... variable wins."""
     import distributed  # noqa: F401  (registers Dask's distributed defaults)
 
-    from grading.cluster import QUIET_DASK
+    from grading.batch.client import QUIET_DASK
 
     def settings() -> dict:
         import dask as d
@@ -269,7 +271,7 @@ def test_embedded_cluster_runs_without_dasks_interactive_monitors():
     # in a fresh process (distributed not imported yet), leaving the block keeps Dask's
     # defaults: a second batch in the same process still finds them; and an instructor's
     # DASK_ variable is not overridden
-    code = ("import dask\nfrom grading.cluster import ClusterOptions, open_client\n"
+    code = ("import dask\nfrom grading.batch.client import ClusterOptions, open_client\n"
             "with open_client(ClusterOptions(workers=1)) as (client, _):\n"
             "    print(client.run(lambda dask_worker: dask_worker.periodic_callbacks['tick'].callback_time))\n"
             "print(dask.config.get('distributed.comm.timeouts.connect'))\n")
@@ -285,7 +287,7 @@ def test_readme_gives_hand_started_clusters_the_same_quiet_settings():
     """The README's ``export DASK_...`` lines, read by Dask's own parser, are QUIET_DASK."""
     import re
 
-    from grading.cluster import QUIET_DASK
+    from grading.batch.client import QUIET_DASK
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"\n +export (DASK_.*?)\n\n", text, re.S)
@@ -314,7 +316,7 @@ class socket_closed_port:
 def _scope_of_another_pid_namespace() -> str:
     """What grading.cleanup.scope() says in a new pid namespace (a container's, say)."""
     got = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c",
-                          "from grading.cleanup import scope; print(scope())"],
+                          "from grading.isolation.cleanup import scope; print(scope())"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr
     return got.stdout.strip()
@@ -358,7 +360,7 @@ def _scope_on_another_machine(tmp_path: Path) -> str:
     boot_id = tmp_path / "boot_id"
     boot_id.write_text("0f0e0d0c-0b0a-4998-8776-655443322110\n")
     script = ('mount --bind "$1" /proc/sys/kernel/random/boot_id && exec "$2" -c '
-              '"from grading.cleanup import scope; print(scope())"')
+              '"from grading.isolation.cleanup import scope; print(scope())"')
     got = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", str(boot_id), sys.executable],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr
@@ -400,9 +402,9 @@ def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
 
 
 def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
-    from grading.integrity import PackageSnapshot
-    from grading.sandbox import Limits
-    from grading.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+    from grading.batch.workspace import BatchContext, _setup_sandbox
 
     class Cgroups:
         def create(self, key, limits):

@@ -8,9 +8,10 @@ import sys
 import nbformat
 import pytest
 
-from grading.gradebook import sqlite_url
-from grading.hidden import hidden_lines, leaked_lines
-from grading.workspace import nbgrader_env
+from grading.batch.gradebook import sqlite_url
+from grading.extensions.hiddenblocks import hidden_lines
+from helpers.feedback import leaked_lines
+from grading.processes import nbgrader_env
 from helpers.courses import gradebook_scores
 from helpers.faults import CASES, Case
 from helpers.notebooks import read_cell

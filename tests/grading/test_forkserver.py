@@ -17,8 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grading import forkserver
-from grading.workspace import kill_tree, nbgrader_env
+from grading.batch import forkserver
+from grading.processes import kill_tree, nbgrader_env
 
 ARGV = ["db", "student", "list"]  # a quick nbgrader command that loads the folder's config
 
@@ -216,8 +216,8 @@ def test_killing_the_worker_takes_the_server_and_the_running_autograde_down(tmp_
     """)
     worker = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""\
         from pathlib import Path
-        from grading import forkserver
-        from grading.workspace import nbgrader_env
+        from grading.batch import forkserver
+        from grading.processes import nbgrader_env
         forkserver.run_nbgrader(["db", "student", "list"], cwd=Path({str(folder)!r}),
                                 env=nbgrader_env(), log=Path({str(folder / 'log.txt')!r}),
                                 timeout=600, on_end=print)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from grading.gradebook import check_db_url, course_id_of, sqlite_url
-from grading.results import GradingError
+from grading.batch.gradebook import check_db_url, course_id_of, sqlite_url
+from grading.errors import GradingError
 
 
 def test_bad_database_urls_give_clear_errors():

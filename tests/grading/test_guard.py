@@ -10,7 +10,7 @@ SCRIPT = r'''
 import json
 from IPython.core.interactiveshell import InteractiveShell
 ip = InteractiveShell.instance()
-import grading.guard as guard
+import grading.isolation.guard as guard
 g = guard.install(["numpy"], ["json"])
 out = {"registered": __import__("sys").modules["_course_guard"] is g}
 ip.run_cell("import numpy")

@@ -1,7 +1,7 @@
 """grading.integrity: the installed course packages are restored (or reported) after each submission."""
 from __future__ import annotations
 
-from grading.integrity import PackageSnapshot
+from grading.isolation.integrity import PackageSnapshot
 
 
 def test_package_snapshot_restores_and_reports(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 
-from grading.nbgrader_ext import LimitOutputBytes
+from grading.extensions.limitoutputbytes import LimitOutputBytes
 
 
 def test_long_outputs_are_cut_with_a_note_and_short_ones_kept():

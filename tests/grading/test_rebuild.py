@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import nbformat
 
-from grading.rebuild import grade_id, rebuild_notebook
+from grading.batch.rebuild import rebuild_notebook
+from grading.extensions.cells import grade_id
 from helpers.courses import TOY_MUL, toy_source, toy_submission
 from helpers.faults import strip_hidden_tests
 

@@ -17,10 +17,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grading.batch import autograde_all
-from grading.gradebook import sqlite_url
-from grading.results import SubmissionResult
-from grading.sandbox import CGROUP_ROOT, Limits
+from grading.batch.coordinator import autograde_all
+from grading.batch.gradebook import sqlite_url
+from grading.batch.results import SubmissionResult
+from grading.isolation.cgroups import CGROUP_ROOT
+from grading.limits import Limits
 from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
 from helpers.escapes import accept_in_background
 from helpers.escapes import attempt_lines as notebook_attempt_lines

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import nbformat
 
-from grading.report import write_report
-from grading.results import SubmissionResult
+from grading.batch.report import write_report
+from grading.batch.results import SubmissionResult
 from helpers.courses import toy_source
 from helpers.notebooks import grade_id
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 
-from grading.results import SubmissionResult, write_summary
+from grading.batch.results import SubmissionResult, write_summary
 
 
 def test_write_summary_csv_and_markdown(tmp_path):
@@ -21,9 +21,9 @@ def test_write_summary_csv_and_markdown(tmp_path):
 
 def test_notes_quoting_student_text_cannot_forge_rows_or_stop_the_batch(tmp_path):
     # a cell id with a line break and a table row; a cell id that is a lone surrogate
-    from grading.batch import _record
-    from grading.cluster import Outcome
-    from grading.results import STATUS_MISSING, clean_note
+    from grading.batch.coordinator import _record
+    from grading.batch.tasks import Outcome
+    from grading.batch.results import STATUS_MISSING, clean_note
 
     forged = "duplicate cells ignored: x\n| bob | 100 | 100 | ok | 1.0 | | |"
     outcome = Outcome(SubmissionResult("eve", STATUS_MISSING, notes=[forged, "files not graded: \ud800"]),

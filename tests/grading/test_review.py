@@ -1,7 +1,7 @@
 """grading.review: static flags for the instructor."""
 from __future__ import annotations
 
-from grading.review import review_flags
+from grading.batch.review import review_flags
 from helpers.faults import GOOD_MODEL, GOOD_SOFTMAX
 
 

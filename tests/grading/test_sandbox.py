@@ -14,12 +14,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grading import sandbox
-from grading.cleanup import scope
-from grading.gradebook import sqlite_url
-from grading.results import GradingError
-from grading.sandbox import Cgroups, Limits, batch_name, bwrap_argv, detect_cgroups, format_size, \
-    parse_size
+from grading.isolation import sandbox
+from grading.isolation.cleanup import scope
+from grading.batch.gradebook import sqlite_url
+from grading.errors import GradingError
+from grading.isolation.cgroups import CGROUP_ROOT, Cgroups, batch_name, detect_cgroups
+from grading.isolation.sandbox import bwrap_argv
+from grading.limits import THREAD_VARS, Limits, format_size, parse_size
 from helpers.courses import gradebook_scores, live_kernels
 from helpers.escapes import MARKER, Targets, accept_in_background, attempt_lines, escape_cases
 from helpers.repo import LAB, ROOT
@@ -86,7 +87,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
     """On this machine's hierarchy (v1 or v2): a pids limit holds, setsid'd processes die."""
     version, why = detect_cgroups()
     assert version is not None, why  # CI runs as root with writable cgroups
-    cg = Cgroups(version, sandbox.CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
+    cg = Cgroups(version, CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
     cg.open_batch()
     try:
         dirs = cg.create("t", Limits(memory=256 << 20, pids=8))
@@ -112,7 +113,7 @@ def test_real_cgroups_limit_and_kill_detached_processes():
         assert left == []
     finally:
         cg.close_batch()
-    assert not any((sandbox.CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}", f"cpu/{cg.name}"))
+    assert not any((CGROUP_ROOT / p).exists() for p in (cg.name, f"memory/{cg.name}", f"cpu/{cg.name}"))
 
 
 @pytest.mark.sandbox
@@ -290,7 +291,7 @@ def test_escapes_leave_the_host_untouched(lab_batch):
     inherited -= set(json.loads(line[0][3:]))
     # only variables the sandbox or the course's utils set to fixed values may equal the grader's
     assert inherited <= {"PATH", "HOME", "LANG", "USER", "PYTHONDONTWRITEBYTECODE",
-                         "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", *sandbox.THREAD_VARS}, inherited
+                         "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", *THREAD_VARS}, inherited
     cmdlines = secrets_seen["all cmdlines"]
     assert "pytest" not in cmdlines and "nbgrader" not in cmdlines and "ipykernel" in cmdlines
     kill = escape_lines(lab_batch, "esc_kill")
@@ -305,7 +306,7 @@ def test_escapes_leave_the_host_untouched(lab_batch):
         assert made > 0 and refused > 0 and made < 128  # the pids limit refused the rest
     assert [p.pid for p in psutil.process_iter(["cmdline"]) if MARKER in (p.info["cmdline"] or [])] == []
     mine = f"course-grading-{os.getpid()}-*"  # the batch's cgroups are gone
-    root = sandbox.CGROUP_ROOT
+    root = CGROUP_ROOT
     assert [d for top in (root, root / "memory", root / "pids") for d in top.glob(mine)] == []
     assert live_kernels() == []
 
@@ -397,7 +398,7 @@ def test_real_cgroups_give_a_submission_at_most_its_threads_in_cores():
     so they cannot slow every other submission on the machine into its timeout."""
     version, why = detect_cgroups()
     assert version is not None, why
-    cg = Cgroups(version, sandbox.CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
+    cg = Cgroups(version, CGROUP_ROOT, f"course-grading-test-{os.getpid()}")
     cg.open_batch()
     try:
         dirs = cg.create("busy", Limits(memory=256 << 20, pids=16, threads=1))

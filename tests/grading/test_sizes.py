@@ -12,13 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import workspace
-from grading.cluster import _write_submission
-from grading.integrity import PackageSnapshot
-from grading.results import STATUS_ERROR, SubmissionResult, clean_note
-from grading.sandbox import Limits
-from grading.submitted import submitted_task
-from grading.workspace import BatchContext, grade_one
+from grading.batch import workspace
+from grading.batch.worker import _write_submission
+from grading.isolation.integrity import PackageSnapshot
+from grading.batch.results import STATUS_ERROR, SubmissionResult, clean_note
+from grading.limits import Limits
+from grading.batch.scan import submitted_task
+from grading.batch.workspace import BatchContext, grade_one
 from helpers.courses import TOY_ADD, make_course, submit, toy_source, toy_submission
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.cluster import Task, grade_task
-from grading.results import STATUS_ERROR
-from grading.submitted import submitted_task
+from grading.batch.tasks import Task
+from grading.batch.worker import grade_task
+from grading.batch.results import STATUS_ERROR
+from grading.batch.scan import submitted_task
 from helpers.courses import toy_submission
 from helpers.repo import ROOT
 
@@ -172,7 +173,7 @@ def test_a_folder_swapped_for_a_link_after_its_check_is_not_listed_through_it(
 UNREADABLE = textwrap.dedent("""\
     import os, sys
     from pathlib import Path
-    from grading.submitted import submitted_task
+    from grading.batch.scan import submitted_task
     course = Path(sys.argv[1])
     for student in ("mode", "folder", "fine"):
         task = submitted_task(course, "toy", student, max_bytes=1 << 20,

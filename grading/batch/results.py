@@ -20,10 +20,6 @@ def clean_note(note: str) -> str:
     return one_line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-class GradingError(RuntimeError):
-    """A batch cannot start (bad course directory, unknown assignment, bad database URL)."""
-
-
 @dataclass
 class SubmissionResult:
     """The outcome of autograding one student's submission."""

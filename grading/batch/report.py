@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
-from grading.results import STATUS_MISSING, STATUS_SKIPPED, SubmissionResult
+from grading.batch.results import STATUS_MISSING, STATUS_SKIPPED, SubmissionResult
 
 TOP = 10  # rows of the failure-message and slowest-submission tables
 

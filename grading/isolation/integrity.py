@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from grading.results import GradingError
+from grading.errors import GradingError
 
 PROTECTED_PACKAGES: tuple[str, ...] = ("utils", "public_tests")
 

@@ -2,10 +2,10 @@
 
 nbgrader itself runs outside the sandbox (it needs the private gradebook, which holds the
 hidden tests); only the kernel, and everything it starts, runs inside. The kernel is
-launched through a kernelspec whose command is this module (``python -m grading.sandbox
-CONFIG CONNECTION_FILE``), run as the grader. It
+launched through a kernelspec whose command is this module (``python -m
+grading.isolation.sandbox CONFIG CONNECTION_FILE``), run as the grader. It
 
-1. moves itself into the submission's cgroup (:mod:`grading.cgroups`: memory, process and
+1. moves itself into the submission's cgroup (:mod:`grading.isolation.cgroups`: memory, process and
    CPU limits, the CPU a quota of ``Limits.threads`` cores; the grader kills the whole
    cgroup when the submission is done, ``setsid`` or not),
 2. sets RLIMIT_FSIZE (file size), RLIMIT_CORE = 0 and a generous RLIMIT_CPU (never
@@ -38,15 +38,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from grading.cgroups import CGROUP_ROOT, Cgroups, batch_name, detect_cgroups  # noqa: F401 (re-exported)
-from grading.cgroups import write as _write
-from grading.cleanup import SCOPE_LEN
-from grading.results import GradingError
+from grading.errors import GradingError
+from grading.isolation.cgroups import detect_cgroups
+from grading.isolation.cgroups import write as _write
+from grading.isolation.cleanup import SCOPE_LEN
+from grading.limits import LEVELS, Limits, format_size
 
-LEVELS = ("sandboxed", "namespaces", "none")
 SANDBOX_UID = 4242
 KERNEL_NAME = "course-sandbox"
 #: top-level system folders bound read-only (or re-created as the same symlink)
@@ -56,63 +55,14 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
              "/etc/fonts")
 SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sockaddr_un.sun_path, less its NUL)
 #: what the kernel's socket folder on disk adds to the temporary folder, at the longest (the
-#: task's scratch folder of grading.cluster, the socket folder and socket of grading.workspace)
+#: task's scratch folder of grading.batch.worker, the socket folder and socket of
+#: grading.batch.workspace)
 SOCKET_TAIL = len(f"/grading-task-4194304-{'f' * SCOPE_LEN}-XXXXXXXX/work/course-ipc-XXXXXXXX/k-9")
 INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
-
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def parse_size(text: str | int) -> int:
-    """Bytes in a size such as ``4G``, ``512M``, ``64k`` or ``1048576``."""
-    if isinstance(text, int):
-        return text
-    raw = str(text).strip().upper().removesuffix("B").removesuffix("I")
-    unit = raw[-1:] if raw[-1:] in _UNITS else ""
-    number = raw[: len(raw) - len(unit)]
-    try:
-        value = float(number) * _UNITS[unit]
-    except ValueError:
-        raise GradingError(f"bad size {text!r}: use a number with an optional K, M, G or T") from None
-    if value <= 0:
-        raise GradingError(f"bad size {text!r}: it must be positive")
-    return int(value)
-
-
-def format_size(n: int) -> str:
-    """``4G`` for 4 GiB, ``100M`` for 100 MiB; bytes otherwise."""
-    for unit in ("T", "G", "M", "K"):
-        if n % _UNITS[unit] == 0:
-            return f"{n // _UNITS[unit]}{unit}"
-    return str(n)
-
-
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Limits:
-    """Resource limits of one submission's kernel."""
-
-    memory: int = 4 << 30
-    pids: int = 512
-    file_size: int = 1 << 30
-    cpu_seconds: int = 3600
-    threads: int = 1  # compute threads of TensorFlow and BLAS (one core per worker, as Dask's
-    #                   nanny gives its workers: more only oversubscribes the cores)
-    # what the grader itself reads of a submission, outside any sandbox (JSON and ast.parse
-    # of a huge answer take GBs of the worker's memory): larger ones are never parsed
-    notebook_bytes: int = 20 << 20  # one submitted notebook file
-    cell_chars: int = 1 << 20  # the source of one cell
-
-    def thread_env(self) -> dict[str, str]:
-        """The variables that size the kernel's compute thread pools."""
-        return {name: str(self.threads) for name in THREAD_VARS}
-
-    def describe(self) -> str:
-        return (f"memory {format_size(self.memory)}, pids {self.pids}, cores {self.threads}, "
-                f"file size {format_size(self.file_size)}")
+#: the namespaces and identity of every sandbox (bubblewrap 0.8 or later; check_host probes them)
+NAMESPACE_FLAGS = ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+                   "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+                   "--cap-drop", "ALL")
 
 
 # --------------------------------------------------------------------------------------
@@ -146,8 +96,7 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
     """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd``, a private tmpfs holding
     a copy of ``cfg["stage"]`` (see :func:`stage_assignment`)."""
     size = str(cfg["tmpfs_size"])
-    argv = [cfg["bwrap"], "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
+    argv = [cfg["bwrap"], *NAMESPACE_FLAGS,
             # the private /tmp first: binds made after it stay visible inside it (a course
             # or virtual environment that lives under /tmp)
             "--size", size, "--tmpfs", "/tmp"]
@@ -194,7 +143,7 @@ def write_kernelspec(dest: Path, config_file: Path) -> None:
     spec = dest / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "grading.sandbox", str(config_file), "{connection_file}"],
+        "argv": [sys.executable, "-m", "grading.isolation.sandbox", str(config_file), "{connection_file}"],
         "display_name": "Python 3 (course sandbox)",
         "language": "python",
         # bwrap does not forward signals: interrupts go as control messages
@@ -237,9 +186,7 @@ def check_host(level: str) -> tuple[str, int | None]:
         raise GradingError(f"bubblewrap (bwrap) is missing: {INSTALL_HINT}, "
                            "or pass --isolation none to grade without a sandbox")
     probe = subprocess.run(  # the features bwrap_argv uses (bubblewrap >= 0.8)
-        [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-         "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--cap-drop", "ALL",
-         "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", "1048576",
+        [bwrap, *NAMESPACE_FLAGS, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", "1048576",
          "--tmpfs", "/tmp", "--remount-ro", "/", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         why = " ".join(probe.stderr.split()) or f"exit {probe.returncode}"

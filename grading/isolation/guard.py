@@ -1,6 +1,6 @@
 """The kernel-side guard against tampering: imported by the student's kernel, never by the grader.
 
-:class:`grading.execute.GuardedExecute` installs it in a hidden cell before the first
+:class:`grading.extensions.guardedexecute.GuardedExecute` installs it in a hidden cell before the first
 cell runs (``course_guard.install(preload, walk)``) and then calls its functions through
 ``user_expressions`` with a fresh nonce:
 

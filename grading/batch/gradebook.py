@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from grading.results import GradingError
+from grading.errors import GradingError
 
 
 def course_id_of(course_dir: Path) -> str:

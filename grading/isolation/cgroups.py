@@ -3,7 +3,7 @@
 One parent cgroup per batch (``course-grading-PID-SCOPE-RANDOM``), one child per submission.
 cgroup v2 (systemd machines): one hierarchy with the ``memory``, ``pids`` and ``cpu``
 controllers. cgroup v1: the ``memory``, ``pids`` and ``cpu`` hierarchies, each with its
-own tree of the same names. The sandbox launcher (:func:`grading.sandbox.launch`) moves
+own tree of the same names. The sandbox launcher (:func:`grading.isolation.sandbox.launch`) moves
 itself into the child cgroup(s) before it execs bubblewrap, so everything the kernel
 starts is inside, ``setsid`` or not.
 """
@@ -14,12 +14,9 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from grading.cleanup import owned_prefix, owner_gone
-
-if TYPE_CHECKING:
-    from grading.sandbox import Limits
+from grading.isolation.cleanup import owned_prefix, owner_gone
+from grading.limits import Limits
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: the controllers (v2) or hierarchies (v1) every submission's cgroup is limited by
@@ -30,7 +27,7 @@ BATCH_PREFIX = "course-grading-"  # + the grader's pid, scope and random hex: se
 
 def batch_name() -> str:
     """A new batch's cgroup name: this process's pid and scope (the sweep's test, see
-    grading.cleanup.owner_gone) and a random tail."""
+    grading.isolation.cleanup.owner_gone) and a random tail."""
     return f"{owned_prefix(BATCH_PREFIX)}{os.urandom(3).hex()}"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ast
 
-from grading.integrity import PROTECTED_PACKAGES
+from grading.isolation.integrity import PROTECTED_PACKAGES
 
 
 RISKY_CALLS = {
@@ -24,10 +24,10 @@ RISKY_IMPORTS = {"ctypes", "gc", "builtins", "inspect", "signal", "subprocess", 
                  "multiprocessing", "importlib", "pathlib", "IPython", "ipykernel", "nbgrader"}
 
 
-def review_flags(source: str, own_names: set[str] | None = None) -> list[str]:
+def review_flags(source: str) -> list[str]:
     """Risky constructs in a student cell, for the instructor to review (not penalised).
 
-    Flags assignments to attributes of objects the cell did not create (monkeypatching),
+    Flags assignments to attributes of anything but ``self`` or ``cls`` (monkeypatching),
     redefinitions of test names, and calls/imports that can reach outside the answer.
     """
     try:
@@ -35,14 +35,6 @@ def review_flags(source: str, own_names: set[str] | None = None) -> list[str]:
     except SyntaxError:
         return ["syntax error"]
     flags: set[str] = set()
-    local_names = set(own_names or ())
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            local_names.add(node.name)
-            for arg in node.args.args if hasattr(node, "args") else []:
-                local_names.add(arg.arg)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            local_names.add(node.id)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if node.name.startswith("test"):

@@ -8,8 +8,7 @@ import os
 import stat
 from pathlib import Path
 
-from grading.cluster import Task
-from grading.workspace import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
+from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES, Task
 
 
 def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int,

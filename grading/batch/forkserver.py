@@ -37,13 +37,15 @@ import time
 import traceback
 from pathlib import Path
 
+from grading.processes import nbgrader_env
+
 # Imported once by the server (what a fresh ``python -m nbgrader autograde`` spends its
 # first seconds on); the children inherit them.
 PRELOAD = (
     "nbgrader.apps.nbgraderapp", "nbgrader.apps.autogradeapp", "nbgrader.converters.autograde",
     "nbgrader.api", "nbgrader.preprocessors", "nbconvert.preprocessors", "nbclient",
     "jupyter_client.manager", "jupyter_client.provisioning", "ipykernel.kernelspec",
-    "grading.execute", "grading.hidden", "grading.nbgrader_ext",
+    "grading.extensions",
     # jupyter_client's KernelSpecManager imports IPython.paths to list the kernel folders,
     # which imports all of IPython: about 0.2 s of every autograde, on its critical path
     "IPython.paths",
@@ -65,7 +67,7 @@ def die_with_parent() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# server side (python -m grading.forkserver)
+# server side (python -m grading.batch.forkserver)
 # --------------------------------------------------------------------------------------
 def _child(req: dict, server: int) -> None:
     """In the forked child: become ``python -m nbgrader ARGV`` in its own session; never returns."""
@@ -144,9 +146,9 @@ class ForkServer:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grading.forkserver"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "grading.batch.forkserver"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-            cwd=str(Path(__file__).resolve().parent.parent), preexec_fn=die_with_parent)
+            cwd=str(Path(__file__).resolve().parents[2]), preexec_fn=die_with_parent)
         self._buf = b""
         self._ready = False
 
@@ -228,17 +230,11 @@ _idle: list[ForkServer] = []
 _idle_lock = threading.Lock()
 
 
-def _server_env() -> dict[str, str]:
-    from grading.workspace import nbgrader_env
-
-    return nbgrader_env()
-
-
 def warm() -> None:
     """Start a server now (it imports in the background), so the first task does not wait."""
     with _idle_lock:
         if not any(s.alive() for s in _idle):
-            _idle.append(ForkServer(_server_env()))
+            _idle.append(ForkServer(nbgrader_env()))
 
 
 def wait_warm() -> bool:
@@ -278,7 +274,7 @@ def run_nbgrader(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path,
             if candidate.alive():
                 server = candidate
     if server is None:
-        server = ForkServer(_server_env())
+        server = ForkServer(nbgrader_env())
     try:
         return server.run(argv, cwd=cwd, env=env, log=log, timeout=timeout, on_end=on_end)
     finally:

@@ -8,6 +8,8 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
+from grading.extensions.cells import grade_id
+
 #: nbgrader's marks of a cell (``metadata.nbgrader``): nothing else of the metadata is read
 NBGRADER_KEYS = ("grade_id", "solution", "grade", "locked", "points", "schema_version", "task",
                  "checksum", "cell_type")
@@ -57,11 +59,6 @@ def read_submission(path: str | Path):
     slim = {"nbformat": 4, "nbformat_minor": data.get("nbformat_minor", 0), "metadata": {},
             "cells": [_slim_cell(c) for c in data["cells"]]}
     return nbformat.reads(json.dumps(slim), as_version=4)
-
-
-def grade_id(cell) -> str | None:
-    """The nbgrader ``grade_id`` of a cell, or None for a cell nbgrader does not know."""
-    return (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id") or None
 
 
 def oversized_cell(nb, limit: int) -> str | None:

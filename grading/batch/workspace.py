@@ -6,17 +6,16 @@ from the batch's template, a private copy of the course packages, and, when sand
 kernelspec, the sandbox configuration and the ipc socket folder (the kernel copies the
 assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there
 as a fresh process in its own session, forked from the worker's fork server
-(:mod:`grading.forkserver`), with a wall-clock limit; afterwards every process of the
+(:mod:`grading.batch.forkserver`), with a wall-clock limit; afterwards every process of the
 submission is killed.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
-import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,24 +24,28 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
-from grading import sandbox
-from grading.cleanup import owned_prefix, remove_tree
-from grading.execute import GUARD_MODULE, NOTES_ENV
-from grading.forkserver import ForkServerError, run_nbgrader
-from grading.gradebook import read_private_grades, sqlite_url
-from grading.integrity import PackageSnapshot
-from grading.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
-from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
-from grading.review import review_flags
+from grading.batch.forkserver import ForkServerError, run_nbgrader
+from grading.batch.gradebook import read_private_grades, sqlite_url
+from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
+from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
+from grading.batch.review import review_flags
+from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
+from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV
+from grading.isolation import sandbox
+from grading.isolation.cgroups import Cgroups
+from grading.isolation.cleanup import owned_prefix, remove_tree
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
+from grading.processes import kill_tree, nbgrader_env
 
 EXTRA_CONFIG = """
 # ---- appended by python -m grading for this private autograde ----
 c.Autograde.autograde_preprocessors = [
-    "grading.execute.GuardedExecute",
+    "grading.extensions.guardedexecute.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "grading.nbgrader_ext.LimitOutputBytes",
+    "grading.extensions.limitoutputbytes.LimitOutputBytes",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -65,41 +68,6 @@ c.Execute.kernel_name = {kernel!r}
 """
 
 
-def nbgrader_env(**extra: str) -> dict[str, str]:
-    """The grader's environment with this Python's bin/ first on PATH (nbgrader runs alembic)."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.pop("JPY_PARENT_PID", None)
-    env.update(extra)
-    return env
-
-
-def kill_tree(pid: int) -> None:
-    """Kill a process, its session and every descendant (jupyter starts kernels in new sessions)."""
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        procs = [root] + root.children(recursive=True)
-    except psutil.NoSuchProcess:
-        procs = []
-    try:
-        os.killpg(pid, signal.SIGKILL)  # the autograde's own session (start_new_session=True)
-    except (ProcessLookupError, PermissionError):
-        pass
-    waiting = []
-    for proc in procs:
-        try:
-            proc.kill()
-            # a zombie is dead already; one that is not ours (the fork server's child before
-            # it is reaped) would only be waited for until the timeout
-            if proc.status() != psutil.STATUS_ZOMBIE:
-                waiting.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):  # (a setuid program: the next)
-            pass
-    psutil.wait_procs(waiting, timeout=5)
-
-
 @dataclass(kw_only=True)
 class BatchContext:
     """Everything a worker needs, prepared once per batch by the parent."""
@@ -115,18 +83,14 @@ class BatchContext:
     timeout: float
     config_text: str
     isolation: str
-    limits: sandbox.Limits
+    limits: Limits
     bwrap: str = ""
-    cgroups: sandbox.Cgroups | None = None
+    cgroups: Cgroups | None = None
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
-
-TIMESTAMP = "timestamp.txt"  # written by nbgrader submit; read for late penalties
-TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
-STRAY_NAMED = 20  # files not graded named in a note
 
 
 class Refused(Exception):
@@ -207,6 +171,8 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
 
 
 SHM = Path("/dev/shm")
+#: the kernel-side guard, copied into each workspace's packages (found, not imported: it imports IPython)
+GUARD_FILE = Path(str(importlib.util.find_spec("grading.isolation.guard").origin))
 IPC_PREFIX = "course-ipc-"  # the kernel's socket folder
 
 
@@ -222,7 +188,7 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # (--isolation namespaces) nothing would bound it there but the host's memory: it is on
     # disk in the worker's scratch folder instead, bounded per file by RLIMIT_FSIZE, and
     # removed by the next batch if this worker dies. Short name: socket paths are < 108 bytes.
-    # On /dev/shm its name holds the worker's pid and scope: grading.cluster.sweep_scratch
+    # On /dev/shm its name holds the worker's pid and scope: grading.batch.worker.sweep_scratch
     # removes it if the worker dies before it does (nothing else would; it is host memory).
     on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
     ipc = Path(tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX,
@@ -281,7 +247,7 @@ def grade_one(ctx: BatchContext, student: str,
     shutil.copytree(ctx.course_dir / "source" / ctx.assignment, ws / "source" / ctx.assignment)
     shutil.copy(ctx.template_db, ws / "gradebook.db")
     ctx.packages.write_copy(ws / "pkgs")
-    shutil.copy(Path(__file__).with_name("guard.py"), ws / "pkgs" / f"{GUARD_MODULE}.py")
+    shutil.copy(GUARD_FILE, ws / "pkgs" / f"{GUARD_MODULE}.py")
     notes_file = ws / "guard_notes.txt"
     config_text, env_extra, cgroup_dirs = ctx.config_text, {}, []
     if ctx.isolation != "none":
@@ -311,7 +277,7 @@ def grade_one(ctx: BatchContext, student: str,
             if left:
                 result.notes.append(f"{len(left)} leftover process(es) killed")
         # only now that nothing of the submission runs (a live process could swap a folder
-        # for a link while it is removed); see grading.cleanup
+        # for a link while it is removed); see grading.isolation.cleanup
         if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
             result.notes.append("the kernel's socket folder could not be removed")
     if notes_file.is_file():

@@ -4,10 +4,10 @@
    against a private *template* gradebook (and against the real gradebook when that does
    not know the assignment yet); its release notebook is the skeleton every submission is
    rebuilt on. Source, skeleton, template, course packages and options make the batch's
-   :class:`grading.cluster.Bundle`.
-2. Each student is a Dask task (:mod:`grading.cluster`) on an embedded ``LocalCluster``
+   :class:`~grading.batch.tasks.Bundle`.
+2. Each student is a Dask task (:mod:`grading.batch.worker`) on an embedded ``LocalCluster``
    or an existing cluster (``--scheduler``); the worker grades it in a private workspace
-   (:mod:`grading.workspace`), the kernel in the sandbox (:mod:`grading.sandbox`). A task
+   (:mod:`grading.batch.workspace`), the kernel in the sandbox (:mod:`grading.isolation.sandbox`). A task
    whose worker dies is rerun elsewhere; one that kills its worker more often than Dask's
    ``distributed.scheduler.allowed-failures`` is recorded as an error for that student.
 3. Only this (coordinator) process writes the real gradebook and ``autograded/``, one
@@ -29,18 +29,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from grading import sandbox
-from grading.cluster import Bundle, ClusterOptions, Outcome, Task, grade_task, open_client, \
-    prepare_worker, read_tree, worker_ready, write_tree
-from grading.gradebook import (
+from grading.batch.client import ClusterOptions, open_client
+from grading.batch.gradebook import (
     check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
 )
-from grading.integrity import PackageSnapshot
-from grading.report import cell_max_scores, write_report
-from grading.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, GradingError, \
+from grading.batch.report import cell_max_scores, write_report
+from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, \
     SubmissionResult, clean_note, write_summary
-from grading.submitted import submitted_task
-from grading.workspace import EXTRA_CONFIG, nbgrader_env
+from grading.batch.scan import submitted_task
+from grading.batch.tasks import Bundle, Outcome
+from grading.batch.worker import grade_task, prepare_worker, worker_ready
+from grading.batch.workspace import EXTRA_CONFIG
+from grading.errors import GradingError
+from grading.filetree import read_tree, write_tree
+from grading.isolation import sandbox
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import LEVELS, Limits
+from grading.processes import nbgrader_env
 
 DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell (nbgrader's own default of 30 s is too short for fit)
@@ -64,7 +69,7 @@ class Options:
     restore_course_files: bool = True
     skip_tail: bool = False
     isolation: str = "sandboxed"
-    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
+    limits: Limits = field(default_factory=Limits)
 
     def cluster(self) -> ClusterOptions:
         return ClusterOptions(scheduler=self.scheduler, workers=self.workers,
@@ -78,9 +83,9 @@ def check_batch(assignment: str, opts: Options) -> None:
     source = course_dir / "source" / assignment
     if not source.is_dir():
         raise GradingError(f"no source folder {source}: is {course_dir} the course directory?")
-    if opts.isolation not in sandbox.LEVELS:
+    if opts.isolation not in LEVELS:
         raise GradingError(f"unknown isolation level {opts.isolation!r}: use one of "
-                           f"{', '.join(sandbox.LEVELS)}")
+                           f"{', '.join(LEVELS)}")
 
 
 def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:

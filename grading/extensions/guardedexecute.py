@@ -10,25 +10,20 @@ import nbformat
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool
 
-from grading.hidden import HiddenTestsLast
-
-from grading.integrity import PROTECTED_PACKAGES
-from grading.rebuild import grade_id
+from grading.extensions.cells import grade_id, is_test
+from grading.extensions.hiddentestslast import HiddenTestsLast
+from grading.isolation.integrity import PROTECTED_PACKAGES
 
 #: file the preprocessor appends its notes to (set by the workspace for each autograde)
 NOTES_ENV = "COURSE_GRADER_NOTES"
-#: name under which grading/guard.py is importable in the kernel (copied with the packages)
+#: name under which grading/isolation/guard.py is importable in the kernel (copied with the packages)
 GUARD_MODULE = "course_guard"
-
-
-def _is_test(cell) -> bool:
-    return is_grade(cell) and not is_solution(cell)
 
 
 class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
     """nbgrader's Execute with a guard against tampering and recovery from a dead kernel.
 
-    Hidden tests run last, as in :class:`grading.hidden.HiddenTestsLast`; the guard undoes
+    Hidden tests run last, as in :class:`~grading.extensions.hiddentestslast.HiddenTestsLast`; the guard undoes
     tampering before each hidden block too.
 
     Around each answer cell it records what the cell changed in loaded modules and
@@ -66,14 +61,10 @@ class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
                         fh.write(note + "\n")
 
     def _hidden(self, source: str, index: int) -> str:
-        cell = nbformat.v4.new_code_cell(source)
-        original = self.nb.cells[index]  # nbclient stores the executed cell at nb.cells[index]
         try:
-            self.execute_cell(cell, index, store_history=False)
+            cell = self.run_aside(source, index)
         except Exception as exc:  # a dead kernel is handled by the caller's next cell
             return f"guard: {type(exc).__name__}"
-        finally:
-            self.nb.cells[index] = original
         text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         if errors:
@@ -133,8 +124,8 @@ class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
     def _run_one(self, cell, index: int, replay: bool = False):
         if cell.cell_type != "code":
             return cell
-        readonly = not is_solution(cell) and not _is_test(cell)
-        if _is_test(cell):
+        readonly = not is_solution(cell) and not is_test(cell)
+        if is_test(cell):
             ok, note = self._guard("before_test")
             gid = grade_id(cell)
             if note and not replay:

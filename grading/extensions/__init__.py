@@ -1,0 +1,13 @@
+"""The course's nbgrader extensions, one per module as nbgrader keeps its preprocessors.
+
+``nbgrader_config.py`` names them; ``python -m grading`` adds GuardedExecute for its private
+autograde. What only they share is here too: the parsing of hidden-test blocks and the marks
+of a cell.
+"""
+from grading.extensions.guardedexecute import GuardedExecute
+from grading.extensions.hiddentestslast import HiddenTestsLast
+from grading.extensions.hidehiddentests import HideHiddenTests
+from grading.extensions.limitoutputbytes import LimitOutputBytes
+from grading.extensions.striprunstate import StripRunState
+
+__all__ = ["GuardedExecute", "HiddenTestsLast", "HideHiddenTests", "LimitOutputBytes", "StripRunState"]
