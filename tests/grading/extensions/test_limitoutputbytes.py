@@ -1,4 +1,4 @@
-"""grading.nbgrader_ext: LimitOutputBytes cuts long outputs (nbgrader's LimitOutput counts lines only)."""
+"""grading.extensions.limitoutputbytes: LimitOutputBytes cuts long outputs (nbgrader's LimitOutput counts lines only)."""
 from __future__ import annotations
 
 import nbformat

@@ -1,41 +1,46 @@
-"""grading.cluster on an embedded LocalCluster: the Dask batch equals grading one by one,
-a submission that kills its worker every time, an interrupted batch rerun, bad options.
+"""grading.batch.worker on an embedded LocalCluster: the Dask batch equals grading one by one, a
+submission that kills its worker every time, the fork servers' wait off the event loop, the
+sweep of dead workers' scratch, links carried as links.
 
-Loopback only; every process the tests start is stopped by pid (process group).
-"""
+Loopback only; every process the tests start is stopped by pid (process group)."""
 from __future__ import annotations
 
-import ast
 import csv
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import dask
-import psutil
 import pytest
-
-from grading.batch.coordinator import Options, autograde_all, prepare_batch
-from grading.isolation.cleanup import owned_prefix, remove_tree, scope
-from grading.batch.client import ClusterOptions, open_client
-from grading.batch.tasks import Task
-from grading.batch.worker import _write_submission, grade_task, sweep_scratch
-from grading.filetree import write_tree
-from grading.batch.gradebook import sqlite_url
-from grading.errors import GradingError
-from grading.batch.scan import submitted_task
 from helpers.courses import (
-    TOY_ADD, gradebook_scores, kill_group, lab_course, live_kernels, make_course, submit,
-    toy_source, toy_submission,
+    TOY_ADD,
+    gradebook_scores,
+    lab_course,
+    live_kernels,
+    make_course,
+    submit,
+    toy_source,
+    toy_submission,
 )
 from helpers.repo import LAB, ROOT
 from helpers.submissions import EXPECTED_SCORES, filled_release
 
+from grading.batch.coordinator import Options, autograde_all, prepare_batch
+from grading.batch.gradebook import sqlite_url
+from grading.batch.scan import submitted_task
+from grading.batch.tasks import Task
+from grading.batch.worker import _write_submission, grade_task, sweep_scratch
+from grading.errors import GradingError
+from grading.isolation.cleanup import scope
+
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
+
+
 WRONG_ADD = "def my_add(a, b):\n    return a - b\n"
+
+
 #: with --isolation none the kernel is a child of nbgrader, forked by the worker's fork server,
 #: itself a child of the Dask worker process: this answer kills the worker (the sandbox
 #: prevents it; the fault path is the same as a submission that crashes the worker, e.g. by
@@ -113,94 +118,6 @@ def test_submission_that_kills_its_worker_is_an_error_for_that_student_only(tmp_
     assert live_kernels() == []
 
 
-
-@pytest.mark.slow
-@pytest.mark.sandbox
-def test_interrupted_batch_rerun_grades_only_the_missing(tmp_path):
-    course = make_course(tmp_path, "toy", toy_source())
-    plan = {f"s{i}": (TOY_ADD if i % 2 == 0 else WRONG_ADD) for i in range(4)}
-    for student, add in plan.items():
-        submit(course, "toy", student, toy_submission(add=add))
-    expected = {s: 5.0 if add == TOY_ADD else 3.0 for s, add in plan.items()}
-    env = dict(os.environ, PYTHONUNBUFFERED="1",
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "grading", "toy", "--course-dir", str(course), "--workers", "1",
-         "--timeout", "300", "--cell-timeout", "60", "--no-restore"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        start_new_session=True)
-    started: list[int] = []
-    try:
-        deadline = time.monotonic() + 600
-        for line in proc.stdout:  # kill the whole batch after its first result
-            started = [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
-            if line.startswith("[1/4]") or time.monotonic() > deadline:
-                break
-    finally:
-        kill_group(proc)
-    assert started, "the batch never reported a result"
-    gone = psutil.wait_procs([p for p in map(_process, started) if p], timeout=30)[1]
-    assert gone == [], f"processes of the killed batch left: {gone}"
-    before = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
-    assert 1 <= len(before) < 4
-    lines: list[str] = []
-    stats: dict[str, float] = {}
-    results = {r.student: r for r in autograde_all(
-        "toy", course_dir=course, workers=2, timeout=300, cell_timeout=60, progress=lines.append,
-        restore_course_files=False, stats=stats)}
-    # the benchmark's figures: the grading window holds every task, the shutdown is apart
-    assert set(stats) == {"prepare", "grading", "shutdown", "busy_cpu"}
-    assert stats["grading"] >= max(r.seconds for r in results.values() if r.status == "ok")
-    assert stats["prepare"] > 0 and stats["shutdown"] > 0 and stats["busy_cpu"] > 0
-    missing = sorted(set(plan) - set(before))
-    assert sorted(s for s, r in results.items() if r.status == "ok") == missing
-    assert sorted(s for s, r in results.items() if r.status == "already graded") == sorted(before)
-    assert {s: r.score for s, r in results.items()} == expected
-    assert lines[0].startswith(f"skipping {len(before)} student(s)")
-    assert sum(l.startswith("[") for l in lines) == len(missing)
-    stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "default_course", "toy")
-    assert {s: sum(g.values()) for s, g in stored.items()} == expected
-
-
-def _process(pid: int) -> psutil.Process | None:
-    try:
-        return psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return None
-
-
-def test_bad_cluster_options_give_clear_errors(tmp_path):
-    with pytest.raises(GradingError, match="tcp://HOST:PORT"):
-        with open_client(ClusterOptions(scheduler="127.0.0.1:8786")):
-            pass
-    with pytest.raises(GradingError, match="needs --tls-ca-file"):
-        with open_client(ClusterOptions(scheduler="tls://127.0.0.1:8786")):
-            pass
-    with pytest.raises(GradingError, match="all three"):
-        with open_client(ClusterOptions(scheduler="tls://127.0.0.1:8786", tls_cert="x.pem")):
-            pass
-    with pytest.raises(GradingError, match="cannot reach"):
-        with socket_closed_port() as port, open_client(
-                ClusterOptions(scheduler=f"tcp://127.0.0.1:{port}", connect_timeout=3)):
-            pass
-    with pytest.raises(GradingError, match="outside"):
-        write_tree(tmp_path / "a", {"../escape.txt": b"x"})
-    assert not (tmp_path / "escape.txt").exists()
-
-
-@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # Dask's dashboard port
-def test_a_scheduler_without_workers_is_waited_for_then_a_clear_error():
-    from distributed import LocalCluster
-
-    with LocalCluster(n_workers=0, processes=False, dashboard_address=None, protocol="tcp",
-                      host="127.0.0.1") as empty:
-        start = time.monotonic()
-        with pytest.raises(GradingError, match=r"has no workers \(waited 2 s\)"):
-            with open_client(ClusterOptions(scheduler=empty.scheduler_address, connect_timeout=2)):
-                pass
-        assert time.monotonic() - start >= 2  # it waited for workers still joining
-
-
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # Dask's dashboard port
 def test_waiting_for_the_fork_servers_leaves_the_workers_event_loop_free(monkeypatch):
     """client.run calls a plain function on the worker's event loop: waiting there for the
@@ -234,87 +151,8 @@ def test_waiting_for_the_fork_servers_leaves_the_workers_event_loop_free(monkeyp
             waiting.join(60)
 
 
-@pytest.mark.slow
-def test_embedded_cluster_runs_without_dasks_interactive_monitors():
-    """The embedded cluster's scheduler and workers are built with QUIET_DASK (no 10 ms task
-    profiler, a 1 s tick, a 5 s system monitor); the coordinator's own settings are Dask's
-    again afterwards, also when the batch raises; a DASK_... variable wins."""
-    import distributed  # noqa: F401  (registers Dask's distributed defaults)
-
-    from grading.batch.client import QUIET_DASK
-
-    def settings() -> dict:
-        import dask as d
-
-        return {key: d.config.get(key) for key in QUIET_DASK}
-
-    def built(dask_worker=None, dask_scheduler=None) -> dict:
-        server = dask_worker or dask_scheduler
-        pcs = server.periodic_callbacks
-        return {"profile": "profile" in pcs, "tick": pcs["tick"].callback_time,
-                "monitor": pcs["monitor"].callback_time}
-
-    before = settings()
-    assert before["distributed.worker.profile.enabled"] is True  # Dask's default
-    with pytest.raises(RuntimeError, match="batch failed"):
-        with open_client(ClusterOptions(workers=2)) as (client, threads):
-            on_workers = client.run(built)
-            on_scheduler = client.run_on_scheduler(built)
-            extensions = client.run_on_scheduler(lambda dask_scheduler: sorted(dask_scheduler.extensions))
-            raise RuntimeError("batch failed")
-    assert threads == 2 and len(on_workers) == 2
-    for seen in on_workers.values():
-        assert seen == {"profile": False, "tick": 1000, "monitor": 5000}
-    assert on_scheduler == {"profile": False, "tick": 1000, "monitor": 5000}
-    assert "stealing" in extensions  # spreads the tasks (see test_local_cluster_batch_equals...)
-    assert settings() == before
-    # in a fresh process (distributed not imported yet), leaving the block keeps Dask's
-    # defaults: a second batch in the same process still finds them; and an instructor's
-    # DASK_ variable is not overridden
-    code = ("import dask\nfrom grading.batch.client import ClusterOptions, open_client\n"
-            "with open_client(ClusterOptions(workers=1)) as (client, _):\n"
-            "    print(client.run(lambda dask_worker: dask_worker.periodic_callbacks['tick'].callback_time))\n"
-            "print(dask.config.get('distributed.comm.timeouts.connect'))\n")
-    env = dict(os.environ, DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL="250ms")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]
-    ticks, connect = out.stdout.strip().splitlines()[-2:]
-    assert set(ast.literal_eval(ticks).values()) == {250.0} and connect == "30s", out.stdout
-
-
-def test_readme_gives_hand_started_clusters_the_same_quiet_settings():
-    """The README's ``export DASK_...`` lines, read by Dask's own parser, are QUIET_DASK."""
-    import re
-
-    from grading.batch.client import QUIET_DASK
-
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"\n +export (DASK_.*?)\n\n", text, re.S)
-    assert block, "the README's export DASK_... block is gone"
-    pairs = dict(re.findall(r"\b(DASK_[A-Z_]+)=(\S+)", block.group(1)))
-    collected = dask.config.collect_env(pairs)
-    assert len(pairs) == len(QUIET_DASK)
-    for key, value in QUIET_DASK.items():
-        assert dask.config.get(key, config=collected) == value, key
-
-
-class socket_closed_port:
-    """A loopback port nothing listens on (bound, then closed)."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-
 def _scope_of_another_pid_namespace() -> str:
-    """What grading.cleanup.scope() says in a new pid namespace (a container's, say)."""
+    """What grading.isolation.cleanup.scope() says in a new pid namespace (a container's, say)."""
     got = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c",
                           "from grading.isolation.cleanup import scope; print(scope())"],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -354,7 +192,7 @@ def test_sweep_leaves_the_scratch_of_workers_in_another_pid_namespace(tmp_path):
 
 
 def _scope_on_another_machine(tmp_path: Path) -> str:
-    """What grading.cleanup.scope() says in this pid namespace on a machine with another boot
+    """What grading.isolation.cleanup.scope() says in this pid namespace on a machine with another boot
     id: every machine's initial pid namespace has the same inode (PROC_PID_INIT_INO), and
     containers' namespaces get the lowest free ones, so machines set up alike agree."""
     boot_id = tmp_path / "boot_id"
@@ -399,30 +237,6 @@ def test_sweep_removes_no_folder_whose_name_no_worker_makes(tmp_path):
             Path(tempfile.mkdtemp(prefix=f"course-ipc-999999999-{here}-", dir=shm))]
     assert sweep_scratch(tmp_path, shm) == dead
     assert all(d.is_dir() for d in foreign)
-
-
-def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
-    from grading.isolation.integrity import PackageSnapshot
-    from grading.limits import Limits
-    from grading.batch.workspace import BatchContext, _setup_sandbox
-
-    class Cgroups:
-        def create(self, key, limits):
-            return []
-
-    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c",
-                       work=tmp_path, template_db=tmp_path / "t.db", release_dir=tmp_path,
-                       timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
-                       isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
-    (tmp_path / "ws").mkdir()
-    _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
-    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
-    try:  # (with cgroups the grader runs as root: /dev/shm is writable)
-        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(owned_prefix("course-ipc-"))
-        assert sweep_scratch(tmp_path / "none") == []  # this worker is alive: kept
-        assert ipc.is_dir()
-    finally:
-        remove_tree(ipc)
 
 
 def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):

@@ -16,19 +16,25 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
+from helpers.escapes import accept_in_background
+from helpers.escapes import attempt_lines as notebook_attempt_lines
+from helpers.faults import FULL, Case, student_notebook
+from helpers.redteam import (
+    BOMB_CHARS,
+    BOMB_LINES,
+    LINGER_MARKER,
+    SYMLINK_STUDENT,
+    RedTargets,
+    redteam_cases,
+)
+from helpers.repo import LAB
 
 from grading.batch.coordinator import autograde_all
 from grading.batch.gradebook import sqlite_url
 from grading.batch.results import SubmissionResult
 from grading.isolation.cgroups import CGROUP_ROOT
 from grading.limits import Limits
-from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
-from helpers.escapes import accept_in_background
-from helpers.escapes import attempt_lines as notebook_attempt_lines
-from helpers.faults import FULL, Case, student_notebook
-from helpers.redteam import (BOMB_CHARS, BOMB_LINES, LINGER_MARKER, SYMLINK_STUDENT, RedTargets,
-                             redteam_cases)
-from helpers.repo import LAB
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 

@@ -1,8 +1,9 @@
-"""grading.review: static flags for the instructor."""
+"""grading.batch.review: static flags for the instructor."""
 from __future__ import annotations
 
-from grading.batch.review import review_flags
 from helpers.faults import GOOD_MODEL, GOOD_SOFTMAX
+
+from grading.batch.review import review_flags
 
 
 def test_review_flags_spot_monkeypatching_and_escapes():

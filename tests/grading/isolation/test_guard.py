@@ -1,4 +1,4 @@
-"""grading.guard: the kernel-side guard, exercised in a real IPython shell (in a subprocess,
+"""grading.isolation.guard: the kernel-side guard, exercised in a real IPython shell (in a subprocess,
 so that the shell's hooks never touch the test process)."""
 from __future__ import annotations
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from grading.batch.coordinator import autograde_all
-from grading.batch.gradebook import sqlite_url
 from helpers.courses import gradebook_scores, kill_group, lab_course, submit
 from helpers.repo import LAB
 from helpers.submissions import EXPECTED_SCORES, filled_release
+
+from grading.batch.coordinator import autograde_all
+from grading.batch.gradebook import sqlite_url
 
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
 BIN = Path(sys.executable).parent
@@ -129,8 +129,9 @@ def _self_signed(tmp_path: Path) -> tuple[str, str]:
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_tls_cluster_needs_the_certificates_and_grades_with_them(tmp_path):
-    from grading.errors import GradingError
     from helpers.courses import make_course, toy_source, toy_submission
+
+    from grading.errors import GradingError
 
     cert, key = _self_signed(tmp_path)
     tls = ["--tls-ca-file", cert, "--tls-cert", cert, "--tls-key", key]

@@ -1,4 +1,4 @@
-"""grading.integrity: the installed course packages are restored (or reported) after each submission."""
+"""grading.isolation.integrity: the installed course packages are restored (or reported) after each submission."""
 from __future__ import annotations
 
 from grading.isolation.integrity import PackageSnapshot

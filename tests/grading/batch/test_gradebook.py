@@ -1,4 +1,4 @@
-"""grading.gradebook: URLs and the course id."""
+"""grading.batch.gradebook: URLs and the course id."""
 from __future__ import annotations
 
 import pytest

@@ -1,8 +1,10 @@
-"""The coordinator's scan of an untrusted ``submitted/STUDENT/ASSIGNMENT/`` folder while the
-folder changes under it: what was checked is what is read. A file swapped for a link after
-the listing is never followed (it could point at the solution), a FIFO never blocks the
-batch, a file that grows after its size was taken is never read past the limit, and a
-folder swapped for a link after its check is not listed through the link."""
+"""grading.batch.scan: the coordinator's scan of an untrusted ``submitted/STUDENT/ASSIGNMENT/`` folder.
+
+It reads only the notebooks it grades (other files by name, the first twenty, and a count), and
+what was checked is what is read while the folder changes under it: a file swapped for a link
+after the listing is never followed (it could point at the solution), a FIFO never blocks the
+batch, a file that grows after its size was taken is never read past the limit, and a folder
+swapped for a link after its check is not listed through the link."""
 from __future__ import annotations
 
 import os
@@ -14,15 +16,98 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from grading.batch.tasks import Task
-from grading.batch.worker import grade_task
-from grading.batch.results import STATUS_ERROR
-from grading.batch.scan import submitted_task
-from helpers.courses import toy_submission
+from helpers.courses import toy_source, toy_submission
 from helpers.repo import ROOT
 
+from grading.batch import workspace
+from grading.batch.results import STATUS_ERROR, SubmissionResult
+from grading.batch.scan import submitted_task
+from grading.batch.tasks import Task
+from grading.batch.worker import _write_submission, grade_task
+from grading.batch.workspace import BatchContext
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
+
+
+def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    with open(folder / "dataset.bin", "wb") as fh:  # sparse: 8 GiB that take no disk
+        fh.truncate(8 << 30)
+    with open(folder / "extra.ipynb", "wb") as fh:
+        fh.truncate(100 << 20)
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20,
+                           graded=frozenset({"toy.ipynb", "extra.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)  # the worker sees the same names and sizes
+    made = scratch / "submitted" / "s" / "toy"
+    assert (made / "dataset.bin").stat().st_size == 0
+    big = made / "extra.ipynb"
+    assert big.stat().st_size == 100 << 20 and big.stat().st_blocks * 512 < 1 << 20
+
+
+def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
+    """The coordinator holds every task in memory at once: notebooks the release does not
+    have (a submission may hold thousands of them, each under the size limit) and a
+    timestamp.txt longer than a timestamp are carried by name (and size), never read."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    for i in range(50):
+        nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(20)) and task.stray_more == 30
+    assert task.oversize == (("timestamp.txt", 5020),)
+
+
+def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_a_count(tmp_path):
+    """The coordinator names the first 20 files not graded (a link among them: never read)
+    and counts the rest; the worker recreates only those 20, and the note counts them all."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    names = [f"f{i:05}.txt" for i in range(3000)]
+    for name in reversed(names):  # not in directory order
+        (folder / name).touch()
+    (folder / "a-link").symlink_to(tmp_path / "elsewhere")  # sorts first
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
+    assert set(task.files) == {"toy.ipynb"} and task.links == ()
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    made = scratch / "submitted" / "s" / "toy"
+    assert sorted(p.name for p in made.iterdir()) == sorted(["toy.ipynb", *task.stray])
+    ctx = _context(scratch, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    named = ", ".join(task.stray)
+    assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
+
+
+def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
+    release = tmp / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp / "work").mkdir()
+    return BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                        work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+                        packages=PackageSnapshot(roots={}, files={}), timeout=60,
+                        config_text="", isolation="none", limits=limits)
+
+
 GRADED = frozenset({"toy.ipynb"})
+
+
 SOLUTION = b'{"cells": "THE SOLUTION"}'
 
 

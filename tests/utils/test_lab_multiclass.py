@@ -12,7 +12,6 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
 
 from utils.blobs import make_blobs  # noqa: E402
 from utils.lab_multiclass import (  # noqa: E402

@@ -148,11 +148,11 @@ def test_check_int_and_check_positive():
 
 def test_palette_is_the_styles_colour_cycle():
     import re
-    from pathlib import Path
 
+    from helpers.repo import ROOT
     from utils.palette import COLORS
 
-    text = (Path(__file__).resolve().parents[1] / "utils" / "course.mplstyle").read_text()
+    text = (ROOT / "utils" / "course.mplstyle").read_text()
     cycle = re.search(r"axes\.prop_cycle:\s*cycler\('color',\s*\[([^\]]*)\]\)", text).group(1)
     assert list(COLORS) == ["#" + c.strip().strip("'\"") for c in cycle.split(",")]
 

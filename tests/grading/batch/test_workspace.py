@@ -1,25 +1,35 @@
-"""What the grader itself reads of a submission, outside every sandbox, is bounded: an
-oversized notebook or cell is an error for its student and is never parsed, and the
-coordinator reads only the names of files it does not grade."""
+"""grading.batch.workspace: what the grader itself reads of a submission, outside every sandbox,
+is bounded (an oversized notebook or cell is an error for its student and is never parsed), the
+notes on files not graded, the kernel's socket folder (where, how named, removed when)."""
 from __future__ import annotations
 
 import ast
 import json
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.courses import (
+    TOY_ADD,
+    make_course,
+    submit,
+    toy_source,
+    toy_submission,
+)
 
 from grading.batch import workspace
-from grading.batch.worker import _write_submission
-from grading.isolation.integrity import PackageSnapshot
 from grading.batch.results import STATUS_ERROR, SubmissionResult, clean_note
-from grading.limits import Limits
 from grading.batch.scan import submitted_task
+from grading.batch.worker import _write_submission, sweep_scratch
 from grading.batch.workspace import BatchContext, grade_one
-from helpers.courses import TOY_ADD, make_course, submit, toy_source, toy_submission
+from grading.errors import GradingError
+from grading.isolation.cleanup import owned_prefix, remove_tree
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
 
 
 def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
@@ -80,27 +90,6 @@ def test_a_cell_over_the_source_limit_is_an_error_and_never_parsed(tmp_path, par
     assert not [p for p in parsed if p.startswith("cell")]  # review_flags never saw it
 
 
-def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
-    course = tmp_path / "course"
-    folder = course / "submitted" / "s" / "toy"
-    folder.mkdir(parents=True)
-    nbformat.write(toy_submission(), folder / "toy.ipynb")
-    with open(folder / "dataset.bin", "wb") as fh:  # sparse: 8 GiB that take no disk
-        fh.truncate(8 << 30)
-    with open(folder / "extra.ipynb", "wb") as fh:
-        fh.truncate(100 << 20)
-    task = submitted_task(course, "toy", "s", max_bytes=20 << 20,
-                           graded=frozenset({"toy.ipynb", "extra.ipynb"}))
-    assert set(task.files) == {"toy.ipynb"}
-    assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)  # the worker sees the same names and sizes
-    made = scratch / "submitted" / "s" / "toy"
-    assert (made / "dataset.bin").stat().st_size == 0
-    big = made / "extra.ipynb"
-    assert big.stat().st_size == 100 << 20 and big.stat().st_blocks * 512 < 1 << 20
-
-
 def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(tmp_path, parsed):
     course = make_course(tmp_path / "course", "toy", toy_source())
     submit(course, "toy", "late", toy_submission())
@@ -113,50 +102,6 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
            in res.notes, res.notes
     assert not list((ctx.work / "students").rglob("timestamp.txt"))
-
-
-def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
-    """The coordinator holds every task in memory at once: notebooks the release does not
-    have (a submission may hold thousands of them, each under the size limit) and a
-    timestamp.txt longer than a timestamp are carried by name (and size), never read."""
-    course = tmp_path / "course"
-    folder = course / "submitted" / "s" / "toy"
-    folder.mkdir(parents=True)
-    nbformat.write(toy_submission(), folder / "toy.ipynb")
-    for i in range(50):
-        nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
-    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
-    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
-    assert set(task.files) == {"toy.ipynb"}
-    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(20)) and task.stray_more == 30
-    assert task.oversize == (("timestamp.txt", 5020),)
-
-
-def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_a_count(tmp_path):
-    """The coordinator names the first 20 files not graded (a link among them: never read)
-    and counts the rest; the worker recreates only those 20, and the note counts them all."""
-    course = tmp_path / "course"
-    folder = course / "submitted" / "s" / "toy"
-    folder.mkdir(parents=True)
-    nbformat.write(toy_submission(), folder / "toy.ipynb")
-    names = [f"f{i:05}.txt" for i in range(3000)]
-    for name in reversed(names):  # not in directory order
-        (folder / name).touch()
-    (folder / "a-link").symlink_to(tmp_path / "elsewhere")  # sorts first
-    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
-    assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
-    assert set(task.files) == {"toy.ipynb"} and task.links == ()
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)
-    made = scratch / "submitted" / "s" / "toy"
-    assert sorted(p.name for p in made.iterdir()) == sorted(["toy.ipynb", *task.stray])
-    ctx = _context(scratch, tmp_path, Limits())
-    result = SubmissionResult("s", STATUS_ERROR)
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    assert workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
-    named = ", ".join(task.stray)
-    assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
 
 
 def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
@@ -279,3 +224,139 @@ def test_a_notebook_of_the_wrong_shape_is_unreadable_not_a_crash(tmp_path, spoil
     result = SubmissionResult("s", STATUS_ERROR)
     assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
     assert f"toy.ipynb unreadable ({why})" in result.notes, result.notes
+
+
+def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    class Cgroups:
+        def create(self, key, limits):
+            return []
+
+    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c",
+                       work=tmp_path, template_db=tmp_path / "t.db", release_dir=tmp_path,
+                       timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                       isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    (tmp_path / "ws").mkdir()
+    _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
+    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    try:  # (with cgroups the grader runs as root: /dev/shm is writable)
+        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(owned_prefix("course-ipc-"))
+        assert ipc not in sweep_scratch(tmp_path / "none")  # this worker is alive: kept
+        assert ipc.is_dir()
+    finally:
+        remove_tree(ipc)
+
+
+def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_path):
+    """--isolation namespaces: no memory cgroup would charge what the kernel writes into its
+    socket folder, so the folder is in the worker's scratch (disk), not on /dev/shm."""
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    work = tmp_path / "work"
+    work.mkdir()
+    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c", work=work,
+                       template_db=tmp_path / "t.db", release_dir=tmp_path, timeout=60,
+                       packages=PackageSnapshot(roots={}, files={}), config_text="",
+                       isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+    (tmp_path / "ws").mkdir()
+    _, env, dirs = _setup_sandbox(ctx, "s", tmp_path / "ws")
+    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    try:
+        assert dirs == [] and ipc.parent == work and ipc.is_dir()
+    finally:
+        shutil.rmtree(ipc, ignore_errors=True)
+
+
+def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_killed(tmp_path, monkeypatch):
+    """The kernel can write its socket folder while any process of the submission runs: the
+    cgroup (every such process) is killed first, then the folder removed, never the reverse."""
+    import nbformat
+    from helpers.courses import make_course, submit, toy_source, toy_submission
+
+    from grading.batch import workspace
+    from grading.batch.workspace import BatchContext, grade_one
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    order: list[str] = []
+
+    class Cgroups:  # records what the grader does with the submission's cgroup
+        def create(self, key, limits):
+            return [tmp_path / "cgroup"]
+
+        def members(self, dirs):
+            return set()
+
+        def remove(self, dirs):
+            order.append("cgroup killed")
+
+    def autograde(argv, *, cwd, env, log, timeout, on_end):
+        Path(log).write_text("the autograde ran\n")
+        order.append("autograde")
+        return 1
+
+    real_remove = workspace.remove_tree
+
+    def remove(path):
+        if "course-ipc-" in str(path):
+            order.append("socket folder removed")
+        return real_remove(path)
+
+    monkeypatch.setattr(workspace, "run_nbgrader", autograde)
+    monkeypatch.setattr(workspace, "remove_tree", remove)
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    release = tmp_path / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "template.db").touch()
+    ctx = BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                       work=tmp_path / "work", template_db=tmp_path / "template.db",
+                       release_dir=release, timeout=60, config_text="", isolation="namespaces",
+                       packages=PackageSnapshot(roots={}, files={"course_pkg": {"__init__.py": b""}}),
+                       limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    grade_one(ctx, "s")
+    assert order == ["autograde", "cgroup killed", "socket folder removed"]
+
+
+def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
+    """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
+    TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
+    cannot bind them, and every submission of the batch failed with a dead kernel."""
+    from grading.batch.worker import SCRATCH_PREFIX
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation import sandbox
+    from grading.isolation.cleanup import SCOPE_LEN
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
+    try:
+        room = sandbox.SOCKET_PATH_MAX - sandbox.SOCKET_TAIL
+        longest = base / ("t" * (room - len(str(base)) - 1))
+        longest.mkdir()
+        assert len(str(longest)) == room
+        # the folders a task makes there (grading.batch.worker.grade_task, then the workspace's)
+        # the longest pid and scope (grading.isolation.cleanup.owned_prefix)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-{'f' * SCOPE_LEN}-",
+                                        dir=longest))
+        (scratch / "work" / "ws").mkdir(parents=True)
+        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
+                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
+                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                           isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
+        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
+        monkeypatch.setattr(tempfile, "tempdir", str(longest))
+        assert sandbox.check_host("namespaces")[0]
+        monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")
+        with pytest.raises(GradingError, match=f"set TMPDIR to a folder of at most {room} bytes"):
+            sandbox.check_host("namespaces")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""grading.cleanup: a folder the student locked (chmod 0) is removed all the same by a grader
+"""grading.isolation.cleanup: a folder the student locked (chmod 0) is removed all the same by a grader
 without root's powers, and a symbolic link in it changes nothing outside.
 
 Run as root, the removal runs without capabilities (``setpriv``, util-linux): root's uid then
@@ -15,9 +15,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.repo import ROOT
 
 from grading.isolation.cleanup import remove_tree
-from helpers.repo import ROOT
 
 SCRIPT = textwrap.dedent("""\
     import os, sys
@@ -51,28 +51,6 @@ def test_a_folder_locked_by_the_student_is_removed_and_links_are_not_followed():
         assert proc.stdout.split() == ["True", "False", "0o500"]  # gone; the link's target untouched
     finally:
         shutil.rmtree(top, ignore_errors=True)  # as root (tests run as root in CI)
-
-
-def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_path):
-    """--isolation namespaces: no memory cgroup would charge what the kernel writes into its
-    socket folder, so the folder is in the worker's scratch (disk), not on /dev/shm."""
-    from grading.isolation.integrity import PackageSnapshot
-    from grading.limits import Limits
-    from grading.batch.workspace import BatchContext, _setup_sandbox
-
-    work = tmp_path / "work"
-    work.mkdir()
-    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c", work=work,
-                       template_db=tmp_path / "t.db", release_dir=tmp_path, timeout=60,
-                       packages=PackageSnapshot(roots={}, files={}), config_text="",
-                       isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
-    (tmp_path / "ws").mkdir()
-    _, env, dirs = _setup_sandbox(ctx, "s", tmp_path / "ws")
-    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
-    try:
-        assert dirs == [] and ipc.parent == work and ipc.is_dir()
-    finally:
-        shutil.rmtree(ipc, ignore_errors=True)
 
 
 def _scratch(tmp_path: Path) -> Path:
@@ -130,97 +108,6 @@ def test_a_folder_swapped_for_a_link_before_its_chmod_changes_nothing_outside(tm
     assert swapped, "the folder was never given its permissions back"
     assert oct(outside.stat().st_mode & 0o777) == "0o600" and outside.read_text() == "secret"
     assert gone and not top.exists()
-
-
-def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_killed(tmp_path, monkeypatch):
-    """The kernel can write its socket folder while any process of the submission runs: the
-    cgroup (every such process) is killed first, then the folder removed, never the reverse."""
-    import nbformat
-
-    from grading.batch import workspace
-    from grading.isolation.integrity import PackageSnapshot
-    from grading.limits import Limits
-    from grading.batch.workspace import BatchContext, grade_one
-    from helpers.courses import make_course, submit, toy_source, toy_submission
-
-    order: list[str] = []
-
-    class Cgroups:  # records what the grader does with the submission's cgroup
-        def create(self, key, limits):
-            return [tmp_path / "cgroup"]
-
-        def members(self, dirs):
-            return set()
-
-        def remove(self, dirs):
-            order.append("cgroup killed")
-
-    def autograde(argv, *, cwd, env, log, timeout, on_end):
-        Path(log).write_text("the autograde ran\n")
-        order.append("autograde")
-        return 1
-
-    real_remove = workspace.remove_tree
-
-    def remove(path):
-        if "course-ipc-" in str(path):
-            order.append("socket folder removed")
-        return real_remove(path)
-
-    monkeypatch.setattr(workspace, "run_nbgrader", autograde)
-    monkeypatch.setattr(workspace, "remove_tree", remove)
-    course = make_course(tmp_path / "course", "toy", toy_source())
-    submit(course, "toy", "s", toy_submission())
-    release = tmp_path / "release"
-    release.mkdir()
-    nbformat.write(toy_source(), release / "toy.ipynb")
-    (tmp_path / "work").mkdir()
-    (tmp_path / "template.db").touch()
-    ctx = BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
-                       work=tmp_path / "work", template_db=tmp_path / "template.db",
-                       release_dir=release, timeout=60, config_text="", isolation="namespaces",
-                       packages=PackageSnapshot(roots={}, files={"course_pkg": {"__init__.py": b""}}),
-                       limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
-    grade_one(ctx, "s")
-    assert order == ["autograde", "cgroup killed", "socket folder removed"]
-
-
-def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
-    """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
-    TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
-    cannot bind them, and every submission of the batch failed with a dead kernel."""
-    from grading.isolation import sandbox
-    from grading.isolation.cleanup import SCOPE_LEN
-    from grading.batch.worker import SCRATCH_PREFIX
-    from grading.isolation.integrity import PackageSnapshot
-    from grading.errors import GradingError
-    from grading.limits import Limits
-    from grading.batch.workspace import BatchContext, _setup_sandbox
-
-    base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
-    try:
-        room = sandbox.SOCKET_PATH_MAX - sandbox.SOCKET_TAIL
-        longest = base / ("t" * (room - len(str(base)) - 1))
-        longest.mkdir()
-        assert len(str(longest)) == room
-        # the folders a task makes there (grading.cluster.grade_task, then the workspace's)
-        # the longest pid and scope (grading.cleanup.owned_prefix)
-        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-{'f' * SCOPE_LEN}-",
-                                        dir=longest))
-        (scratch / "work" / "ws").mkdir(parents=True)
-        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
-                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
-                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
-                           isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
-        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
-        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
-        monkeypatch.setattr(tempfile, "tempdir", str(longest))
-        assert sandbox.check_host("namespaces")[0]
-        monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")
-        with pytest.raises(GradingError, match=f"set TMPDIR to a folder of at most {room} bytes"):
-            sandbox.check_host("namespaces")
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 # What a grader in its own pid namespace sees when /proc was left from the outer namespace

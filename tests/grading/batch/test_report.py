@@ -1,12 +1,12 @@
-"""grading.report: the instructor's report from hand-made results and autograded notebooks."""
+"""grading.batch.report: the instructor's report from hand-made results and autograded notebooks."""
 from __future__ import annotations
 
 import nbformat
+from helpers.courses import toy_source
+from helpers.notebooks import grade_id
 
 from grading.batch.report import write_report
 from grading.batch.results import SubmissionResult
-from helpers.courses import toy_source
-from helpers.notebooks import grade_id
 
 
 def _autograded(course_dir, student: str, errors: dict[str, tuple[str, str]]) -> None:

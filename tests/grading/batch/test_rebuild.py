@@ -1,12 +1,11 @@
-"""grading.rebuild: only answer-cell sources come from the student."""
+"""grading.batch.rebuild: only answer-cell sources come from the student."""
 from __future__ import annotations
 
 import nbformat
-
-from grading.batch.rebuild import rebuild_notebook
-from grading.extensions.cells import grade_id
 from helpers.courses import TOY_MUL, toy_source, toy_submission
 from helpers.faults import strip_hidden_tests
+
+from grading.batch.rebuild import rebuild_notebook
 
 
 def _release_like(nb):
@@ -43,9 +42,3 @@ def test_rebuild_missing_answer_keeps_the_stub_and_says_so():
     rebuilt, notes = rebuild_notebook(release, sub)
     assert rebuilt.cells[1].source == "raise NotImplementedError()"
     assert "answer cell my_add missing" in notes
-
-
-def test_grade_id():
-    nb = toy_source()
-    assert [grade_id(c) for c in nb.cells][:2] == ["setup", "my_add"]
-    assert grade_id(nbformat.v4.new_code_cell("x = 1")) is None
