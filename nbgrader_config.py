@@ -17,7 +17,7 @@ from nbgrader.preprocessors import (
     SaveCells,
 )
 
-from grading.extensions import HiddenTestsLast, HideHiddenTests, LimitOutputBytes, StripRunState
+from grading.extensions import HideHiddenTests, JudgedExecute, LimitOutputBytes, StripRunState
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -64,13 +64,15 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
-# Hidden tests stay hidden (nbgrader #917: feedback renders the autograded notebook).
-# Autograde: nbgrader's own list (0.9.6) with HiddenTestsLast in place of Execute: the
-# cells run without their hidden blocks, then the hidden blocks run in a final phase
-# whose output never reaches the notebook (only a pass/fail verdict and a fixed message).
+# Autograde: nbgrader's own list (0.9.6) with JudgedExecute in place of Execute. Test cells
+# are judged in nbgrader's process, not by what the student's kernel prints: the kernel only
+# runs each test's probe on the grader's inputs, and the test cell's outputs are the
+# grader's verdict (so no output of student code can score, partial credit included).
+# Hidden tests stay hidden (nbgrader #917): hidden blocks are removed before any cell
+# runs and judged after the last one; their output never reaches the notebook.
 # LimitOutputBytes after LimitOutput: nbgrader limits lines, not their length.
 c.Autograde.autograde_preprocessors = [
-    HiddenTestsLast,
+    JudgedExecute,
     IgnorePattern,
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     LimitOutput,

@@ -25,7 +25,7 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``report``      the instructor's report: pass rates, histogram, failures, slowest
 ``grading.extensions`` (the nbgrader extensions ``nbgrader_config.py`` names)
     ``hiddenblocks``     parsing hidden-test blocks (shared by the two below)
-    ``hiddentestslast``  HiddenTestsLast: hidden blocks run last, their output unseen
+    ``judgedexecute``    JudgedExecute: test cells judged in the grader's process, hidden calls last
     ``hidehiddentests``  HideHiddenTests: feedback without hidden-test source
     ``guardedexecute``   GuardedExecute: tamper guard and kernel restarts (``python -m grading``)
     ``limitoutputbytes`` LimitOutputBytes: outputs cut to a bounded size

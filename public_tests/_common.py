@@ -1,8 +1,9 @@
-"""Shared machinery of the public tests: the failure type, number formatting, safe calls."""
+"""Shared machinery of the public tests: failures and verdicts, number formatting, quiet calls."""
 from __future__ import annotations
 
 import traceback
 import warnings
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -75,30 +76,78 @@ def student_line(exc: BaseException, code_file: str | None) -> str:
     return ""
 
 
-def call_student(func: Callable[..., Any], *args: Any, name: str, context: str = "") -> Any:
-    """Call the student's ``func(*args)`` quietly; turn any exception into a short failure.
+def quiet_call(func: Callable[..., Any], *args: Any) -> Any:
+    """Call the student's ``func(*args)`` with NumPy's floating-point warnings and Python's
+    warnings silenced: a wrong answer is reported by the judge, not by a warning on stderr."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return func(*args)
 
-    NumPy floating-point warnings and Python warnings raised inside the call are
-    silenced (a wrong answer is reported by the checks, not by a warning on stderr).
-    A NotImplementedError (the unanswered stub) becomes :class:`NotAnsweredYet`;
-    ``context`` (e.g. "for z = [...]") is appended to other errors' messages.
-    """
-    __tracebackhide__ = True
+
+def exception_record(exc: BaseException, func: Any) -> dict[str, Any]:
+    """What the judge needs of an exception the student's code raised: its type name, the
+    first line of its message (TensorFlow appends op dumps), the student's line, and whether
+    it is the unanswered stub's ``NotImplementedError``."""
     code = getattr(func, "__code__", None)
     code_file = code.co_filename if code is not None else None
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return {"type": type(exc).__name__, "message": first if len(first) <= 300 else first[:297] + "...",
+            "where": student_line(exc, code_file), "not_answered": isinstance(exc, NotImplementedError)}
+
+
+class Failure(Exception):
+    """Raised inside a judge: a failed requirement, with its rule's name (``rule``) and the
+    message the student reads."""
+
+    def __init__(self, rule: str, message: str, *, not_answered: bool = False) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.not_answered = rule, message, not_answered
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's decision: passed, or the rule that failed and the message to show."""
+
+    passed: bool
+    message: str = ""
+    rule: str = ""
+    not_answered: bool = False
+
+    def raise_for_student(self) -> None:
+        """In the notebook: raise the failure the student reads (nothing if passed)."""
+        __tracebackhide__ = True
+        if not self.passed:
+            kind = NotAnsweredYet if self.not_answered else PublicTestFailure
+            raise kind(self.message) from None
+
+
+class HiddenTestFailure(AssertionError):
+    """A hidden test failed (in an instructor's kernel; at autograde the grader says so)."""
+
+
+#: Exception names a hidden failure may name (a fixed list: the kernel cannot add to it).
+KNOWN_ERRORS = frozenset({
+    "AssertionError", "AttributeError", "IndexError", "KeyError", "NameError", "NotImplementedError",
+    "RecursionError", "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError",
+    "FloatingPointError", "OverflowError", "MemoryError", "InvalidArgumentError", "NotAnsweredError",
+})
+GENERIC_HIDDEN = "a hidden test of this cell failed."
+
+
+def hidden_error_sentence(kind: str | None) -> str:
+    """The fixed sentence for a hidden test that raised ``kind`` (named only if well known)."""
+    return f"{GENERIC_HIDDEN[:-1]} with {kind}." if kind in KNOWN_ERRORS else GENERIC_HIDDEN
+
+
+def fail(rule: str, *lines: str, not_answered: bool = False) -> None:
+    """Raise :class:`Failure` for ``rule`` with the non-empty ``lines`` as its message."""
+    raise Failure(rule, "\n".join(line for line in lines if line), not_answered=not_answered)
+
+
+def judged(judge: Callable[[], None]) -> Verdict:
+    """Run a judge body that raises :class:`Failure`; return its :class:`Verdict`."""
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return func(*args)
-    except NotImplementedError as exc:
-        raise NotAnsweredYet(f"{name} is not answered yet: {exc}") from None
-    except Exception as exc:  # the student's bug, reported in one short message
-        where = student_line(exc, code_file)
-        where = f" at {where}" if where else ""
-        text = (str(exc).strip().splitlines() or [""])[0]  # TensorFlow appends op dumps
-        if len(text) > 300:
-            text = text[:297] + "..."
-        raise PublicTestFailure(
-            f"{name} raised {type(exc).__name__}{where}: {text}"
-            + (f"\n  ({context})" if context else "")
-        ) from None
+        judge()
+    except Failure as failure:
+        return Verdict(False, failure.message, failure.rule, failure.not_answered)
+    return Verdict(True)

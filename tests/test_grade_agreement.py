@@ -6,9 +6,11 @@ public test passes the hidden tests too, and one that fails it fails at autograd
 except the answers of ``PUBLIC_ONLY``, built to pass the public inputs only (lookups,
 special cases), which the hidden tests must reject.
 
-The test cells are taken from the source notebook and run as the autograder runs them
-(:mod:`grading.hidden`): the public part, then the hidden block, in the notebook's
-namespace; a cell fails on any exception or any output on stderr, as nbgrader scores it.
+The test cells are taken from the source notebook and run twice: as a plain kernel runs
+them (the public part, then the hidden block, in the notebook's namespace; a cell fails on
+any exception or any output on stderr, as nbgrader scores it), and as the autograder judges
+them (:mod:`public_tests.judged`: each call's probe on the grader's inputs, its record as
+JSON text, the judge on that text alone). Both must give every answer the same verdict.
 """
 from __future__ import annotations
 
@@ -16,12 +18,15 @@ import contextlib
 import io
 from typing import Any, Callable
 
+import json
+
 import nbformat
 import numpy as np
 import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow environment first)
-from grading.extensions.hiddenblocks import hidden_messages, split_hidden
+from grading.extensions.hiddenblocks import split_hidden
+from public_tests import judged, model_judge, softmax_judge
 from helpers import model_answers, softmax_answers
 from helpers.notebooks import find_cell
 
@@ -57,12 +62,33 @@ def _namespace(**answer: Any) -> dict:
     return ns
 
 
+def judged_verdicts(cell: tuple[str, str], answer: Any) -> tuple[bool, bool]:
+    """(public calls pass, public and hidden calls pass) as the autograder judges them: each
+    call's probe run on the grader's inputs, its record handed over as JSON text, judged."""
+    public, hidden = cell
+    ok = []
+    for part, is_hidden in ((public, False), (hidden, True)):
+        for call in judged.parse_calls(part, hidden=is_hidden):
+            judged.run(call.test.name, lambda: answer, json.dumps(call.payload()))
+            ok.append(judged.judge_text(call, judged.take()).passed)
+            if not ok[-1]:
+                break
+        if not all(ok):
+            break
+    n_public = len(judged.parse_calls(public, hidden=False))
+    return all(ok[:n_public]) and len(ok) >= n_public, all(ok)
+
+
 def verdicts(cell: tuple[str, str], **answer: Any) -> tuple[bool, bool, str | None]:
-    """(public test passes, autograde passes, the hidden failure message) for one answer."""
+    """(public test passes, autograde passes, the hidden failure message) for one answer, in a
+    plain kernel's namespace; the autograder's judged verdicts must be the same."""
     public, hidden = cell
     public_fail = _run(public, _namespace(**answer))
     ns = _namespace(**answer)
     graded_fail = _run(public, ns) or _run(hidden, ns)
+    (value,) = answer.values()
+    assert judged_verdicts(cell, value) == (public_fail is None, graded_fail is None), (
+        "the autograder's judge disagrees with the notebook's tests", public_fail, graded_fail)
     return public_fail is None, graded_fail is None, graded_fail
 
 
@@ -82,7 +108,7 @@ def _check(kind: str, public_ok: bool, graded_ok: bool, why: str | None) -> None
     if kind == "public_only":
         assert public_ok, "built to pass the public test, but it fails it"
         assert not graded_ok, "built to pass the public inputs only, but the hidden tests accept it"
-        assert why and why.startswith("AssertionError: "), why
+        assert why and why.startswith("HiddenTestFailure: "), why
     else:
         assert public_ok == (kind == "correct"), f"public verdict {public_ok} for a {kind} answer"
         assert graded_ok == public_ok, f"public says {public_ok}, autograde says {graded_ok}: {why}"
@@ -96,7 +122,9 @@ def test_softmax_answer_gets_the_same_verdict_from_public_and_hidden_tests(grade
 @pytest.mark.parametrize("name, builder, kind", _model_cases(), ids=[c[0] for c in _model_cases()])
 def test_model_answer_gets_the_same_verdict_from_public_and_hidden_tests(graded_cells, name, builder, kind):
     tf.keras.backend.clear_session()
-    _check(kind, *verdicts(graded_cells["test_model"], model=builder()))
+    model = builder()
+    public_ok, graded_ok, why = verdicts(graded_cells["test_model"], model=model)
+    _check(kind, public_ok, graded_ok, why)
 
 
 def test_corpora_hold_answers_of_every_kind():
@@ -109,21 +137,21 @@ def test_corpora_hold_answers_of_every_kind():
 def test_hidden_failures_are_fixed_sentences_that_show_no_inputs(graded_cells):
     import ast
 
+    sentences = [*softmax_judge.HIDDEN_SENTENCES.values(), *model_judge.HIDDEN_SENTENCES.values()]
+    assert len(sentences) >= 8
     for _, hidden in graded_cells.values():
-        tree = ast.parse(hidden)
-        messages = hidden_messages(hidden)
-        assert len(messages) >= 3
-        # every assert of a hidden block carries a literal message (feedback can show it)
-        asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
-        assert asserts and all(isinstance(n.msg, ast.Constant) for n in asserts)
+        # a hidden block is judged calls with literal parameters: nothing else runs
+        calls = judged.parse_calls(hidden, hidden=True)
+        assert calls and all(c.test.hidden for c in calls)
         # the numbers that make up the hidden inputs (sizes, ranges, seeds) appear in no
-        # message; the network's sizes are part of the exercise and may
-        secret = {repr(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant)
+        # sentence; the network's sizes are part of the exercise and may
+        secret = {repr(n.value) for n in ast.walk(ast.parse(hidden)) if isinstance(n, ast.Constant)
                   and type(n.value) in (int, float) and n.value not in (0, 1, 400, 25, 15, 10)}
-        for message in messages:
-            assert message.endswith("."), message
-            words = set(message.replace(",", " ").replace("(", " ").replace(")", " ").split())
-            assert not words & secret, (message, words & secret)
+        assert len(secret) >= 2  # the seed and a size at least
+        for sentence in sentences:
+            assert sentence.endswith("."), sentence
+            words = set(sentence.replace(",", " ").replace("(", " ").replace(")", " ").split())
+            assert not words & secret, (sentence, words & secret)
 
 
 def test_a_public_only_answer_fails_with_its_teaching_message(graded_cells):

@@ -5,9 +5,9 @@ autograde. What only they share is here too: the parsing of hidden-test blocks a
 of a cell.
 """
 from grading.extensions.guardedexecute import GuardedExecute
-from grading.extensions.hiddentestslast import HiddenTestsLast
 from grading.extensions.hidehiddentests import HideHiddenTests
+from grading.extensions.judgedexecute import JudgedExecute
 from grading.extensions.limitoutputbytes import LimitOutputBytes
 from grading.extensions.striprunstate import StripRunState
 
-__all__ = ["GuardedExecute", "HiddenTestsLast", "HideHiddenTests", "LimitOutputBytes", "StripRunState"]
+__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitOutputBytes", "StripRunState"]

@@ -1,7 +1,6 @@
 """GuardedExecute: nbgrader's Execute preprocessor with the tamper guard and dead-kernel recovery."""
 from __future__ import annotations
 
-import ast
 import copy
 import os
 import secrets
@@ -11,7 +10,7 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool
 
 from grading.extensions.cells import grade_id, is_test
-from grading.extensions.hiddentestslast import HiddenTestsLast
+from grading.extensions.judgedexecute import JudgedExecute
 from grading.isolation.integrity import PROTECTED_PACKAGES
 
 #: file the preprocessor appends its notes to (set by the workspace for each autograde)
@@ -20,18 +19,21 @@ NOTES_ENV = "COURSE_GRADER_NOTES"
 GUARD_MODULE = "course_guard"
 
 
-class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
-    """nbgrader's Execute with a guard against tampering and recovery from a dead kernel.
+class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
+    """nbgrader's Execute with judged test cells, a guard that undoes tampering, and recovery
+    from a dead kernel.
 
-    Hidden tests run last, as in :class:`~grading.extensions.hiddentestslast.HiddenTestsLast`; the guard undoes
-    tampering before each hidden block too.
+    Test cells are judged in the grader's process, hidden calls last, as in
+    :class:`~grading.extensions.judgedexecute.JudgedExecute`: the guard is not what makes a
+    verdict trustworthy. It makes the probes run against the course's own code and names
+    what an answer cell changed (review notes), so that an honest answer's messages stay
+    clear.
 
     Around each answer cell it records what the cell changed in loaded modules and
     classes, IPython's hooks and the kernel objects; around read-only cells, the names
-    they bind. Before each test cell it undoes those changes, so an answer cell cannot
-    make a test pass by rebinding ``test_my_softmax`` or patching ``numpy.allclose``.
-    The guard is called through ``user_expressions`` with a fresh nonce; a guard that
-    does not answer means the kernel was tampered with, and the test cell scores 0.
+    they bind. Before each test cell and each hidden probe it undoes those changes and
+    notes them. It is called through ``user_expressions`` with a fresh nonce; a guard that
+    does not answer is noted for review (the verdicts do not depend on it).
     If a cell kills the kernel, the kernel is restarted, every earlier cell replayed
     silently, and grading goes on: only the cell that killed it shows an error.
     """
@@ -74,30 +76,19 @@ class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
     def _guard(self, fn: str) -> tuple[bool, str]:
         """Call a guard function through ``user_expressions`` (no input transformers apply).
 
-        Returns (it answered with this call's nonce, what it reported). A kernel whose
-        guard does not answer has been tampered with: the caller fails closed.
+        Returns (it answered with this call's nonce, what it reported).
         """
         nonce = secrets.token_hex(8)
-        expr = f"__import__('sys').modules['_course_guard'].{fn}({nonce!r})"
-        msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"r": expr})
-        reply = self.wait_for_reply(msg_id)
-        res = ((reply or {}).get("content", {}).get("user_expressions") or {}).get("r", {})
-        text = ""
-        if res.get("status") == "ok":
-            try:
-                text = ast.literal_eval(res.get("data", {}).get("text/plain", "''"))
-            except (ValueError, SyntaxError):
-                text = ""
+        text = self.user_expression(f"__import__('sys').modules['_course_guard'].{fn}({nonce!r})")
         head = f"GUARD-OK {nonce}"
-        if not isinstance(text, str) or not text.startswith(head):
-            return False, f"guard did not answer ({res.get('ename', 'no reply')})"
+        if text is None or not text.startswith(head):
+            return False, "the grading guard did not answer (replaced by the notebook?)"
         return True, text[len(head):].strip()
 
-    def before_hidden_block(self, index: int) -> bool:
-        ok, note = self._guard("before_test")
+    def before_probe(self, index: int) -> None:
+        _, note = self._guard("before_test")
         if note:
-            self._notes.append(f"{grade_id(self.nb.cells[index])} (hidden tests): {note}")
-        return ok
+            self._notes.append(f"{self._tests[index].grade_id} (hidden tests): {note}")
 
     def _install_guard(self, index: int) -> None:
         src = (f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
@@ -126,15 +117,10 @@ class GuardedExecute(HiddenTestsLast):  # type: ignore[misc,valid-type]
             return cell
         readonly = not is_solution(cell) and not is_test(cell)
         if is_test(cell):
-            ok, note = self._guard("before_test")
-            gid = grade_id(cell)
+            _, note = self._guard("before_test")
             if note and not replay:
-                self._notes.append(f"{gid}: {note}")
-            if not ok:  # fail closed: a test that cannot be trusted scores 0
-                cell.outputs = [nbformat.v4.new_output(
-                    "error", ename="GradingGuardError", evalue=note,
-                    traceback=[f"GradingGuardError: the grading environment was tampered with ({note})"])]
-                return cell
+                self._notes.append(f"{grade_id(cell)}: {note}")
+            return self.judge_test_cell(cell, index, keep_verdict=not replay)
         elif readonly:
             self._guard("before_readonly")
         else:

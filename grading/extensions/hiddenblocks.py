@@ -5,30 +5,18 @@ nbgrader's feedback is the autograded notebook rendered to HTML, hidden tests an
 prints the hidden source in an encoded form, so the design keeps the source away from
 anything that reaches feedback:
 
-1. :class:`~grading.extensions.hiddentestslast.HiddenTestsLast` (autograde, in place of
-   nbgrader's ``Execute``) runs every cell with its hidden-test block removed: the outputs
-   that feedback shows all come from a kernel that has not yet received a line of
-   hidden-test code. Then, in a final phase, it runs the hidden blocks of the test cells
-   whose public part passed. Nothing that phase produces (outputs, display updates, widget
-   state) is kept: the grader keeps only a verdict per cell. A failed block adds one error
-   output to its test cell (so nbgrader's SaveAutoGrades scores it 0, as it would have)
-   whose text comes from the source notebook, not from the kernel: the hidden test's own
-   message when the kernel reported it word for word, else a generic sentence. Student code
-   can therefore influence feedback during that phase only by choosing among a handful of
-   fixed sentences per cell.
+1. at autograde, :class:`~grading.extensions.judgedexecute.JudgedExecute` removes each test
+   cell's hidden block before any cell runs and judges its hidden calls after the last cell,
+   in the grader's process; a failure adds one error output whose text is a fixed sentence
+   of the judge's, never the kernel's;
 2. :class:`~grading.extensions.hidehiddentests.HideHiddenTests` (generate_feedback) replaces
    each hidden block in the cell sources with a one-line note and, as a second line of
    defence, withholds any output that contains a line of hidden-test source (e.g. a
    submission that read the source notebook from disk: only an OS sandbox, as in
    ``python -m grading``, prevents that).
-
-The hidden blocks therefore check the state the whole notebook leaves (the test cell's
-objects as the last cell left them), which for this lab is the state each test cell saw:
-later cells are read-only and only train the model.
 """
 from __future__ import annotations
 
-import ast
 import re
 
 from nbformat.notebooknode import NotebookNode
@@ -53,21 +41,6 @@ def split_hidden(source: str) -> tuple[str, str | None]:
     if not blocks:
         return source, None
     return public.rstrip("\n"), "\n".join(blocks)
-
-
-def hidden_messages(hidden: str) -> set[str]:
-    """The teaching messages a hidden block can fail with: its literal ``assert`` messages
-    and the literal arguments of the exceptions it raises."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(hidden)):
-        msg = None
-        if isinstance(node, ast.Assert):
-            msg = node.msg
-        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
-            msg = node.exc.args[0]
-        if isinstance(msg, ast.Constant) and isinstance(msg.value, str):
-            found.add(msg.value)
-    return found
 
 
 def hidden_lines(nb: NotebookNode, min_chars: int = 12) -> list[str]:

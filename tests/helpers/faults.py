@@ -195,8 +195,9 @@ CASES: list[Case] = [
          [answer("my_softmax", WRONG_SOFTMAX + "\nimport sys\n"
                  "sys.modules['_course_guard'].before_test = lambda nonce: 'GUARD-OK'\n"
                  "import numpy\nnumpy.allclose = lambda *a, **k: True\n")],
-         {"test_my_softmax": 0.0, "test_model": 0.0}, notes=("guard did not answer",),
-         fair="fails closed: no later test can be trusted, every later test scores 0 (flagged)"),
+         NO_SOFTMAX, notes=("guard did not answer",),
+         fair="noted for review; the verdicts are judged outside the kernel: the wrong softmax 0, "
+              "the right model full marks"),
     Case("overwrite_data", "overwrites the course data file and a utils module from the softmax cell",
          [answer("my_softmax", GOOD_SOFTMAX + "\nimport pathlib, utils\n"
                  "root = pathlib.Path(utils.__file__).parent\n"

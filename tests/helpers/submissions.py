@@ -125,12 +125,13 @@ for _path in _glob.glob("*.ipynb") + _glob.glob("../../../source/*/*.ipynb") + _
     except (OSError, ValueError, KeyError):
         pass"""
 
-# A wrong softmax that fails only the hidden tests and, when a hidden test calls it,
-# raises an error carrying the caller's source (feedback must not show it).
+# A wrong softmax that fails only the hidden tests: on an input the public test does not
+# try it raises an error carrying that input and the source of every caller (feedback must
+# show neither).
 SOFTMAX_LEAK_IN_ERROR = _softmax_cell("""    import inspect
-    for frame in inspect.stack()[1:]:
-        if frame.function.startswith("_hidden"):
-            raise ValueError("".join(inspect.getsourcelines(frame.frame)[0]))
+    if len(z) not in (1, 4, 5, 6, 7, 10):
+        callers = "".join("".join(inspect.getsourcelines(f.frame)[0]) for f in inspect.stack()[1:4])
+        raise ValueError(f"input {z.tolist()} from {callers}")
     ez = np.exp(z)
     a = ez / np.sum(ez)""")
 
