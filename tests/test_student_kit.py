@@ -238,14 +238,17 @@ def test_build_refuses_a_kit_with_a_secret_line(tmp_path: Path, monkeypatch: pyt
 # ------------------------------------------------------------------------- the output folder
 
 
-def test_build_replaces_its_own_kit_and_keeps_a_clone_s_git(tmp_path: Path) -> None:
+def test_build_replaces_its_own_kit_and_keeps_git_and_venv(tmp_path: Path) -> None:
     out = tmp_path / "public-kit"
     kit_tool.build(out, None)
     (out / ".git").mkdir()
     (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / ".venv").mkdir()  # lab.py's environment, when the instructor tried the kit there
+    (out / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (out / "stale.txt").write_text("from an older kit\n")
     kit_tool.build(out, None)
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (out / ".venv" / "pyvenv.cfg").is_file()
     assert not (out / "stale.txt").exists() and (out / "lab.py").is_file()
 
 

@@ -43,7 +43,9 @@ PACKAGES = ("utils", "public_tests")  # what the notebooks import
 INSTRUCTOR_ONLY = frozenset({"dask", "distributed"})
 MANIFEST = ".kit-manifest.json"  # marks a folder this tool wrote (and may replace)
 SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
-KEEP = {".git"}  # never removed from an output folder that is a repository clone
+# never removed from an output folder: a clone's repository, the environment lab.py made
+# when the instructor tried the kit there (neither is part of the kit, nor scanned)
+KEEP = {".git", ".venv"}
 # Lines of a solution that public material contains on purpose: (kit path, line) -> why.
 KNOWN_PUBLIC = {
     ("public_tests/softmax_tests.py", "ez = np.exp(z)"):
@@ -259,7 +261,7 @@ def assemble(dest: Path) -> list[str]:
 
 
 def replace_folder(out: Path, staged: Path) -> None:
-    """Put the staged kit at ``out``: a new folder, or one this tool wrote (its .git kept)."""
+    """Put the staged kit at ``out``: a new folder, or one this tool wrote (KEEP kept)."""
     if out.exists():
         leftovers = [p.name for p in out.iterdir() if p.name not in KEEP]
         if leftovers and not (out / MANIFEST).is_file():
