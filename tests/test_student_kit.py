@@ -13,7 +13,6 @@ import importlib.metadata as md
 import json
 import re
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -118,43 +117,57 @@ def _imports(code: str) -> set[str]:
     return names
 
 
-def _closure(requirements: list[Requirement]) -> set[str]:
+def _installed() -> dict[str, md.Distribution]:
+    return {canonicalize_name(d.metadata["Name"]): d for d in md.distributions()}
+
+
+def _closure(requirements: list[Requirement], installed: dict[str, md.Distribution]) -> set[str]:
     """The installed distributions that ``requirements`` pull in here (for this platform)."""
     seen: set[str] = set()
     todo = [r for r in requirements if r.marker is None or r.marker.evaluate()]
     while todo:
-        req = todo.pop()
-        name = canonicalize_name(req.name)
+        name = canonicalize_name(todo.pop().name)
         if name in seen:
             continue
         seen.add(name)
-        for dep in md.requires(req.name) or []:
+        for dep in installed[name].requires or []:
             dep_req = Requirement(dep)
             if dep_req.marker is None or dep_req.marker.evaluate({"extra": ""}):
                 todo.append(dep_req)
     return seen
 
 
-def test_kit_requirements_cover_every_import_of_the_kit(kit: Path) -> None:
-    """What the kit's code and notebooks import is the standard library, the kit's own
-    packages, or installed by the kit's requirements (so dropping the grader's lost nothing)."""
-    code = {p.relative_to(kit).as_posix(): p.read_text() for p in kit.rglob("*.py")}
+def _top_level_modules(dist: md.Distribution) -> set[str]:
+    return {f.parts[0].removesuffix(".py") for f in dist.files or []
+            if f.parts and f.parts[0] != ".." and not f.parts[0].endswith((".dist-info", ".data"))}
+
+
+def _kit_imports(kit: Path) -> set[str]:
+    code = [p.read_text() for p in kit.rglob("*.py")]
     for nb_path in kit.glob("*.ipynb"):
-        nb = nbformat.read(nb_path, as_version=4)
-        code[nb_path.name] = "\n".join(
-            "\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-            for c in nb.cells if c.cell_type == "code")
-    imported = set().union(*(_imports(text) for text in code.values()))
-    local = set(kit_tool.PACKAGES)
-    third_party = imported - set(sys.stdlib_module_names) - local - {"__future__"}
-    pins = [Requirement(line) for line in (kit / "requirements.txt").read_text().splitlines()
-            if line and not line.startswith("#")]
-    provided = _closure(pins)
-    where = md.packages_distributions()
-    missing = {m: where.get(m) for m in third_party
-               if not {canonicalize_name(d) for d in where.get(m, [])} & provided}
-    assert not missing, missing
-    assert {"tensorflow", "numpy", "matplotlib", "ipywidgets"} <= third_party
+        cells = json.loads(nb_path.read_text())["cells"]
+        code.append("\n".join(  # IPython magics and shell lines are not Python
+            "\n".join(line for line in "".join(c["source"]).splitlines()
+                      if not line.lstrip().startswith(("%", "!")))
+            for c in cells if c["cell_type"] == "code"))
+    return set().union(*(_imports(text) for text in code))
+
+
+def test_dropping_the_grader_s_requirements_drops_nothing_the_kit_imports(kit: Path) -> None:
+    """The distributions only the grader pulls in (Dask and what Dask alone needs) provide no
+    module that the kit's code or notebooks import; nor is this repository's grading imported."""
+    def pins(path: Path) -> list[Requirement]:
+        return [Requirement(line) for line in path.read_text().splitlines()
+                if line.strip() and not line.startswith(("#", "-"))]
+
+    installed = _installed()
+    gone = (_closure(pins(ROOT / "requirements.txt"), installed)
+            - _closure(pins(kit / "requirements.txt"), installed))
+    assert kit_tool.INSTRUCTOR_ONLY <= gone
+    gone_modules = set().union(*(_top_level_modules(installed[name]) for name in gone))
+    imported = _kit_imports(kit)
+    assert {"tensorflow", "numpy", "matplotlib", "ipywidgets", "utils", "public_tests"} <= imported
+    assert not imported & (gone_modules | {"grading"}), imported & (gone_modules | {"grading"})
 
 
 # ------------------------------------------------------------------------- the scan
@@ -170,6 +183,17 @@ def test_secret_lines_include_every_line_between_nbgrader_delimiters(secrets: di
     public = [line for line in marked if line in shown]
     assert len(marked) >= 50 and len(public) <= 2, (len(marked), public)
     assert [line for line in marked if line not in secrets and line not in public] == []
+
+
+def test_secret_lines_of_a_source_file_nbgrader_does_not_release(tmp_path: Path) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1  # public")])
+    for part in ("source", "release"):
+        (tmp_path / part / "hw").mkdir(parents=True)
+        nbformat.write(nb, tmp_path / part / "hw" / "hw.ipynb")
+    (tmp_path / "source" / "hw" / "answers.py").write_text("ANSWER = 42\n")
+    (tmp_path / "source" / "hw" / "data.csv").write_text("released, unchanged\n")
+    (tmp_path / "release" / "hw" / "data.csv").write_text("released, unchanged\n")
+    assert kit_tool.secret_lines(tmp_path) == {"ANSWER = 42": "source/hw/answers.py line 1"}
 
 
 def test_kit_folder_and_zip_hold_no_secret_line(kit: Path, secrets: dict[str, str]) -> None:

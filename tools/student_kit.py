@@ -13,8 +13,9 @@ student README, lab.py (the one-command set-up), the Validate button's nbgrader 
 the JupyterLab settings that hide the instructor's tools.
 
 Before anything is written the kit is scanned: every line of a source/ notebook that its
-release does not have (solutions, hidden tests, whatever form their markers take) must
-appear nowhere in the kit, in no file and no notebook cell or output. A leak stops the build.
+release does not show (solutions, hidden tests, whatever form their markers take), and every
+line of a source/ file that is not released, must appear nowhere in the kit: in no file, no
+notebook cell or output, not even inside a longer line. A leak stops the build.
 """
 from __future__ import annotations
 
@@ -105,6 +106,12 @@ def secret_lines(root: Path = ROOT) -> dict[str, str]:
         for cell, line in _cell_lines(json.loads(source.read_text(encoding="utf-8"))):
             if line not in public and significant(line):
                 secrets.setdefault(line, f"source/{rel.as_posix()} {cell}")
+    for other in sorted((root / "source").glob("*/**/*")):  # files nbgrader does not release
+        rel = other.relative_to(root / "source")
+        if other.is_file() and other.suffix != ".ipynb" and not (root / "release" / rel).exists():
+            for where, line in file_lines(rel.as_posix(), other.read_bytes()):
+                if significant(line):
+                    secrets.setdefault(line, f"source/{rel.as_posix()} {where}")
     if not secrets:
         raise KitError(f"no solution or hidden-test line found under {root / 'source'}: nothing to scan for")
     return secrets
