@@ -45,7 +45,7 @@ $(VENV)/.student: requirements.txt pyproject.toml | $(BIN)/python
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.student
 	@echo "== Installing the test tools (requirements-dev.txt: pytest, nbval, Playwright, mlxtend, ...:"
-	@echo "   about 400 MB installed, a minute or two)"
+	@echo "   about 400 MB installed; 1 to 6 minutes)"
 	@start=$$(date +%s); $(BIN)/python -m pip install --progress-bar on -r requirements-dev.txt \
 	  && echo "== Test tools installed in $$(( $$(date +%s) - start )) s"
 	@touch $@
