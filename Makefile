@@ -1,8 +1,11 @@
 # Two entry points, both doing all set-up on a fresh machine:
 #   make lab    - a student's JupyterLab with the graded lab and the optional labs
 #   make test   - the whole test suite (what CI runs through .ci/run)
-# and a quick loop for developers:
+# a quick loop for developers:
 #   make test-fast - the fast part only (no root, apt, browser, database or sandbox)
+# and the instructor's two:
+#   make instructor  - the course environment (no test tools), then what to run next
+#   make student-kit - dist/: what students get (no solution, no hidden test)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,34 +18,66 @@ JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab test test-fast release help
+.PHONY: lab test test-fast release instructor student-kit help
 
 help:
-	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
-	@echo "make test     install (first time) and run the whole test suite"
-	@echo "make test-fast  the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
-	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
+	@echo "make lab          install (first time) and open JupyterLab on $(WORK)/ for a student"
+	@echo "make test         install (first time) and run the whole test suite"
+	@echo "make test-fast    the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
+	@echo "make instructor   install the course environment (no test tools) and say what to run next"
+	@echo "make release      regenerate release/ from source/ with nbgrader (instructors)"
+	@echo "make student-kit  build $(KIT_DIR).zip and $(KIT_DIR)/, what students get"
 
+# Each install step says what it does and how long it takes; pip shows every package.
+# (Sizes and times measured on Linux x86_64, pip's cache off: docs/students.md.)
 $(BIN)/python:
+	@echo "== Creating the Python environment $(VENV)/ (a few seconds)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.student: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	touch $@
+	@echo "== Installing the course's packages (requirements.txt: TensorFlow, JupyterLab, nbgrader,"
+	@echo "   Dask and this repository): about 400 MB to download, 2 GB installed; about 5 minutes,"
+	@echo "   up to 15 on a slow connection. pip lists each package as it goes."
+	@start=$$(date +%s); $(BIN)/python -m pip install --progress-bar on -r requirements.txt \
+	  && echo "== Course packages installed in $$(( $$(date +%s) - start )) s"
+	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.student
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $@
+	@echo "== Installing the test tools (requirements-dev.txt: pytest, nbval, Playwright, mlxtend, ...:"
+	@echo "   about 400 MB installed; 1 to 6 minutes)"
+	@start=$$(date +%s); $(BIN)/python -m pip install --progress-bar on -r requirements-dev.txt \
+	  && echo "== Test tools installed in $$(( $$(date +%s) - start )) s"
+	@touch $@
 
-# Copies the student notebooks (and the nbgrader settings the Validate button needs,
-# e.g. its cell timeout) into $(WORK)/ once, never overwriting a student's work, then
-# opens JupyterLab there. Root (containers) needs --allow-root.
+# The student's JupyterLab: copies the student notebooks (and student/nbgrader_config.py,
+# the Validate button's cell timeout) into $(WORK)/ once, never overwriting a student's work,
+# and opens JupyterLab there with student/jupyter/ first among Jupyter's config folders: the
+# Validate button, none of the instructor's nbgrader tools (docs/students.md).
+# Root (containers) needs --allow-root; LAB_ARGS go to `jupyter lab` (the tests use them).
+STUDENT_JUPYTER := $(abspath student/jupyter)
+LAB_ARGS ?=
 lab: $(VENV)/.student
 	@mkdir -p $(WORK)
-	@for f in release/multiclass_digits/*.ipynb notebooks/*.ipynb nbgrader_config.py; do \
+	@for f in release/multiclass_digits/*.ipynb notebooks/*.ipynb student/nbgrader_config.py; do \
 	  [ -e "$(WORK)/$$(basename $$f)" ] || cp "$$f" "$(WORK)/"; done
-	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(if $(filter 0,$(shell id -u)),--allow-root)
+	@echo "== Opening JupyterLab on $(WORK)/ (stop it with Ctrl-C twice)"
+	cd $(WORK) && JUPYTER_CONFIG_PATH=$(STUDENT_JUPYTER)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
+	  $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# The instructor's environment: what `python -m grading` and nbgrader need, no test tools.
+instructor: $(VENV)/.student
+	@echo
+	@echo "The course environment is ready in $(VENV)/. What comes next (docs/instructors.md):"
+	@echo "  export PATH=$(BIN):\$$PATH"
+	@echo "      nbgrader runs alembic: the venv's bin/ first on PATH, in every shell you grade in"
+	@echo "  make release"
+	@echo "      after editing source/: regenerates release/ (commit both)"
+	@echo "  make student-kit"
+	@echo "      what you hand out: $(KIT_DIR).zip, or the folder $(KIT_DIR)/ to publish"
+	@echo "  python -m grading multiclass_digits"
+	@echo "      grades submitted/*/multiclass_digits/ in sandboxes (Linux, as root, with bubblewrap)"
+	@command -v bwrap >/dev/null || echo "      bubblewrap is missing here: apt-get install bubblewrap (or dnf install bubblewrap)"
 
 test: $(VENV)/.dev
 	bash tools/install_browser.sh
@@ -59,3 +94,11 @@ test-fast: $(VENV)/.dev
 
 release: $(VENV)/.student
 	$(BIN)/python tools/generate_release.py
+
+# Refuses a stale release/ (the kit would hand out an old notebook) and any kit that holds
+# a solution or hidden-test line of source/ (tools/student_kit.py scans it).
+KIT := multiclass-digits-kit
+KIT_DIR ?= dist/$(KIT)
+student-kit: $(VENV)/.student
+	$(BIN)/python tools/generate_release.py --check
+	$(BIN)/python tools/student_kit.py --out $(KIT_DIR)
