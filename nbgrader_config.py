@@ -7,16 +7,20 @@ from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
     LimitOutput,
     LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
     SaveCells,
 )
 
+from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 from grading.hidden import HiddenTestsLast, HideHiddenTests
 from grading.nbgrader_ext import LimitOutputBytes, StripRunState
 
@@ -65,6 +69,23 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
+# Every submission graded as its answers deserve, whatever saved it (Colab, VS Code, an old
+# Jupyter, cells deleted, copied or split): nbgrader's sanitizing list (0.9.6) with
+# RepairSubmission first, which replaces the submission with the release holding only the
+# student's graded-cell code (utils.repair; locked and test cells always from the release).
+# The exporter reads the file for it (nbformat alone raises on invalid JSON or binary junk, and
+# that student got no result); FlagUnrepaired, after SaveAutoGrades below, marks an exercise
+# whose graded cell was not found for manual grading. One line per repaired submission is logged.
+c.Autograde.exporter_class = RepairingExporter
+c.Autograde.sanitize_preprocessors = [
+    RepairSubmission,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+
 # Hidden tests stay hidden (nbgrader #917: feedback renders the autograded notebook).
 # Autograde: nbgrader's own list (0.9.6) with HiddenTestsLast in place of Execute: the
 # cells run without their hidden blocks, then the hidden blocks run in a final phase
@@ -77,9 +98,11 @@ c.Autograde.autograde_preprocessors = [
     LimitOutput,
     LimitOutputBytes,
     SaveAutoGrades,
+    FlagUnrepaired,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
 # Feedback: nbgrader's list with HideHiddenTests first (hidden blocks shown as a note,
 # outputs holding hidden-test source withheld).
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+

@@ -1,0 +1,1 @@
+"""nbgrader extensions for the plain path: repair before grading, LMS collection and export."""
