@@ -15,12 +15,13 @@ JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab test test-fast release help
+.PHONY: lab refresh test test-fast release help
 
 help:
 	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
 	@echo "make test     install (first time) and run the whole test suite"
 	@echo "make test-fast  the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
+	@echo "make refresh  a fresh copy of the graded lab in $(WORK)/ that keeps your answers (old file kept as a backup)"
 	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
 
 $(BIN)/python:
@@ -43,6 +44,12 @@ lab: $(VENV)/.student
 	@for f in release/multiclass_digits/*.ipynb notebooks/*.ipynb nbgrader_config.py; do \
 	  [ -e "$(WORK)/$$(basename $$f)" ] || cp "$$f" "$(WORK)/"; done
 	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The current release of the graded lab with the student's graded-cell code put back (a broken
+# notebook, or a corrected release); the old file is kept as NAME.backup-DATE-TIME.ipynb.
+NOTEBOOK ?= $(WORK)/multiclass_digits.ipynb
+refresh: $(VENV)/.student
+	$(BIN)/python -m utils.refresh "$(NOTEBOOK)"
 
 test: $(VENV)/.dev
 	bash tools/install_browser.sh
