@@ -24,7 +24,8 @@ STATUS_INCOMPLETE = "incomplete"  # some graded cell not found: its exercise sco
 STATUS_UNREADABLE = "unreadable"  # not a notebook: every exercise scores 0
 
 METADATA_LOST = "nbgrader metadata missing: re-saved by another editor?"
-_HOW = {BY_CELL_ID: "their cell ids", BY_POSITION: "their place in the notebook"}
+_BY_LINES = ("# GRADED CELL lines", "# GRADED CELL lines")  # markers, or the release's unchanged cell
+_HOW = {BY_CELL_ID: ("cell id", "cell ids"), BY_POSITION: ("place in the notebook", "places in the notebook")}
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,11 @@ def _note(results: list[Found], matcher: Matcher, marks: bool, crlf: bool) -> st
     found = [r for r in results if r.source is not None]
     odd = [r for r in found if r.how != BY_GRADE_ID]
     if odd:
-        hows = Counter(_HOW.get(r.how or "", "their # GRADED CELL lines") for r in odd)
+        hows = Counter(_HOW.get(r.how or "", _BY_LINES) for r in odd)
         if len(hows) == 1 and len(odd) == len(found) and len(found) > 1:
-            text = f"graded cells found by {next(iter(hows))}"
+            text = f"graded cells found by their {next(iter(hows))[1]}"
         else:
-            text = ", ".join(f"{r.grade_id} found by {_HOW.get(r.how or '', 'its # GRADED CELL lines')}"
-                             .replace("their", "its") for r in odd)
+            text = ", ".join(f"{r.grade_id} found by its {_HOW.get(r.how or '', _BY_LINES)[0]}" for r in odd)
         parts.append(text + (f" ({cause})" if cause and not missing else ""))
     parts += [f"{r.grade_id} split in {r.parts} cells (JupyterLab's Split Cell?): joined back"
               for r in found if r.parts > 1]
