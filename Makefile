@@ -28,8 +28,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.student: requirements.txt pyproject.toml | $(BIN)/python
+VALIDATE_CONFIG := jupyter-config/jupyter_server_config.d/nbgrader_validate_repaired.json
+$(VENV)/.student: requirements.txt pyproject.toml $(VALIDATE_CONFIG) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@# the editable install leaves pyproject's data-files out: the Validate button's server config
+	install -D -m 644 $(VALIDATE_CONFIG) $(VENV)/etc/jupyter/jupyter_server_config.d/$(notdir $(VALIDATE_CONFIG))
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.student
