@@ -20,6 +20,7 @@ from nbgrader.preprocessors import (
     SaveCells,
 )
 
+from grading.extensions.lms_collect import LmsCollector
 from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 from grading.hidden import HiddenTestsLast, HideHiddenTests
 from grading.nbgrader_ext import LimitOutputBytes, StripRunState
@@ -106,3 +107,9 @@ c.Autograde.autograde_preprocessors = [
 # outputs holding hidden-test source withheld).
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
 
+# The LMS route (docs/lms.md): `nbgrader zip_collect` of a Canvas or Moodle download takes the
+# student id from the LMS's file names (and collects a "Copy of", " (1)" or "-1" renamed notebook
+# as the release's); grades go back with
+#   nbgrader export --exporter=grading.extensions.lms_export.LmsExportPlugin --LmsExportPlugin.lms=canvas
+# and feedback pages with `python -m grading.extensions.lms_feedback ASSIGNMENT`.
+c.ZipCollectApp.collector_plugin = LmsCollector

@@ -87,7 +87,8 @@ def _lines(source: str) -> list[str]:
     return source.splitlines(keepends=True)
 
 
-def _rng(name: str) -> random.Random:
+def rng_for(name: str) -> random.Random:
+    """A random source of its own for each case, so every build gives the same bytes."""
     return random.Random(f"foreign-{name}")
 
 
@@ -168,7 +169,7 @@ def _uuid(rng: random.Random) -> str:
 def _colab() -> bytes:
     nb = _as_dict(filled(ANSWERS["reference"]))
     _ran(nb, "view_vars", "The shape of X is: (5000, 400)\nThe shape of y is: (5000, 1)\n", 7)
-    return colab_bytes(nb, _rng("colab"))
+    return colab_bytes(nb, rng_for("colab"))
 
 
 def _vscode() -> bytes:
@@ -177,7 +178,7 @@ def _vscode() -> bytes:
     fit = nb["cells"][_index(nb, "compile_fit")]  # locked, but VS Code lets it be edited
     fit["source"] = fit["source"].replace("epochs=40", "epochs=5")
     at = _index(nb, "my_model") + 1
-    nb["cells"].insert(at, _new_cell("code", "print(model.count_params())", _uuid(_rng("vs"))[:8]))
+    nb["cells"].insert(at, _new_cell("code", "print(model.count_params())", _uuid(rng_for("vs"))[:8]))
     return vscode_bytes(nb)
 
 
@@ -186,7 +187,7 @@ def _notebook7_copy() -> bytes:
     _kernel_metadata(nb)
     pasted = copy.deepcopy(nb["cells"][_index(nb, "my_softmax")])  # Ctrl+C, then Ctrl+V at the end
     pasted["metadata"].pop("deletable", None)
-    pasted["id"] = _uuid(_rng("nb7"))
+    pasted["id"] = _uuid(rng_for("nb7"))
     pasted["source"] = SOFTMAX_WRONG  # the copy, edited to try something else
     nb["cells"].append(pasted)
     return jupyter_bytes(nb)
@@ -197,7 +198,7 @@ def _adjacent_copy() -> bytes:
     at = _index(nb, "my_softmax")
     pasted = copy.deepcopy(nb["cells"][at])
     pasted["metadata"].pop("deletable", None)
-    pasted["id"] = _uuid(_rng("adjacent"))
+    pasted["id"] = _uuid(rng_for("adjacent"))
     pasted["source"] = SOFTMAX_REFERENCE  # ...the copy pasted right below it holds the answer
     nb["cells"].insert(at + 1, pasted)
     return jupyter_bytes(nb)
@@ -211,7 +212,7 @@ def _split() -> bytes:
     cut = source.index("return a")  # the cursor put before `return`, after its indentation
     first = {"cell_type": "code", "metadata": copy.deepcopy(original["metadata"]),
              "source": source[:cut].strip("\n"), "execution_count": None, "outputs": [],
-             "id": _uuid(_rng("split"))}
+             "id": _uuid(rng_for("split"))}
     original["source"] = source[cut:].strip("\n")
     nb["cells"].insert(at, first)
     return jupyter_bytes(nb)
@@ -277,7 +278,7 @@ def _locked_edited() -> bytes:
 
 def _extra_cells() -> bytes:
     nb = _as_dict(filled(ANSWERS["softmax_only"]))
-    rng = _rng("extra")
+    rng = rng_for("extra")
     nb["cells"].insert(0, _new_cell("markdown", "Lab notes - Ada", _uuid(rng)))
     at = _index(nb, "my_softmax") + 1
     nb["cells"].insert(at, _new_cell("code", "my_softmax(np.array([1.0, 2.0]))", _uuid(rng)))
@@ -327,7 +328,7 @@ def _zero_cells() -> bytes:
 
 
 def _binary() -> bytes:
-    rng = _rng("binary")
+    rng = rng_for("binary")
     body = zlib.compress(bytes(rng.getrandbits(8) for _ in range(3000)))
     return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + body  # a screenshot renamed .ipynb
 
