@@ -62,6 +62,7 @@ def test_refresh_twice_keeps_both_old_files(tmp_path, capsys):
         and not backup_path(notebook).exists()
 
 
+@pytest.mark.slow  # two Python processes importing utils: kept out of make test-fast's budget
 def test_the_command_line_and_make_refresh(tmp_path):
     work = tmp_path / "my-work"
     work.mkdir()
