@@ -113,7 +113,7 @@ def _colab_id(rng: random.Random) -> str:
 def colab_bytes(nb: dict, rng: random.Random) -> bytes:
     """As Colab's File > Download > .ipynb writes: nbformat 4.0, Colab's own ids, no nbgrader."""
     cells = []
-    for i, cell in enumerate(nb["cells"]):
+    for cell in nb["cells"]:
         out = {"cell_type": cell["cell_type"], "source": _lines(cell["source"]),
                "metadata": {"id": _colab_id(rng)}}
         if cell["cell_type"] == "code":

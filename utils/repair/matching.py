@@ -134,6 +134,10 @@ def join_pieces(pieces: Sequence[str]) -> str:
     return out
 
 
+def _too_long(gid: str, chars: int) -> Found:
+    return Found(gid, None, None, why_missing=f"{chars} characters, over the {MAX_CELL_CHARS} of a graded cell")
+
+
 class Matcher:
     """Finds every graded cell of ``release`` in ``submitted`` (see the module docstring)."""
 
@@ -224,8 +228,7 @@ class Matcher:
         results = {g.position: self.find(g) for g in self.solutions}
         for pos, res in list(results.items()):
             if res.source is not None and len(res.source) > MAX_CELL_CHARS:
-                results[pos] = Found(res.grade_id, None, None, why_missing=(
-                    f"{len(res.source)} characters, over the {MAX_CELL_CHARS} of a graded cell"))
+                results[pos] = _too_long(res.grade_id, len(res.source))
         used = {p for r in results.values() for p in r.positions}
         anchors = aligned(self.claimed, skip={g.position for g in self.solutions})
         anchors.update({pos: r.positions[0] for pos, r in results.items() if r.positions})
@@ -233,17 +236,16 @@ class Matcher:
             res = results[graded.position]
             if res.source is not None or res.why_missing:
                 continue
-            pos, why = self.by_position(graded, dict(sorted(anchors.items())), used)
-            if pos is None:
+            at, why = self.by_position(graded, dict(sorted(anchors.items())), used)
+            if at is None:
                 results[graded.position] = Found(res.grade_id, None, None, why_missing=why or None)
                 continue
-            cell = self.submitted[pos]
+            cell = self.submitted[at]
             if len(cell.source) > MAX_CELL_CHARS:
-                results[graded.position] = Found(res.grade_id, None, None, why_missing=(
-                    f"{len(cell.source)} characters, over the {MAX_CELL_CHARS} of a graded cell"))
+                results[graded.position] = _too_long(res.grade_id, len(cell.source))
                 continue
-            used.add(pos)
-            anchors[graded.position] = pos
+            used.add(at)
+            anchors[graded.position] = at
             results[graded.position] = Found(res.grade_id, cell.source, BY_POSITION, copies=1,
-                                             cell_type=cell.cell_type, positions=(pos,))
+                                             cell_type=cell.cell_type, positions=(at,))
         return [results[g.position] for g in self.solutions]
