@@ -4,7 +4,7 @@ Three extensions, configured in ``nbgrader_config.py``:
 
 - :class:`RepairingExporter` (``c.Autograde.exporter_class``) hands a submission's bytes to the
   repair untouched instead of letting nbformat read them: nbformat raises on invalid JSON or
-  binary junk (the student got no result) and upgrades an nbformat 3 file.
+  binary junk (the student got no result).
 - :class:`RepairSubmission`, first of ``c.Autograde.sanitize_preprocessors`` (before nbgrader's
   DeduplicateIds, whose blanked duplicates made CheckCellMetadata stop the whole batch with
   "old version of the nbgrader metadata format", and before OverwriteCells): the notebook

@@ -20,7 +20,8 @@ nbformat's writer (sorted keys, indent 1, nbformat 4.5, uuid4 cell ids); their c
 ``deletable`` and the id of a copied cell; Split Cell copies the whole metadata into each piece,
 keeps the original cell (and id) for the last piece and trims only newlines at the cut.
 Notebooks written with nbformat before 5.1 (Jupyter Notebook 6 and older) are nbformat 4.4
-without cell ids.
+without cell ids; IPython 2 wrote nbformat 3 (cells in ``worksheets``, code in ``input``), which
+nbformat still upgrades.
 """
 from __future__ import annotations
 
@@ -317,7 +318,7 @@ def _invalid_json() -> bytes:
 
 
 def _nbformat3() -> bytes:
-    nb = filled(ANSWERS["reference"])
+    nb = filled(ANSWERS["softmax_only"])
     return nbformat.writes(nbformat.convert(nb, 3), version=3).encode()
 
 
@@ -368,8 +369,8 @@ _CASES = [
          "incomplete", missing=("my_model",), note="my_model not found"),
     Case("invalid_json", "the upload stopped part way: invalid JSON", "reference", _invalid_json,
          "unreadable", missing=("my_softmax", "my_model"), note="invalid JSON"),
-    Case("nbformat3", "saved as nbformat 3 (IPython 2)", "reference", _nbformat3, "unreadable",
-         missing=("my_softmax", "my_model"), note="nbformat 3"),
+    Case("nbformat3", "saved as nbformat 3 (IPython 2): upgraded as nbformat does", "softmax_only",
+         _nbformat3, "repaired", note="nbformat 3 notebook upgraded"),
     Case("zero_cells", "a notebook with no cells", "blank", _zero_cells, "unreadable",
          missing=("my_softmax", "my_model"), note="no cells"),
     Case("binary", "a PNG screenshot renamed .ipynb", "blank", _binary, "unreadable",

@@ -123,7 +123,8 @@ def _repair(base: nbformat.NotebookNode, release: list[Cell], submitted: object)
             base.cells[_pos(matcher, result)].source = result.source
     missing = tuple(r.grade_id for r in results if r.source is None)
     crlf = any(c.carriage_returns for c in sub.cells)
-    note = _note(results, matcher, sub.nbgrader_marks, crlf)
+    note = "; ".join(filter(None, ["nbformat 3 notebook upgraded" if sub.upgraded else "",
+                                   _note(results, matcher, sub.nbgrader_marks, crlf)]))
     status = STATUS_INCOMPLETE if missing else STATUS_REPAIRED if note else STATUS_OK
     return Repair(base, status, note, missing=missing,
                   found={r.grade_id: r.how for r in results if r.how},

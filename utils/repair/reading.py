@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 MAX_NOTEBOOK_BYTES = 20 << 20  # a submitted notebook file (the grader's sandbox limit)
 MAX_CELLS = 10_000  # a notebook has tens; millions of empty cells fit in the size limit
@@ -44,6 +44,7 @@ class Cells:
     cells: tuple[Cell, ...]
     problem: str | None = None
     nbgrader_marks: bool = False  # some cell still carries nbgrader metadata
+    upgraded: bool = False  # read from an nbformat 3 notebook, upgraded by nbformat
 
 
 def _size(n: int) -> str:
@@ -109,6 +110,16 @@ def _cell(position: int, entry: object) -> Cell | None:
     )
 
 
+def _upgrade_v3(data: Mapping) -> object | None:
+    """An nbformat 3 notebook as nbformat upgrades it to version 4 (None if it cannot)."""
+    import nbformat
+
+    try:
+        return json.loads(json.dumps(nbformat.convert(nbformat.from_dict(dict(data)), 4)))
+    except Exception:  # a damaged version 3 file: not a notebook to grade
+        return None
+
+
 def _no_cells(problem: str) -> Cells:
     return Cells(cells=(), problem=problem)
 
@@ -121,7 +132,10 @@ def read_cells(data: object) -> Cells:
         return _no_cells("JSON, but not a notebook (the wrong file uploaded?)")
     version = data.get("nbformat")
     if version == 3 or "worksheets" in data and "cells" not in data:
-        return _no_cells("an nbformat 3 notebook (saved by IPython 2 or older): not readable")
+        upgraded = _upgrade_v3(data)
+        if upgraded is None:
+            return _no_cells("an nbformat 3 notebook (saved by IPython 2 or older) that nbformat cannot upgrade")
+        return replace(read_cells(upgraded), upgraded=True)
     if version not in (4, None):
         return _no_cells(f"nbformat {version!r}, not the version 4 this course uses")
     entries = data.get("cells")
