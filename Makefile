@@ -18,12 +18,13 @@ JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab test test-fast release instructor student-kit help
+.PHONY: lab refresh test test-fast release instructor student-kit help
 
 help:
 	@echo "make lab          install (first time) and open JupyterLab on $(WORK)/ for a student"
 	@echo "make test         install (first time) and run the whole test suite"
 	@echo "make test-fast    the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
+	@echo "make refresh      a fresh copy of the graded lab in $(WORK)/ that keeps your answers (old file kept as a backup)"
 	@echo "make instructor   install the course environment (no test tools) and say what to run next"
 	@echo "make release      regenerate release/ from source/ with nbgrader (instructors)"
 	@echo "make student-kit  build $(KIT_DIR).zip and $(KIT_DIR)/, what students get"
@@ -35,12 +36,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.student: requirements.txt pyproject.toml | $(BIN)/python
+VALIDATE_CONFIG := jupyter-config/jupyter_server_config.d/nbgrader_validate_repaired.json
+$(VENV)/.student: requirements.txt pyproject.toml $(VALIDATE_CONFIG) | $(BIN)/python
 	@echo "== Installing the course's packages (requirements.txt: TensorFlow, JupyterLab, nbgrader,"
 	@echo "   Dask and this repository): about 400 MB to download, 2 GB installed; about 5 minutes,"
 	@echo "   up to 15 on a slow connection. pip lists each package as it goes."
 	@start=$$(date +%s); $(BIN)/python -m pip install --progress-bar on -r requirements.txt \
 	  && echo "== Course packages installed in $$(( $$(date +%s) - start )) s"
+	@# the editable install leaves pyproject's data-files out: the Validate button's server config
+	@install -D -m 644 $(VALIDATE_CONFIG) $(VENV)/etc/jupyter/jupyter_server_config.d/$(notdir $(VALIDATE_CONFIG))
 	@touch $@
 
 $(VENV)/.dev: requirements-dev.txt $(VENV)/.student
@@ -78,6 +82,12 @@ instructor: $(VENV)/.student
 	@echo "  python -m grading multiclass_digits"
 	@echo "      grades submitted/*/multiclass_digits/ in sandboxes (Linux, as root, with bubblewrap)"
 	@command -v bwrap >/dev/null || echo "      bubblewrap is missing here: apt-get install bubblewrap (or dnf install bubblewrap)"
+
+# The current release of the graded lab with the student's graded-cell code put back (a broken
+# notebook, or a corrected release); the old file is kept as NAME.backup-DATE-TIME.ipynb.
+NOTEBOOK ?= $(WORK)/multiclass_digits.ipynb
+refresh: $(VENV)/.student
+	$(BIN)/python -m utils.refresh "$(NOTEBOOK)"
 
 test: $(VENV)/.dev
 	bash tools/install_browser.sh
