@@ -15,13 +15,16 @@ JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab test test-fast release help
+.PHONY: lab test test-fast release help hub hub-roster hub-grade
 
 help:
 	@echo "make lab      install (first time) and open JupyterLab on $(WORK)/ for a student"
 	@echo "make test     install (first time) and run the whole test suite"
 	@echo "make test-fast  the fast part of the suite (about 85 seconds on 2 cores; no root, apt or services)"
 	@echo "make release  regenerate release/ from source/ with nbgrader (instructors)"
+	@echo "make hub      (root) install what is missing and start the course JupyterHub (docs/hub.md)"
+	@echo "make hub-roster ROSTER=roster.csv   (root) create the course accounts from a CSV"
+	@echo "make hub-grade  (root) grade the collected submissions in the sandbox"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,14 +51,34 @@ test: $(VENV)/.dev
 	bash tools/install_browser.sh
 	bash tools/install_sandbox.sh
 	bash tools/start_postgres.sh
+	bash tools/install_hub.sh
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything that needs no notebook execution, no root and no service: unit tests, the
 # answer corpus, data checks, quiet imports. Markers (pyproject.toml) leave out the rest.
-FAST_MARKERS := not slow and not browser and not postgres and not sandbox
+FAST_MARKERS := not slow and not browser and not postgres and not sandbox and not hub
 
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest $(XDIST) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 release: $(VENV)/.student
 	$(BIN)/python tools/generate_release.py
+
+# The course on a JupyterHub (docs/hub.md), all as root. `make hub` installs what is missing
+# (tools/install_hub.sh: the course environment in /opt, the proxy, the exchange) and runs the
+# hub in the foreground on HUB_IP:HUB_PORT; accounts come from `make hub-roster`.
+HUB_IP ?= 127.0.0.1
+HUB_PORT ?= 8000
+ROSTER ?= roster.csv
+ASSIGNMENT ?= multiclass_digits
+GRADE_ARGS ?=
+
+hub:
+	bash tools/install_hub.sh
+	COURSE_HUB_IP=$(HUB_IP) COURSE_HUB_PORT=$(HUB_PORT) bash tools/start_hub.sh
+
+hub-roster:
+	/usr/bin/python3.11 deploy/roster.py $(ROSTER)
+
+hub-grade:
+	/usr/bin/python3.11 deploy/grade.py $(ASSIGNMENT) $(GRADE_ARGS)

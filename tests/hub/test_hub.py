@@ -205,3 +205,113 @@ def test_a_forged_submission_is_not_collected(course_hub: Any, cycle: dict[str, 
     s1 = course_hub.roster.accounts["s1"].username
     collected = (course_folder(course_hub) / "submitted" / s1 / ASSIGNMENT / "timestamp.txt").read_text()
     assert not collected.startswith("2099"), collected
+
+
+# ---------------------------------------------------------------------------- a student's attempts
+
+DENIED = "DENIED"
+
+
+def _probe_code(paths: dict[str, str]) -> str:
+    """Python that tries to list (folders) or read (files) each path and prints NAME=DENIED or
+    NAME=GOT:<bytes>."""
+    return (
+        "import os\n"
+        f"for name, path in {paths!r}.items():\n"
+        "    try:\n"
+        "        got = os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(15)\n"
+        "        print(f'{name}=GOT:{got!r}')\n"
+        "    except OSError as exc:\n"
+        f"        print(f'{{name}}={DENIED}:{{type(exc).__name__}}')\n"
+    )
+
+
+def _private_paths(course_hub: Any) -> dict[str, str]:
+    accounts = course_hub.roster.accounts
+    course = course_folder(course_hub)
+    return {
+        "inbound": f"{EXCHANGE}/{COURSE_ID}/inbound",
+        "feedback": f"{EXCHANGE}/{COURSE_ID}/feedback",
+        "course folder": str(course),
+        "source": str(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+        "gradebook": str(course / "gradebook.db"),
+        "instructor home": str(accounts["instructor"].home),
+        "other student home": str(accounts["s1"].home),
+        "other student notebook": str(accounts["s1"].home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+        "hub state": str(course_hub.hub.state),
+        "cookie secret": str(course_hub.hub.state / "jupyterhub_cookie_secret"),
+        "hub database": str(course_hub.hub.state / "jupyterhub.sqlite"),
+        "proxy token": str(course_hub.hub.state / "proxy_token"),
+    }
+
+
+def _verdicts(text: str, names: list[str]) -> dict[str, str]:
+    found = {}
+    for line in text.replace("\r", "").splitlines():
+        name, sep, rest = line.partition("=")
+        if sep and name in names:
+            found[name] = rest
+    return found
+
+
+@pytest.fixture(scope="module")
+def student(course_hub: Any, cycle: dict[str, Any]) -> HubUser:
+    """s2, logged in with their own token, their server running (after the cycle: the exchange
+    holds both submissions and both feedbacks)."""
+    user = HubUser(course_hub.hub, course_hub.roster.accounts["s2"])
+    user.login()
+    user.ensure_server()
+    return user
+
+
+def test_a_students_kernel_reads_nothing_private(course_hub: Any, student: HubUser) -> None:
+    paths = _private_paths(course_hub)
+    out = student.run_in_kernel(_probe_code(paths))
+    verdicts = _verdicts(out, list(paths))
+    print("\n[hub] kernel:", verdicts)
+    assert set(verdicts) == set(paths), out
+    assert all(v.startswith(DENIED) for v in verdicts.values()), verdicts
+
+
+def test_a_students_terminal_reads_nothing_private(course_hub: Any, student: HubUser) -> None:
+    paths = _private_paths(course_hub)
+    script = " ; ".join(
+        f"if {'ls' if name in ('inbound', 'feedback', 'course folder', 'instructor home', 'other student home', 'hub state') else 'head -c 15'} "
+        f"'{path}' >/dev/null 2>&1; then echo '{name}=GOT'; else echo '{name}={DENIED}'; fi"
+        for name, path in paths.items())
+    out = student.run_in_terminal(script)
+    verdicts = _verdicts(out, list(paths))
+    print("\n[hub] terminal:", verdicts)
+    assert set(verdicts) == set(paths), out
+    assert all(v.startswith(DENIED) for v in verdicts.values()), verdicts
+
+
+def test_a_students_token_opens_no_formgrader_and_no_other_server(course_hub: Any, student: HubUser) -> None:
+    instructor = course_hub.roster.accounts["instructor"].username
+    me = student.account.username
+    other = course_hub.roster.accounts["s1"].username
+    calls = {
+        "instructor's formgrader API": ("GET", f"user/{instructor}/formgrader/api/assignments"),
+        "instructor's formgrader page": ("GET", f"user/{instructor}/formgrader"),
+        "instructor's contents": ("GET", f"user/{instructor}/api/contents/{COURSE_ID}"),
+        "own formgrader API": ("GET", f"user/{me}/formgrader/api/assignments"),
+        "own formgrader collect": ("POST", f"user/{me}/formgrader/api/assignment/{ASSIGNMENT}/collect"),
+        "other student's contents": ("GET", f"user/{other}/api/contents/{ASSIGNMENT}"),
+        "hub's user list": ("GET", "hub/api/users"),
+        "other student's hub model": ("GET", f"hub/api/users/{other}"),
+    }
+    statuses = {name: student.api(method, path).status_code for name, (method, path) in calls.items()}
+    print("\n[hub] HTTP API:", statuses)
+    assert student.api("GET", f"user/{me}/api/contents").status_code == 200  # the token works
+    assert all(code in (403, 404) for code in statuses.values()), statuses
+
+
+def test_nobody_fetches_somebody_elses_feedback(course_hub: Any, student: HubUser) -> None:
+    """s2 asks nbgrader for s1's feedback: nothing arrives (the feedback is found by the secret in
+    the submitter's own cached copy)."""
+    s1 = course_hub.roster.accounts["s1"].username
+    out = student.run_in_terminal(
+        f"cd ~ && mkdir -p other && cd other && nbgrader fetch_feedback {ASSIGNMENT} --student {s1} 2>&1 | tail -3; "
+        f"find ~/other -name '*.html' | wc -l | sed 's/^/FOUND=/'")
+    print("\n[hub] fetch_feedback as s1:", out.replace("\r", "")[-400:])
+    assert "FOUND=0" in out.replace("\r", ""), out
