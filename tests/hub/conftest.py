@@ -26,6 +26,46 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 ARTIFACTS = ROOT / "artifacts" / "hub"
 
 
+# Seeing the security checks fail: COURSE_HUB_WEAKEN=homes,state,... weakens the set-up on
+# purpose (never set in CI); each named weakness must make a test of test_hub.py fail.
+WEAKEN_ENV = "COURSE_HUB_WEAKEN"
+WEAKNESSES = ("homes", "state", "check_owner", "autograde", "formgrader")
+
+
+def weaken(names: str, hub: Hub, roster: Roster) -> None:
+    """Apply the named weaknesses (see WEAKNESSES) to a running course hub."""
+    chosen = [n for n in names.split(",") if n]
+    unknown = set(chosen) - set(WEAKNESSES)
+    if unknown:
+        pytest.fail(f"{WEAKEN_ENV}: unknown {sorted(unknown)}; known: {', '.join(WEAKNESSES)}")
+    instructor, s1, s2 = (roster.accounts[k] for k in ("instructor", "s1", "s2"))
+    course = instructor.home / "multiclass-digits"
+    if "homes" in chosen:  # homes and the course folder readable by everybody
+        for path in (instructor.home, course, s1.home):
+            os.chmod(path, 0o755)
+    if "state" in chosen:  # the hub's state readable by everybody
+        os.chmod(hub.state, 0o755)
+        for path in hub.state.iterdir():
+            os.chmod(path, 0o644)
+    if "check_owner" in chosen:  # collect takes a submission whatever its owner
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write("\nc.ExchangeCollect.check_owner = False\n")
+    if "autograde" in chosen:  # the course folder's config turns the in-server autograde back on
+        with open(course / "nbgrader_config.py", "a") as fh:
+            fh.write("\nfrom nbgrader.converters import Autograde as _A\n"
+                     "c.Autograde.sanitize_preprocessors = _A.sanitize_preprocessors.default_value\n")
+    if "formgrader" in chosen:  # the student turns the Formgrader on in their own settings
+        config = s2.home / ".jupyter"
+        config.mkdir(exist_ok=True)
+        (config / "jupyter_server_config.json").write_text(
+            '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": true}}}')
+        uid, gid = pwd.getpwnam(s2.username).pw_uid, pwd.getpwnam(s2.username).pw_gid
+        os.chown(config, uid, gid)
+        os.chown(config / "jupyter_server_config.json", uid, gid)
+    if chosen:
+        print(f"\n[hub] WEAKENED on purpose: {', '.join(chosen)}")
+
+
 @dataclass
 class CourseHub:
     hub: Hub
@@ -51,6 +91,7 @@ def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
     try:
         roster.create(folder)
         hub.start()
+        weaken(os.environ.get(WEAKEN_ENV, ""), hub, roster)
         yield CourseHub(hub, roster, folder)
     finally:
         try:
