@@ -52,8 +52,19 @@ class HubPage:
     def menu_labels(self) -> list[str]:
         return self.page.eval_on_selector_all(".lm-MenuBar-itemLabel", "els => els.map(e => e.textContent)")
 
-    def menu(self, *labels: str) -> None:
-        self.page.click(f'.lm-MenuBar-itemLabel:text-is("{labels[0]}")')
+    def menu(self, *labels: str, tries: int = 6) -> None:
+        """Click through the menu bar; a menu that opens without the entry yet (JupyterLab still
+        adding its extensions' entries on a busy machine) is closed and opened again."""
+        for attempt in range(tries):
+            self.page.keyboard.press("Escape")
+            self.page.click(f'.lm-MenuBar-itemLabel:text-is("{labels[0]}")')
+            entry = self.page.locator(f'.lm-Menu:visible .lm-Menu-itemLabel:text-is("{labels[1]}")')
+            try:
+                entry.first.wait_for(timeout=10_000)
+                break
+            except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+                if attempt == tries - 1:
+                    raise
         for label in labels[1:]:
             self.page.click(f'.lm-Menu:visible .lm-Menu-itemLabel:text-is("{label}")')
 
