@@ -31,6 +31,9 @@ class HubPage:
 
     def shot(self, name: str, target: Any | None = None) -> Path:
         path = self.artifacts / f"{name}.png"
+        if target is not None:  # a notebook cell paints only once on screen (content-visibility)
+            target.scroll_into_view_if_needed()
+            self.page.wait_for_timeout(1000)
         (target or self.page).screenshot(path=str(path))
         self.shots.append(path)
         return path
@@ -70,6 +73,7 @@ class HubPage:
 
     def submenu_items(self, label: str) -> list[str]:
         """The entries of a menu of the menu bar (the menu is closed again)."""
+        self.page.keyboard.press("Escape")
         self.page.click(f'.lm-MenuBar-itemLabel:text-is("{label}")')
         items = self.page.eval_on_selector_all(".lm-Menu:visible .lm-Menu-itemLabel", "els => els.map(e => e.textContent)")
         self.page.keyboard.press("Escape")

@@ -55,6 +55,13 @@ def cycle(course_hub: Any, chromium: Any, artifacts_dir: Path) -> dict[str, Any]
     pages = {key: HubPage(chromium, hub, accounts[key], artifacts_dir) for key in ("instructor", "s1", "s2")}
     try:
         _run_cycle(course_hub, pages, seen)
+    except Exception:
+        for key, page in pages.items():  # what each account's page showed when the cycle stopped
+            try:
+                page.shot(f"failed_{key}")
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+        raise
     finally:
         for page in pages.values():
             seen["shots"] += page.shots
@@ -71,6 +78,8 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
 
     # 1. the instructor generates and releases the lab in the Formgrader
     times["instructor login"] = instr.login()
+    instr.menu("Nbgrader", "Formgrader")  # opens the Formgrader in the lab (and waits for the menu)
+    instr.page.wait_for_timeout(3000)
     seen["instructor menus"] = instr.submenu_items("Nbgrader")
     instr.shot("01_instructor_lab")
     row = instr.formgrader_row()
@@ -85,9 +94,9 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
     for key, page, softmax in (("s1", s1, RIGHT_SOFTMAX), ("s2", s2, WRONG_SOFTMAX)):
         started = time.monotonic()
         times[f"{key} login"] = page.login()
-        seen[f"{key} menus"] = page.submenu_items("Nbgrader")
         page.fetch()
         times[f"{key} login to fetched"] = time.monotonic() - started
+        seen[f"{key} menus"] = page.submenu_items("Nbgrader")  # the lab has all its extensions now
         page.shot(f"03_{key}_fetched", page.page.locator("#nbgrader-assignment-list"))
         page.open_fetched_notebook()
         page.type_answer(SOFTMAX_CELL, softmax)
