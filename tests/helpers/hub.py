@@ -33,7 +33,7 @@ COURSE_HOME = Path(os.environ.get("COURSE_HOME", "/opt/multiclass-digits"))
 EXCHANGE = Path("/srv/nbgrader/exchange")
 COURSE_ID = "multiclass-digits"
 ASSIGNMENT = "multiclass_digits"
-HUB_START_TIMEOUT = 120.0
+HUB_START_TIMEOUT = 300.0
 
 
 def free_port() -> int:
@@ -221,7 +221,7 @@ class HubUser:
     def server_url(self, path: str = "") -> str:
         return f"user/{self.account.username}/{path.lstrip('/')}"
 
-    def ensure_server(self, timeout: float = 180) -> None:
+    def ensure_server(self, timeout: float = 600) -> None:
         """Start this account's server through the hub API if it is not running; wait for it."""
         self.api("POST", f"hub/api/users/{self.account.username}/server")
         deadline = time.monotonic() + timeout

@@ -19,7 +19,7 @@ class HubPage:
         self.account = account
         self.artifacts = artifacts
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
-        self.context.set_default_timeout(120_000)
+        self.context.set_default_timeout(300_000)  # the machine may be shared and very busy
         self.page = self.context.new_page()
         self.shots: list[Path] = []
 
@@ -47,8 +47,8 @@ class HubPage:
         self.page.fill("#username_input", self.account.username)
         self.page.fill("#password_input", self.account.password)
         self.page.click("#login_submit")
-        self.page.wait_for_selector(".jp-LabShell", timeout=240_000)
-        self.page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=120_000)
+        self.page.wait_for_selector(".jp-LabShell", timeout=600_000)
+        self.page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=300_000)
         self.hub.remember()
         return time.monotonic() - started
 
@@ -97,8 +97,8 @@ class HubPage:
         panel = self.page.locator("#nbgrader-assignment-list")
         panel.locator("#fetched_assignments_list .assignment-notebooks-link").first.click()
         panel.locator(f"#fetched_assignments_list a:text-is('{ASSIGNMENT}')").last.click()
-        self.page.wait_for_selector(f"{NOTEBOOK_CELLS}", timeout=120_000)
-        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=180_000)
+        self.page.wait_for_selector(f"{NOTEBOOK_CELLS}", timeout=300_000)
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=300_000)
 
     def submit(self) -> None:
         panel = self.assignment_list()
@@ -130,7 +130,7 @@ class HubPage:
         return self.page.eval_on_selector_all(
             f"{NOTEBOOK_CELLS}.jp-CodeCell .jp-InputPrompt", "els => els.map(e => e.textContent.trim())")
 
-    def run_all_above(self, index: int, timeout: float = 300) -> None:
+    def run_all_above(self, index: int, timeout: float = 900) -> None:
         """Select cell ``index`` and run every cell above it from the Run menu; wait until done."""
         cell = self.cells().nth(index)
         cell.scroll_into_view_if_needed()
