@@ -141,7 +141,8 @@ def check_accounts(members: list[Member]) -> None:
 
 
 def run(*cmd: str, stdin: str | None = None) -> None:
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
+    env = {**os.environ, "PATH": f"/usr/sbin:/sbin:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RosterError(f"{' '.join(cmd[:2])} failed ({proc.returncode}): {proc.stderr.strip()}")
 

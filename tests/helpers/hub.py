@@ -102,7 +102,7 @@ def run_deploy(script: str, *args: str, timeout: float = 600, env: dict[str, str
 def run_as(user: str, *cmd: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run a command as a course account, with the course environment first on PATH."""
     env = {"PATH": f"{COURSE_HOME / 'env' / 'bin'}:/usr/bin:/bin", "HOME": f"/home/{user}", "LANG": "C.UTF-8"}
-    return subprocess.run(["runuser", "-u", user, "--", *cmd], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run(["/usr/sbin/runuser", "-u", user, "--", *cmd], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 

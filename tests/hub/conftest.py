@@ -29,7 +29,8 @@ ARTIFACTS = ROOT / "artifacts" / "hub"
 # Seeing the security checks fail: COURSE_HUB_WEAKEN=homes,state,... weakens the set-up on
 # purpose (never set in CI); each named weakness must make a test of test_hub.py fail.
 WEAKEN_ENV = "COURSE_HUB_WEAKEN"
-WEAKNESSES = ("homes", "state", "check_owner", "autograde", "formgrader")
+WEAKNESSES = ("homes", "state", "collect", "autograde", "formgrader")
+STUDENT_SERVER_CONFIG = COURSE_HOME / "roles" / "student" / "jupyter_server_config.json"
 
 
 def weaken(names: str, hub: Hub, roster: Roster) -> None:
@@ -47,21 +48,17 @@ def weaken(names: str, hub: Hub, roster: Roster) -> None:
         os.chmod(hub.state, 0o755)
         for path in hub.state.iterdir():
             os.chmod(path, 0o644)
-    if "check_owner" in chosen:  # collect takes a submission whatever its owner
+    if "collect" in chosen:  # nbgrader's own collect (its check_owner only warns)
         with open(course / "nbgrader_config.py", "a") as fh:
-            fh.write("\nc.ExchangeCollect.check_owner = False\n")
+            fh.write("\nc.ExchangeFactory.collect = 'nbgrader.exchange.default.collect.ExchangeCollect'\n")
     if "autograde" in chosen:  # the course folder's config turns the in-server autograde back on
         with open(course / "nbgrader_config.py", "a") as fh:
-            fh.write("\nfrom nbgrader.converters import Autograde as _A\n"
-                     "c.Autograde.sanitize_preprocessors = _A.sanitize_preprocessors.default_value\n")
-    if "formgrader" in chosen:  # the student turns the Formgrader on in their own settings
-        config = s2.home / ".jupyter"
-        config.mkdir(exist_ok=True)
-        (config / "jupyter_server_config.json").write_text(
+            fh.write("\nc.Autograde.sanitize_preprocessors = ['nbgrader.preprocessors.ClearOutput', "
+                     "'nbgrader.preprocessors.DeduplicateIds', 'nbgrader.preprocessors.OverwriteKernelspec', "
+                     "'nbgrader.preprocessors.OverwriteCells', 'nbgrader.preprocessors.CheckCellMetadata']\n")
+    if "formgrader" in chosen:  # the students' role folder loads the Formgrader (restored at the end)
+        STUDENT_SERVER_CONFIG.write_text(
             '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": true}}}')
-        uid, gid = pwd.getpwnam(s2.username).pw_uid, pwd.getpwnam(s2.username).pw_gid
-        os.chown(config, uid, gid)
-        os.chown(config / "jupyter_server_config.json", uid, gid)
     if chosen:
         print(f"\n[hub] WEAKENED on purpose: {', '.join(chosen)}")
 
@@ -88,6 +85,7 @@ def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
     roster = Roster()
     hub = Hub(folder)
     killed: list[int] = []
+    student_config = STUDENT_SERVER_CONFIG.read_bytes()
     try:
         roster.create(folder)
         hub.start()
@@ -97,6 +95,7 @@ def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
         try:
             killed = hub.stop()
         finally:
+            STUDENT_SERVER_CONFIG.write_bytes(student_config)
             roster.remove()
     print(f"\n[hub] stopped; killed by pid after the hub's own shutdown: {killed or 'none'}")
     srv, home, users = _snapshot()

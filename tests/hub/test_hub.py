@@ -56,6 +56,7 @@ def cycle(course_hub: Any, chromium: Any, artifacts_dir: Path) -> dict[str, Any]
     try:
         _run_cycle(course_hub, pages, seen)
     except Exception:
+        print("\n[hub] the cycle stopped; it saw:", {k: v for k, v in seen.items() if k != "shots"})
         for key, page in pages.items():  # what each account's page showed when the cycle stopped
             try:
                 page.shot(f"failed_{key}")
@@ -126,7 +127,9 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
     # 3. collect; the Autograde button refuses; root grades in the sandbox; feedback out
     row = instr.formgrader_row()
     seen["collect"] = instr.formgrader_action(row, ".collect")
+    instr.shot("08_collected")
     instr.close_modal()
+    assert "Collecting submission" in seen["collect"], seen["collect"]
     # what the Autograde button of Manage Submissions posts, with the instructor's own token
     instr_api = HubUser(hub, accounts["instructor"])
     instr_api.login()
@@ -213,8 +216,9 @@ def test_export_has_both_rows(course_hub: Any, cycle: dict[str, Any]) -> None:
 
 
 def test_a_forged_submission_is_not_collected(course_hub: Any, cycle: dict[str, Any]) -> None:
-    """s2 could write a later 'submission' in s1's name into the inbound folder; collect (which
-    checks the owner) skipped it: what was graded for s1 is s1's own notebook, 20/20."""
+    """s2 could write a later 'submission' in s1's name into the inbound folder; the hub's collect
+    (OwnerCheckedCollect: nbgrader's own check_owner only warns) left it out: what was graded for
+    s1 is s1's own notebook, 20/20."""
     assert "FORGED" in cycle["forge"], cycle["forge"]
     s1 = course_hub.roster.accounts["s1"].username
     collected = (course_folder(course_hub) / "submitted" / s1 / ASSIGNMENT / "timestamp.txt").read_text()
@@ -289,7 +293,7 @@ def test_a_students_kernel_reads_nothing_private(course_hub: Any, student: HubUs
 
 def test_a_students_terminal_reads_nothing_private(course_hub: Any, student: HubUser) -> None:
     paths = _private_paths(course_hub)
-    script = " ; ".join(
+    script = "echo ; " + " ; ".join(
         f"if {'ls' if name in ('inbound', 'feedback', 'course folder', 'instructor home', 'other student home', 'hub state') else 'head -c 15'} "
         f"'{path}' >/dev/null 2>&1; then echo '{name}=GOT'; else echo '{name}={DENIED}'; fi"
         for name, path in paths.items())
