@@ -60,6 +60,20 @@ def course_of(instructor: pwd.struct_passwd) -> tuple[Path, str | None]:
     return course, db_url if isinstance(db_url, str) and db_url else None
 
 
+def keep_secrets(course: Path, assignment: str) -> None:
+    """Copy each submission's ``submission_secret.txt`` (nbgrader's exchange writes it at submit)
+    next to its autograded notebook, where generate_feedback looks for it: release_feedback
+    names the released file after it, and fetch_feedback finds it by it. ``python -m grading``
+    does not carry it over."""
+    for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
+        secret = folder / "submission_secret.txt"
+        target = course / "autograded" / folder.parent.name / assignment
+        if secret.is_file() and not secret.is_symlink() and target.is_dir() and not target.is_symlink():
+            dest = target / secret.name
+            if not dest.exists():
+                dest.write_bytes(secret.read_bytes())
+
+
 def give_back(course: Path, instructor: pwd.struct_passwd) -> None:
     """What the grader (root) wrote in the course folder goes back to the instructor."""
     for name in ("autograded", "gradebook.db"):
@@ -92,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{instructor.pw_name})", file=sys.stderr)
         try:
             code = subprocess.run(cmd, cwd=course, env=env).returncode
+            keep_secrets(course, args[0])
         finally:
             give_back(course, instructor)
     except GradeError as exc:
