@@ -30,6 +30,7 @@ from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, r
 from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
 from grading.batch.review import review_flags
 from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
+from grading.extensions.cells import grade_id
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
@@ -37,6 +38,7 @@ from grading.isolation.cleanup import owned_prefix, remove_tree
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 from grading.processes import kill_tree, nbgrader_env
+from utils.repair import STATUS_UNREADABLE, parse_submission, repair_submission
 
 EXTRA_CONFIG = """
 # ---- appended by python -m grading for this private autograde ----
@@ -148,18 +150,26 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
             raise Refused(f"{student_path.name} is {_mb(size)}, over the "
                           f"{_mb(ctx.limits.notebook_bytes)} limit: not graded")
         release_nb = nbformat.read(release_nb_path, as_version=4)
+        unreadable = None
         try:
             if student_path.is_symlink():  # it could point at the solution: never followed
                 raise Unreadable("a symbolic link")
             submitted = read_submission(student_path)
         except Exception as exc:  # unreadable: grade as the unanswered release
             why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
-            result.notes.append(f"{student_path.name} unreadable ({why})")
+            unreadable = f"{student_path.name} unreadable ({why})"
             submitted = nbformat.v4.new_notebook()
         too_long = oversized_cell(submitted, ctx.limits.cell_chars)
         if too_long:
             raise Refused(too_long)
         rebuilt, notes = rebuild_notebook(release_nb, submitted)
+        if not student_path.is_symlink() and (unreadable or _lost(release_nb, notes)):
+            # the graded cells are not where nbgrader's ids say (another editor, a split or
+            # copied cell, an old format): found as nbgrader's plain path finds them
+            repaired = _repaired(ctx, release_nb, student_path)
+            if repaired is not None:
+                rebuilt, notes = repaired
+        result.notes.extend([unreadable] if unreadable else [])
         result.notes.extend(notes)
         for cell in rebuilt.cells:
             if is_solution(cell) and cell.cell_type == "code":
@@ -168,6 +178,29 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
     if flags:
         result.notes.append("review: " + ", ".join(sorted(flags)))
     return found
+
+
+def _lost(release_nb, notes: list[str]) -> bool:
+    """Whether rebuild_notebook's notes say an answer cell was not found or found twice."""
+    gids = {grade_id(c) for c in release_nb.cells if is_solution(c)}
+    dup = "duplicate cells ignored: "
+    return any(n in (f"answer cell {g} missing" for g in gids) for n in notes) or any(
+        gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
+
+
+def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[object, list[str]] | None:
+    """The submission repaired by utils.repair, as nbgrader's plain path repairs it: (notebook,
+    notes), or None where it is not a notebook for the repair either."""
+    repair = repair_submission(release_nb, parse_submission(path.read_bytes(), ctx.limits.notebook_bytes))
+    if repair.status == STATUS_UNREADABLE:
+        return None
+    too_long = oversized_cell(repair.notebook, ctx.limits.cell_chars)
+    if too_long:
+        raise Refused(too_long)
+    notes = [f"repaired: {repair.note}"] if repair.note else []
+    if repair.missing:
+        notes.append("graded cell not found, scored 0 (grade it by hand): " + ", ".join(repair.missing))
+    return repair.notebook, notes
 
 
 SHM = Path("/dev/shm")

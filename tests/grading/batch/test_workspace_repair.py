@@ -1,0 +1,64 @@
+"""python -m grading takes a foreign or damaged submission's graded cells as nbgrader's plain path
+does (utils.repair): every case of the corpus (helpers.foreign) is rebuilt with its clean twin's
+answers, and a graded cell that cannot be found is named for grading by hand. (Before, a notebook
+whose nbgrader metadata was lost, as Colab saves it, was graded as the blank release: 0/20.)"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers.foreign import CASES, twin
+from helpers.notebooks import grade_id
+from helpers.repo import ROOT
+
+from grading.batch import workspace
+from grading.batch.results import STATUS_ERROR, SubmissionResult
+from grading.batch.workspace import BatchContext
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
+
+ASSIGNMENT = "multiclass_digits"
+GRADED = ("my_softmax", "my_model")
+
+
+def _graded_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
+    return {grade_id(c): c.source.replace("\r\n", "\n") for c in nb.cells if grade_id(c) in GRADED}
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode, list[str]]]:
+    tmp = tmp_path_factory.mktemp("repair")
+    course, release = tmp / "course", ROOT / "release" / ASSIGNMENT
+    (tmp / "work").mkdir()
+    ctx = BatchContext(course_dir=course, assignment=ASSIGNMENT, db_url="", course_id="course",
+                       work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+                       packages=PackageSnapshot(roots={}, files={}), timeout=60,
+                       config_text="", isolation="none", limits=Limits())
+    out = {}
+    for name, case in CASES.items():
+        folder = course / "submitted" / name / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / f"{ASSIGNMENT}.ipynb").write_bytes(case.build())
+        dest = tmp / "dest" / name
+        dest.mkdir(parents=True)
+        result = SubmissionResult(name, STATUS_ERROR)
+        assert workspace._rebuild_submission(ctx, name, dest, result)
+        out[name] = nbformat.read(dest / f"{ASSIGNMENT}.ipynb", as_version=4), result.notes
+        shutil.rmtree(dest)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_corpus_case_is_graded_with_its_twins_answers(rebuilt, name):
+    case = CASES[name]
+    nb, notes = rebuilt[name]
+    want = _graded_sources(twin(case))
+    release = _graded_sources(nbformat.read(ROOT / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                                            as_version=4))
+    for gid in case.missing:
+        want[gid] = release[gid]  # not found: the release's stub, scored 0 ...
+        if case.status == "incomplete":  # ... and named for grading by hand
+            assert any("grade it by hand" in n and gid in n for n in notes), notes
+    assert _graded_sources(nb) == want, notes
