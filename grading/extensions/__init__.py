@@ -7,7 +7,9 @@ of a cell.
 from grading.extensions.guardedexecute import GuardedExecute
 from grading.extensions.hidehiddentests import HideHiddenTests
 from grading.extensions.judgedexecute import JudgedExecute
+from grading.extensions.limitnotebookbytes import LimitNotebookBytes
 from grading.extensions.limitoutputbytes import LimitOutputBytes
 from grading.extensions.striprunstate import StripRunState
 
-__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitOutputBytes", "StripRunState"]
+__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitNotebookBytes", "LimitOutputBytes",
+           "StripRunState"]
