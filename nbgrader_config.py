@@ -7,18 +7,23 @@ from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
+    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
     LimitOutput,
     LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
     SaveCells,
 )
 
 from grading.extensions import (HideHiddenTests, JudgedExecute, LimitNotebookBytes, LimitOutputBytes,
                                 StripRunState)
+from grading.extensions.lms_collect import LmsCollector
+from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -65,6 +70,23 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
+# Every submission graded as its answers deserve, whatever saved it (Colab, VS Code, an old
+# Jupyter, cells deleted, copied or split): nbgrader's sanitizing list (0.9.6) with
+# RepairSubmission first, which replaces the submission with the release holding only the
+# student's graded-cell code (utils.repair; locked and test cells always from the release).
+# The exporter reads the file for it (nbformat alone raises on invalid JSON or binary junk, and
+# that student got no result); FlagUnrepaired, after SaveAutoGrades below, marks an exercise
+# whose graded cell was not found for manual grading. One line per repaired submission is logged.
+c.Autograde.exporter_class = RepairingExporter
+c.Autograde.sanitize_preprocessors = [
+    RepairSubmission,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+
 # Autograde: nbgrader's own list (0.9.6) with JudgedExecute in place of Execute. Test cells
 # are judged in nbgrader's process, not by what the student's kernel prints: the kernel only
 # runs each test's probe on the grader's inputs, and the test cell's outputs are the
@@ -82,9 +104,17 @@ c.Autograde.autograde_preprocessors = [
     LimitOutputBytes,
     LimitNotebookBytes,
     SaveAutoGrades,
+    FlagUnrepaired,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
 # Feedback: nbgrader's list with HideHiddenTests first (hidden blocks shown as a note,
 # outputs holding hidden-test source withheld).
 c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+
+# The LMS route (docs/lms.md): `nbgrader zip_collect` of a Canvas or Moodle download takes the
+# student id from the LMS's file names (and collects a "Copy of", " (1)" or "-1" renamed notebook
+# as the release's); grades go back with
+#   nbgrader export --exporter=grading.extensions.lms_export.LmsExportPlugin --LmsExportPlugin.lms=canvas
+# and feedback pages with `python -m grading.extensions.lms_feedback ASSIGNMENT`.
+c.ZipCollectApp.collector_plugin = LmsCollector

@@ -23,6 +23,10 @@ FULL_PRECISION_NOTE = (
     "only rounds what the notebook prints.)"
 )
 
+#: What to do about an unanswered graded cell (the public test says it once, in its own words).
+NOT_ANSWERED = ("replace the line `not_answered_yet()` in its graded cell (between '### START CODE HERE ###' "
+                "and '### END CODE HERE ###') with your code.")
+
 #: What feedback says when a requirement fails on the hidden inputs: fixed sentences that
 #: name the requirement and never the inputs (the rule names are those of :func:`judge`).
 HIDDEN_SENTENCES = {
@@ -131,7 +135,7 @@ def judge_call(name: str, z: np.ndarray, case: str | None, rec: object) -> None:
     if raised is not None:
         kind, message = ev.text(raised, "type"), ev.text(raised, "message")
         if ev.flag(raised, "not_answered"):
-            fail("not_answered", f"{name} is not answered yet: {message}", not_answered=True)
+            fail("not_answered", f"{name} is not answered yet: {NOT_ANSWERED}", not_answered=True)
         where = ev.text(raised, "where", optional=True)
         fail("raised", f"{name} raised {kind}" + (f" at {where}" if where else "") + f": {message}"
              + f"\n  (for {about})")

@@ -26,7 +26,7 @@ from grading.extensions.hiddenblocks import hidden_lines
 from helpers.feedback import leaked_lines
 from helpers import submissions as subs
 from helpers.repo import LAB as ASSIGNMENT
-from helpers.repo import RELEASE_NB, ROOT, SOURCE_NB, TESTS
+from helpers.repo import RELEASE_NB, ROOT, SOURCE_NB, TESTS, not_ignored
 from utils.stubs import NotAnsweredError
 
 BIN = Path(sys.executable).parent
@@ -446,6 +446,12 @@ def test_autograde_end_to_end(tmp_path):
 
     for proc in nbgrader_in_each(halves, "generate_feedback", ASSIGNMENT, "--force"):
         assert proc.returncode == 0, proc.stdout + proc.stderr
+    # what nbgrader wrote (gradebook, submissions, autograded, feedback, grades.csv) is all
+    # student data that the repository's .gitignore keeps out of commits
+    for proc in nbgrader_in_each(halves, "export"):
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    for half in halves:
+        assert (half / "grades.csv").is_file() and not_ignored(half) == [], half
     for student in students:
         html = where[student] / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
         assert html.is_file(), student

@@ -255,6 +255,9 @@ def test_tracebacks_in_a_kernel_hide_public_tests_frames(tmp_path):
         "np.set_printoptions(precision=2)",
         "def my_softmax(z):\n    not_answered_yet()\n    return z",
         "test_my_softmax(my_softmax)",
+        "my_softmax(np.array([1.0]))",
+        "test_model(model, 10, 400)",
+        "print(zz)",
         "def my_softmax(z):\n    return np.round(np.exp(z) / np.sum(np.exp(z)), 2)",
         "test_my_softmax(my_softmax)",
         "def my_softmax(z):\n    ez = np.exp(z)\n    return ez / np.sum(ez)",
@@ -269,15 +272,28 @@ def test_tracebacks_in_a_kernel_hide_public_tests_frames(tmp_path):
 
     unanswered, = outputs[2]
     assert unanswered.output_type == "error" and unanswered.ename == "NotAnsweredYet"
-    assert unanswered.evalue.startswith("my_softmax is not answered yet")
+    assert unanswered.evalue.startswith("my_softmax is not answered yet: replace the line `not_answered_yet()`")
+    assert unanswered.evalue.count("not answered yet") == 1, unanswered.evalue  # said once
     text = ANSI.sub("", "\n".join(unanswered.traceback))
     assert "public_tests" not in text and "_common.py" not in text, text
     assert len(text.splitlines()) <= 12, text
 
-    rounded, = outputs[4]
+    # the stub's own error: the student's frames only (no IPython, no utils)
+    stub, = outputs[3]
+    text = ANSI.sub("", "\n".join(stub.traceback))
+    assert stub.ename == "NotAnsweredError" and "in my_softmax" in text, text
+    assert "interactiveshell" not in text and "stubs.py" not in text, text
+    # an answer not defined yet says which graded cell defines it; other names as usual
+    missing, = outputs[4]
+    text = ANSI.sub("", "\n".join(missing.traceback))
+    assert missing.ename == "NameError" and "graded cell of Exercise 2" in text, text
+    other, = outputs[5]
+    assert other.ename == "NameError" and "name 'zz' is not defined" in ANSI.sub("", "\n".join(other.traceback))
+
+    rounded, = outputs[7]
     assert rounded.ename == "PublicTestFailure" and "rounded to 2 decimal places" in rounded.evalue
     assert "0.03205860328008499" in rounded.evalue
     assert "public_tests" not in ANSI.sub("", "\n".join(rounded.traceback))
 
-    passed, = outputs[6]
+    passed, = outputs[9]
     assert passed.output_type == "stream" and passed.text == "All tests passed.\n"

@@ -24,7 +24,11 @@ Prints, in one run:
    the throughput ratio N workers / 1 worker, the machine's busy CPU seconds per submission
    and the throughput ceiling they imply, and the machine's own ceiling without the grader
    (the floor job alone vs two copies at once). ``--cluster-only`` runs just this part
-   (1 and N workers alternating ``--repeats`` times, medians).
+   (1 and N workers alternating ``--repeats`` times, medians);
+6. what ``--skip-tail`` saves: seconds per submission with 1 worker (sandboxed), K correct
+   submissions (the solution) and K blank ones (the release), each with and without
+   ``--skip-tail``, alternating ``--repeats`` times (medians), and the ratios.
+   ``--tail-only`` runs just this part.
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
 from __future__ import annotations
@@ -273,6 +277,47 @@ def print_sandbox_overhead(repeats: int) -> None:
     print(f"{'ratio sandboxed / none (medians)':<40} {boxed / none:8.3f}")
 
 
+def tail_cost(k: int, repeats: int) -> dict[tuple[str, bool], list[float]]:
+    """Part 6: seconds per submission, 1 worker, for (kind, skip_tail), alternating runs."""
+    from grading.batch import autograde_all
+
+    notebooks = {"correct": SOURCE, "blank": ROOT / "release" / LAB / f"{LAB}.ipynb"}
+    out: dict[tuple[str, bool], list[float]] = {(kind, skip): [] for kind in notebooks
+                                                for skip in (True, False)}
+    for _ in range(repeats):
+        for kind, skip in out:
+            with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
+                course = Path(tmp)
+                shutil.copytree(ROOT / "source" / LAB, course / "source" / LAB)
+                shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+                for i in range(k):
+                    folder = course / "submitted" / f"student{i:03d}" / LAB
+                    folder.mkdir(parents=True)
+                    shutil.copy(notebooks[kind], folder / f"{LAB}.ipynb")
+                stats: dict[str, float] = {}
+                results = autograde_all(LAB, course_dir=course, workers=1, progress=None,
+                                        skip_tail=skip, stats=stats)
+                want = {"correct": lambda r: r.score == r.max_score, "blank": lambda r: r.score == 0}
+                if not all(want[kind](r) for r in results):
+                    raise RuntimeError(f"unexpected scores for the {kind} submissions: {results}")
+                out[(kind, skip)].append(stats["grading"] / k)
+    return out
+
+
+def print_tail_cost(k: int, repeats: int) -> None:
+    times = {key: statistics.median(v) for key, v in tail_cost(k, repeats).items()}
+    print(f"\n== --skip-tail, {k} correct and {k} blank submissions, 1 worker, sandboxed, "
+          f"{repeats} alternating run(s) each (medians) ==")
+    for kind in ("correct", "blank"):
+        for skip, label in ((True, "--skip-tail"), (False, "default (whole notebook)")):
+            print(f"{f'{kind}, {label}, s/submission':<48} {times[(kind, skip)]:8.2f}")
+    for kind in ("correct", "blank"):
+        print(f"{f'ratio default / --skip-tail, {kind}':<48} "
+              f"{times[(kind, False)] / times[(kind, True)]:8.2f}")
+    print(f"{'ratio correct / blank, default':<48} "
+          f"{times[('correct', False)] / times[('blank', False)]:8.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=4, help="K submissions (default 4)")
@@ -287,11 +332,17 @@ def main(argv: list[str] | None = None) -> int:
                              "count for --cluster-only (default 3)")
     parser.add_argument("--cluster-only", action="store_true",
                         help="measure only Dask throughput against the floor (part 5)")
+    parser.add_argument("--tail-only", action="store_true",
+                        help="measure only what --skip-tail saves (part 6)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     if args.cluster_only:
         print_cluster(args.submissions, args.workers, repeats=args.repeats)
+        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
+        return 0
+    if args.tail_only:
+        print_tail_cost(args.submissions, args.repeats)
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
         return 0
     if args.sandbox_only:
@@ -324,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'ratio sequential / parallel':<40} {seq / par:8.2f}")
     print_sandbox_overhead(args.repeats)
     print_cluster(args.submissions, args.workers, None if args.full_notebook else (seq, par))
+    print_tail_cost(args.submissions, args.repeats)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
 

@@ -1,24 +1,38 @@
 """What an unanswered graded cell calls in the student version of the lab."""
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from pathlib import Path
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
+def _machinery_dirs() -> tuple[str, ...]:
+    """Folders whose frames are the notebook's machinery, not the student's code: this package,
+    and IPython's and ipykernel's (IPython's run_code frame opens every cell's traceback)."""
+    dirs = [_PACKAGE_DIR + os.sep]
+    for name in ("IPython", "ipykernel"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            dirs.append(str(Path(module.__file__).resolve().parent) + os.sep)
+    return tuple(dirs)
+
+
 class NotAnsweredError(NotImplementedError):
     """A graded cell still holds ``not_answered_yet()``.
 
     In IPython/Jupyter it renders as the student's own frames and the message, without
-    the frames of this package (IPython prints the raising frame even when it is
+    the frames of this package or of IPython (IPython prints the raising frame even when it is
     marked ``__tracebackhide__``, so the class renders itself through the
     ``_render_traceback_`` hook).
     """
 
     def _render_traceback_(self) -> list[str]:
+        machinery = _machinery_dirs()
         frames = [f for f in traceback.extract_tb(self.__traceback__)
-                  if not f.filename.startswith(_PACKAGE_DIR)]
+                  if not str(Path(f.filename).resolve()).startswith(machinery)]
         lines = ["Traceback (most recent call last):"] if frames else []
         lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
         lines.append(f"{type(self).__name__}: {self}")

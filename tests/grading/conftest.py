@@ -16,16 +16,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from grading.batch.coordinator import autograde_all
-from grading.isolation.integrity import package_dir
-from grading.batch.results import SubmissionResult
-from grading.limits import Limits
-from helpers.courses import lab_base, lab_course, make_course, sha256, submit, toy_source
+from helpers.courses import (
+    lab_base,
+    lab_course,
+    make_course,
+    sha256,
+    submit,
+    toy_source,
+)
 from helpers.escapes import Targets, accept_in_background, escape_cases
 from helpers.faults import CASES, Case, student_notebook
 from helpers.repo import LAB, ROOT
 from helpers.submissions import SUBMISSIONS, filled_release
+
+from grading.batch.coordinator import autograde_all
+from grading.batch.results import SubmissionResult
+from grading.isolation.integrity import package_dir
+from grading.limits import Limits
 
 LAB_LIMITS = Limits(memory=2 << 30, pids=128, file_size=64 << 20)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from grading.cli import parser
 from helpers.courses import lab_base, lab_course, submit, toy_submission
 from helpers.faults import Case, student_notebook
 from helpers.notebooks import find_cell, stream_text
 from helpers.repo import LAB
+
+from grading.cli import parser
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ Modules: :mod:`repo` (paths of the repository), :mod:`notebooks` (cells by nbgra
 :mod:`submissions` (the graded lab's ordinary submissions), :mod:`softmax_answers` and
 :mod:`model_answers` (the public tests' answer corpus), :mod:`faults` (fault and cheat cases),
 :mod:`escapes` and :mod:`redteam` (sandbox escape attempts), :mod:`courses` (temporary
-course folders, gradebook reads), :mod:`trained_outputs` and :mod:`nbval_tolerance`
+course folders, gradebook reads), :mod:`feedback` (hidden-test lines found in feedback pages), :mod:`trained_outputs` and :mod:`nbval_tolerance`
 (cross-CPU tolerances), :mod:`figures` (pyplot figures and ipympl for the figure tests),
 :mod:`jupyter_server` and :mod:`lab_page` (a private JupyterLab and a Chromium page driving
 it, for the browser tests; the page's JavaScript is in ``js/``).

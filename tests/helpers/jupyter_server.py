@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +40,22 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class JupyterServer:
-    """One ``jupyter lab`` process on 127.0.0.1 with a random token and private dirs."""
+#: a launcher: the command that starts JupyterLab for this server (its port and token), and
+#: the folder to start it in; e.g. ``make lab`` or a student kit's ``lab.py``
+Launcher = Callable[["JupyterServer"], tuple[list[str], Path]]
 
-    def __init__(self, root: Path, state: Path, name: str) -> None:
+
+class JupyterServer:
+    """One ``jupyter lab`` process on 127.0.0.1 with a random token and private dirs.
+
+    By default the server is started here (``python -m jupyterlab``); a ``launcher`` starts
+    it the way a student does instead, with the same private dirs, port and token."""
+
+    def __init__(self, root: Path, state: Path, name: str, launcher: Launcher | None = None) -> None:
         self.root = root
         self.state = state
         self.name = name
+        self.launcher = launcher
         self.port = _free_port()
         self.token = secrets.token_hex(24)
         self.log_path = state / f"{name}-server.log"
@@ -95,25 +104,26 @@ class JupyterServer:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
 
+    def lab_args(self) -> list[str]:
+        """The ``jupyter lab`` options of this server: loopback, its port and token, no browser."""
+        return ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}"]
+
     def start(self) -> None:
         env = self.env()
         self._write_settings(env)
-        cmd = [
-            sys.executable, "-m", "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI often run as root
-            cmd.append("--allow-root")
+        if self.launcher is None:
+            cmd = [sys.executable, "-m", "jupyterlab", *self.lab_args(), f"--ServerApp.root_dir={self.root}"]
+            if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers/CI often run as root
+                cmd.append("--allow-root")
+            cwd = self.root
+        else:
+            cmd, cwd = self.launcher(self)
         log = open(self.log_path, "wb")
         try:
             # own session/process group, so teardown can signal the whole group
             self.proc = subprocess.Popen(
-                cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         finally:
             log.close()
@@ -207,9 +217,10 @@ class JupyterServer:
 
 
 @contextlib.contextmanager
-def running_jupyter(root: Path, state: Path, name: str) -> Iterator[JupyterServer]:
+def running_jupyter(root: Path, state: Path, name: str,
+                    launcher: Launcher | None = None) -> Iterator[JupyterServer]:
     """Start ``jupyter lab`` on ``root`` (private dirs under ``state``); always stop it."""
-    server = JupyterServer(root, state, name)
+    server = JupyterServer(root, state, name, launcher)
     try:
         server.start()
         yield server

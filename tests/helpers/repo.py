@@ -36,3 +36,20 @@ def import_tool(name: str) -> ModuleType:
         del sys.modules[key]
         raise
     return module
+
+
+def not_ignored(course: Path) -> list[str]:
+    """The files of a course folder that this repository would commit if the course were its
+    root (the instructor's case): neither tracked (course material) nor matched by .gitignore.
+    After an instructor's command has run there, anything listed is student data at risk."""
+    import subprocess
+
+    files = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
+    tracked = set(subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True,
+                                 text=True, check=True).stdout.splitlines())
+    candidates = [f for f in files if f not in tracked]
+    done = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "--no-index", "--stdin"],
+                          input="\n".join(candidates), capture_output=True, text=True)
+    if done.returncode not in (0, 1):  # 1: nothing ignored
+        raise RuntimeError(f"git check-ignore failed: {done.stderr}")
+    return [f for f in candidates if f not in set(done.stdout.splitlines())]

@@ -30,8 +30,9 @@ GROUPS_ENV = "COURSE_TEST_GROUPS_FILE"
 SESSION_SHARED = ("lab_batch",)
 # fixtures built once per test module (scope="module"): one group per module that uses them
 MODULE_SHARED = frozenset({"red_batch", "toy_batch", "pg_batch", "student_root",
-                           "student_server", "labs_server"})
-HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres")
+                           "student_server", "labs_server", "corpus_batch", "lms_course",
+                           "validate_server", "course_hub"})
+HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres", "hub")
 
 
 def group_of(item: pytest.Item) -> str | None:

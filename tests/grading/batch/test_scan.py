@@ -1,0 +1,296 @@
+"""grading.batch.scan: the coordinator's scan of an untrusted ``submitted/STUDENT/ASSIGNMENT/`` folder.
+
+It reads only the notebooks it grades (other files by name, the first twenty, and a count), and
+what was checked is what is read while the folder changes under it: a file swapped for a link
+after the listing is never followed (it could point at the solution), a FIFO never blocks the
+batch, a file that grows after its size was taken is never read past the limit, and a folder
+swapped for a link after its check is not listed through the link."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers.courses import toy_source, toy_submission
+from helpers.repo import ROOT
+
+from grading.batch import workspace
+from grading.batch.results import STATUS_ERROR, SubmissionResult
+from grading.batch.scan import submitted_task
+from grading.batch.tasks import Task
+from grading.batch.worker import _write_submission, grade_task
+from grading.batch.workspace import BatchContext
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
+
+
+def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    with open(folder / "dataset.bin", "wb") as fh:  # sparse: 8 GiB that take no disk
+        fh.truncate(8 << 30)
+    with open(folder / "extra.ipynb", "wb") as fh:
+        fh.truncate(100 << 20)
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20,
+                           graded=frozenset({"toy.ipynb", "extra.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)  # the worker sees the same names and sizes
+    made = scratch / "submitted" / "s" / "toy"
+    assert (made / "dataset.bin").stat().st_size == 0
+    big = made / "extra.ipynb"
+    assert big.stat().st_size == 100 << 20 and big.stat().st_blocks * 512 < 1 << 20
+
+
+def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
+    """The coordinator holds every task in memory at once: notebooks the release does not
+    have (a submission may hold thousands of them, each under the size limit) and a
+    timestamp.txt longer than a timestamp are carried by name (and size), never read."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    for i in range(50):
+        nbformat.write(toy_submission(), folder / f"copy{i:02}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00 " + "x" * 5000)
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert set(task.files) == {"toy.ipynb"}
+    assert task.stray == tuple(f"copy{i:02}.ipynb" for i in range(20)) and task.stray_more == 30
+    assert task.oversize == (("timestamp.txt", 5020),)
+
+
+def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_a_count(tmp_path):
+    """The coordinator names the first 20 files not graded (a link among them: never read)
+    and counts the rest; the worker recreates only those 20, and the note counts them all."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    names = [f"f{i:05}.txt" for i in range(3000)]
+    for name in reversed(names):  # not in directory order
+        (folder / name).touch()
+    (folder / "a-link").symlink_to(tmp_path / "elsewhere")  # sorts first
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
+    assert set(task.files) == {"toy.ipynb"} and task.links == ()
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    made = scratch / "submitted" / "s" / "toy"
+    assert sorted(p.name for p in made.iterdir()) == sorted(["toy.ipynb", *task.stray])
+    ctx = _context(scratch, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    named = ", ".join(task.stray)
+    assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
+
+
+def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
+    release = tmp / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp / "work").mkdir()
+    return BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                        work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+                        packages=PackageSnapshot(roots={}, files={}), timeout=60,
+                        config_text="", isolation="none", limits=limits)
+
+
+GRADED = frozenset({"toy.ipynb"})
+
+
+SOLUTION = b'{"cells": "THE SOLUTION"}'
+
+
+def _course(tmp_path: Path) -> tuple[Path, Path]:
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    (course / "source" / "toy").mkdir(parents=True)
+    (course / "source" / "toy" / "toy.ipynb").write_bytes(SOLUTION)
+    return course, folder
+
+
+class _Entry:
+    """A directory entry as listed (its type from the listing), with a hook on stat()."""
+
+    def __init__(self, entry: os.DirEntry, on_stat) -> None:
+        self._entry, self._on_stat = entry, on_stat
+        self.name, self.path = entry.name, entry.path
+
+    def is_symlink(self) -> bool:
+        return self._entry.is_symlink()
+
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_file(follow_symlinks=follow_symlinks)
+
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._entry.is_dir(follow_symlinks=follow_symlinks)
+
+    def inode(self) -> int:
+        return self._entry.inode()
+
+    def stat(self, *, follow_symlinks: bool = True) -> os.stat_result:
+        result = self._entry.stat(follow_symlinks=follow_symlinks)
+        self._on_stat()
+        return result
+
+
+def _change_during_scan(monkeypatch, *, before=None, after_listing=None, after_size=None) -> None:
+    """Run ``before`` when the folder is about to be listed, ``after_listing`` once every
+    name is listed (and typed) but before any is looked at, ``after_size`` right after the
+    first size is taken (an entry's stat or an fstat, whichever the scan uses)."""
+    real_scandir, real_fstat = os.scandir, os.fstat
+    fired = []
+
+    def once() -> None:
+        if after_size is not None and not fired:
+            fired.append(True)
+            after_size()
+
+    def scandir(arg):
+        if before is not None:
+            before()
+        with real_scandir(arg) as it:
+            entries = [_Entry(e, once) for e in it]
+        if after_listing is not None:
+            after_listing()
+
+        class Listing:
+            def __enter__(self):
+                return iter(entries)
+
+            def __exit__(self, *exc):
+                return None
+
+        return Listing()
+
+    def fstat(fd):
+        result = real_fstat(fd)
+        once()
+        return result
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "fstat", fstat)
+
+
+def test_a_notebook_swapped_for_a_link_after_the_listing_is_never_followed(tmp_path, monkeypatch):
+    course, folder = _course(tmp_path)
+
+    def swap():
+        (folder / "toy.ipynb").unlink()
+        (folder / "toy.ipynb").symlink_to(course / "source" / "toy" / "toy.ipynb")
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator read the solution"
+    assert task.files == {} and task.links == ("toy.ipynb",)  # graded as a link: not read
+
+
+@pytest.mark.parametrize("name", ["toy.ipynb", "timestamp.txt"])
+def test_a_file_swapped_for_a_fifo_after_the_listing_does_not_block_the_batch(
+        tmp_path, monkeypatch, name):
+    course, folder = _course(tmp_path)
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00")
+
+    def swap():
+        (folder / name).unlink()
+        os.mkfifo(folder / name)
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    got: list = []
+    scan = threading.Thread(target=lambda: got.append(
+        submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)), daemon=True)
+    scan.start()
+    scan.join(10)
+    if scan.is_alive():  # unblock it (a writer opens the FIFO and closes it: end of file)
+        os.close(os.open(folder / name, os.O_WRONLY | os.O_NONBLOCK))
+        scan.join(10)
+        pytest.fail(f"the coordinator blocked on a FIFO named {name}")
+    assert name not in got[0].files and not got[0].oversize  # not a file any more: not carried
+
+
+def test_a_notebook_that_grows_after_its_size_was_taken_is_not_read_past_the_limit(
+        tmp_path, monkeypatch):
+    course, folder = _course(tmp_path)
+    limit = (folder / "toy.ipynb").stat().st_size + 100
+
+    def grow():
+        with open(folder / "toy.ipynb", "ab") as fh:
+            fh.write(b" " * (4 << 20))
+
+    _change_during_scan(monkeypatch, after_size=grow)
+    task = submitted_task(course, "toy", "s", max_bytes=limit, graded=GRADED)
+    assert "toy.ipynb" not in task.files, f"read {len(task.files['toy.ipynb'])} bytes, limit {limit}"
+    assert [n for n, size in task.oversize if size > limit] == ["toy.ipynb"]
+
+
+@pytest.mark.parametrize("swapped", ["assignment folder", "student folder"])
+def test_a_folder_swapped_for_a_link_after_its_check_is_not_listed_through_it(
+        tmp_path, monkeypatch, swapped):
+    course, folder = _course(tmp_path)
+    decoy = tmp_path / "decoy"  # what the link leads to: the solution, as the folder expects
+    (decoy / "toy").mkdir(parents=True)
+    (decoy / "toy" / "toy.ipynb").write_bytes(SOLUTION)
+    moved = folder if swapped == "assignment folder" else folder.parent
+    target = decoy / "toy" if swapped == "assignment folder" else decoy
+
+    def swap():
+        if not moved.is_symlink():
+            moved.rename(moved.with_name(moved.name + "-moved"))
+            moved.symlink_to(target)
+
+    _change_during_scan(monkeypatch, before=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator listed the folder through a link"
+
+
+UNREADABLE = textwrap.dedent("""\
+    import os, sys
+    from pathlib import Path
+    from grading.batch.scan import submitted_task
+    course = Path(sys.argv[1])
+    for student in ("mode", "folder", "fine"):
+        task = submitted_task(course, "toy", student, max_bytes=1 << 20,
+                              graded=frozenset({"toy.ipynb"}))
+        print(student, sorted(task.files), task.folder_link, repr(task.unreadable))
+""")
+
+
+def test_a_submission_the_grader_may_not_read_is_an_error_for_its_student_only(tmp_path):
+    """nbgrader collect copies the mode of the student's files (shutil.copytree): a notebook
+    the student made readable to others only (0o004) reaches submitted/ unreadable by its
+    owner, the grader. Its student gets an error saying so; not an exception that stops the
+    batch for everyone, nor "no notebook" (the student did submit)."""
+    course = tmp_path / "course"
+    for student in ("mode", "folder", "fine"):
+        (course / "submitted" / student / "toy").mkdir(parents=True)
+        (course / "submitted" / student / "toy" / "toy.ipynb").write_text("{}")
+    (course / "submitted" / "mode" / "toy" / "toy.ipynb").chmod(0o004)
+    (course / "submitted" / "folder" / "toy").chmod(0o004)
+    powerless = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"] \
+        if os.geteuid() == 0 else []  # as root every permission is bypassed
+    proc = subprocess.run([*powerless, sys.executable, "-c", UNREADABLE, str(course)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    (course / "submitted" / "folder" / "toy").chmod(0o755)  # (for tmp_path's removal)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    assert got["fine"] == "['toy.ipynb'] False ''"
+    assert got["mode"].startswith("[] False ") and "toy.ipynb" in got["mode"] \
+        and "Permission denied" in got["mode"], got
+    assert got["folder"].startswith("[] False ") and "Permission denied" in got["folder"], got
+    task = Task("mode", {}, unreadable="not graded: the grader cannot read toy.ipynb")
+    outcome = grade_task(None, task)  # (no bundle needed: nothing is graded)
+    assert outcome.result.status == STATUS_ERROR and outcome.private is None
+    assert outcome.result.notes == [task.unreadable]

@@ -1,0 +1,362 @@
+"""grading.batch.workspace: what the grader itself reads of a submission, outside every sandbox,
+is bounded (an oversized notebook or cell is an error for its student and is never parsed), the
+notes on files not graded, the kernel's socket folder (where, how named, removed when)."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from helpers.courses import (
+    TOY_ADD,
+    make_course,
+    submit,
+    toy_source,
+    toy_submission,
+)
+
+from grading.batch import workspace
+from grading.batch.results import STATUS_ERROR, SubmissionResult, clean_note
+from grading.batch.scan import submitted_task
+from grading.batch.worker import _write_submission, sweep_scratch
+from grading.batch.workspace import BatchContext, grade_one
+from grading.errors import GradingError
+from grading.isolation.cleanup import owned_prefix, remove_tree
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
+
+
+def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
+    release = tmp / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp / "work").mkdir()
+    return BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                        work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+                        packages=PackageSnapshot(roots={}, files={}), timeout=60,
+                        config_text="", isolation="none", limits=limits)
+
+
+@pytest.fixture()
+def parsed(monkeypatch) -> list[str]:
+    """What the worker parses: notebooks (nbformat.read) and cell sources (review_flags)."""
+    seen: list[str] = []
+    real_read, real_submission = nbformat.read, workspace.read_submission
+    real_review = workspace.review_flags
+
+    def read(path, *args, **kwargs):
+        seen.append(Path(path).parent.name)
+        return real_read(path, *args, **kwargs)
+
+    def submission(path):
+        seen.append(Path(path).parent.name)
+        return real_submission(path)
+
+    def review(source, *args, **kwargs):
+        seen.append(f"cell of {len(source)}")
+        return real_review(source, *args, **kwargs)
+
+    monkeypatch.setattr(workspace.nbformat, "read", read)
+    monkeypatch.setattr(workspace, "read_submission", submission)
+    monkeypatch.setattr(workspace, "review_flags", review)
+    return seen
+
+
+def test_a_notebook_over_the_size_limit_is_an_error_and_never_parsed(tmp_path, parsed):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "big", toy_submission(add="x = 1\n" + "# padding\n" * 300_000))
+    size = (course / "submitted" / "big" / "toy" / "toy.ipynb").stat().st_size
+    assert size > 3 << 20
+    res, private = grade_one(_context(course, tmp_path, Limits(notebook_bytes=2 << 20)), "big")
+    assert res.status == STATUS_ERROR and private is None
+    assert f"toy.ipynb is {size / (1 << 20):.1f} MB, over the 2.0 MB limit: not graded" in res.notes
+    assert "toy" not in parsed  # the student's notebook (parent folder "toy"); the release is "release"
+
+
+def test_a_cell_over_the_source_limit_is_an_error_and_never_parsed(tmp_path, parsed):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    answer = "def my_add(a, b):\n    return a + b\n" + "# padding\n" * 200
+    submit(course, "toy", "long", toy_submission(add=answer))
+    res, private = grade_one(_context(course, tmp_path, Limits(cell_chars=1000)), "long")
+    assert res.status == STATUS_ERROR and private is None
+    assert f"cell 'my_add' has {len(answer)} characters of source, over the limit of 1000: " \
+           "not graded" in res.notes, res.notes
+    assert not [p for p in parsed if p.startswith("cell")]  # review_flags never saw it
+
+
+def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(tmp_path, parsed):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "late", toy_submission())
+    stamp = course / "submitted" / "late" / "toy" / "timestamp.txt"
+    with open(stamp, "wb") as fh:  # sparse: what the worker makes of an oversized one
+        fh.truncate(8 << 30)
+    ctx = _context(course, tmp_path, Limits())
+    res, private = grade_one(ctx, "late")
+    assert res.status == STATUS_ERROR and private is None
+    assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
+           in res.notes, res.notes
+    assert not list((ctx.work / "students").rglob("timestamp.txt"))
+
+
+def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    folder = course / "submitted" / "s" / "toy"
+    for i in range(30):
+        (folder / f"data{i:02}.csv").write_text("1,2\n")
+    nbformat.write(toy_submission(), folder / "other.ipynb")
+    ctx = _context(course, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert workspace._rebuild_submission(ctx, "s", dest, result)
+    named = ", ".join([f"data{i:02}.csv" for i in range(20)])
+    assert f"files not graded: {named} and 11 more" in result.notes, result.notes  # other.ipynb the 31st
+
+
+def _read_back(note: str) -> tuple[list[str], int]:
+    """The names and the count of more files a "files not graded" note gives, read as the
+    instructor reads it: items between ', ', a quoted one a Python string, then ' and N more'."""
+    text, names = note.removeprefix("files not graded: "), []
+    item = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,]*?)(, | and (\d+) more$|$)""")
+    while text:
+        m = item.match(text)
+        names.append(ast.literal_eval(m[1]) if m[1][:1] in "'\"" else m[1])
+        if m[3] or not m[2]:
+            return names, int(m[3] or 0)
+        text = text[m.end():]
+    return names, 0
+
+
+def test_a_file_name_cannot_forge_the_files_not_graded_note(tmp_path):
+    """The student chooses the names the note lists: read back, the note gives exactly the
+    files and their count, whatever the names hold (a count of its own, the summary's note
+    separator, commas, quotes, a line break, a right-to-left override, bytes that are no
+    UTF-8); the note stays one printable line and an ordinary name stays as it is."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    folder.mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / "toy.ipynb")
+    names = ["data.csv", "data.csv; toy.ipynb unreadable (a symbolic link)", "a, b", "'q'", "q",
+             "\u202egnp.ipynb", "line\nbreak", os.fsdecode(b"\xff.bin"), " lead", 'x"y\\',
+             "\U0001f600 and 99999 more"]  # sorts last: it would end the note
+    for name in names:
+        (folder / name).touch()
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
+    scratch = tmp_path / "scratch"
+    _write_submission(scratch, "toy", task)
+    ctx = _context(scratch, tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    (note,) = [clean_note(n) for n in result.notes if n.startswith("files not graded: ")]
+    assert _read_back(note) == (sorted(names), 0), note
+    assert note.isprintable(), note  # one line, nothing hidden
+    assert note.startswith("files not graded: ") and ", data.csv, " in note
+
+
+def test_outputs_and_metadata_of_a_submission_never_become_notebook_nodes(tmp_path, monkeypatch):
+    """nbformat makes a NotebookNode of every JSON value (about 170 bytes of memory per byte
+    of a file full of ``{}``: 3 GB for a notebook under the 20 MB limit). The rebuild takes
+    only cell sources and nbgrader's marks: nothing else of the file reaches nbformat."""
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    nb = toy_submission()
+    junk = [{} for _ in range(100_000)]
+    nb.metadata["junk"] = junk
+    nb.cells[0].metadata["junk"] = junk
+    nb.cells[1].outputs = [nbformat.v4.new_output("display_data", {"text/plain": "x"},
+                                                  metadata={"junk": junk})]
+    submit(course, "toy", "s", nb)
+    size = (course / "submitted" / "s" / "toy" / "toy.ipynb").stat().st_size
+    seen = []
+    real_rebuild = workspace.rebuild_notebook
+
+    def rebuild(release, submitted):
+        seen.append(submitted)
+        return real_rebuild(release, submitted)
+
+    monkeypatch.setattr(workspace, "rebuild_notebook", rebuild)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("s", STATUS_ERROR)
+    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert size > 1 << 20 and len(json.dumps(seen[0])) < size // 100
+    marks = [c.metadata.get("nbgrader", {}).get("grade_id") for c in seen[0].cells]
+    assert marks == [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    rebuilt = nbformat.read(dest / "toy.ipynb", as_version=4)
+    assert [c.source for c in rebuilt.cells if "my_add" in c.source][:1] == [TOY_ADD]
+
+
+def _source_5(nb: dict) -> None:
+    nb["cells"][-1]["source"] = 5
+
+
+def _cell_list(nb: dict) -> None:
+    nb["cells"][-1] = ["a", "list"]
+
+
+def _many_cells(nb: dict) -> None:
+    nb["cells"] += [{"cell_type": "raw", "metadata": {}, "source": ""}] * 10_001
+
+
+@pytest.mark.parametrize("spoil, why", [
+    (_source_5, "a cell source that is not text"),
+    (_cell_list, "a cell that is not a notebook cell"),
+    (_many_cells, "10006 cells, over the 10000 of a notebook"),
+])
+def test_a_notebook_of_the_wrong_shape_is_unreadable_not_a_crash(tmp_path, spoil, why):
+    """(An int source crashed the worker's cell-size check with a TypeError.)"""
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    path = course / "submitted" / "s" / "toy" / "toy.ipynb"
+    data = json.loads(path.read_text())
+    spoil(data)
+    path.write_text(json.dumps(data))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("s", STATUS_ERROR)
+    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert f"toy.ipynb unreadable ({why})" in result.notes, result.notes
+
+
+def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    class Cgroups:
+        def create(self, key, limits):
+            return []
+
+    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c",
+                       work=tmp_path, template_db=tmp_path / "t.db", release_dir=tmp_path,
+                       timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                       isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    (tmp_path / "ws").mkdir()
+    _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
+    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    try:  # (with cgroups the grader runs as root: /dev/shm is writable)
+        assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(owned_prefix("course-ipc-"))
+        assert ipc not in sweep_scratch(tmp_path / "none")  # this worker is alive: kept
+        assert ipc.is_dir()
+    finally:
+        remove_tree(ipc)
+
+
+def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_path):
+    """--isolation namespaces: no memory cgroup would charge what the kernel writes into its
+    socket folder, so the folder is in the worker's scratch (disk), not on /dev/shm."""
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    work = tmp_path / "work"
+    work.mkdir()
+    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c", work=work,
+                       template_db=tmp_path / "t.db", release_dir=tmp_path, timeout=60,
+                       packages=PackageSnapshot(roots={}, files={}), config_text="",
+                       isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+    (tmp_path / "ws").mkdir()
+    _, env, dirs = _setup_sandbox(ctx, "s", tmp_path / "ws")
+    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    try:
+        assert dirs == [] and ipc.parent == work and ipc.is_dir()
+    finally:
+        shutil.rmtree(ipc, ignore_errors=True)
+
+
+def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_killed(tmp_path, monkeypatch):
+    """The kernel can write its socket folder while any process of the submission runs: the
+    cgroup (every such process) is killed first, then the folder removed, never the reverse."""
+    import nbformat
+    from helpers.courses import make_course, submit, toy_source, toy_submission
+
+    from grading.batch import workspace
+    from grading.batch.workspace import BatchContext, grade_one
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    order: list[str] = []
+
+    class Cgroups:  # records what the grader does with the submission's cgroup
+        def create(self, key, limits):
+            return [tmp_path / "cgroup"]
+
+        def members(self, dirs):
+            return set()
+
+        def remove(self, dirs):
+            order.append("cgroup killed")
+
+    def autograde(argv, *, cwd, env, log, timeout, on_end):
+        Path(log).write_text("the autograde ran\n")
+        order.append("autograde")
+        return 1
+
+    real_remove = workspace.remove_tree
+
+    def remove(path):
+        if "course-ipc-" in str(path):
+            order.append("socket folder removed")
+        return real_remove(path)
+
+    monkeypatch.setattr(workspace, "run_nbgrader", autograde)
+    monkeypatch.setattr(workspace, "remove_tree", remove)
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    release = tmp_path / "release"
+    release.mkdir()
+    nbformat.write(toy_source(), release / "toy.ipynb")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "template.db").touch()
+    ctx = BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
+                       work=tmp_path / "work", template_db=tmp_path / "template.db",
+                       release_dir=release, timeout=60, config_text="", isolation="namespaces",
+                       packages=PackageSnapshot(roots={}, files={"course_pkg": {"__init__.py": b""}}),
+                       limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    grade_one(ctx, "s")
+    assert order == ["autograde", "cgroup killed", "socket folder removed"]
+
+
+def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
+    """Without cgroups the socket folder is on disk, in the worker's temporary folder: from a
+    TMPDIR too long on, the kernel's socket paths pass the 107 bytes of a Unix socket, it
+    cannot bind them, and every submission of the batch failed with a dead kernel."""
+    from grading.batch.worker import SCRATCH_PREFIX
+    from grading.batch.workspace import BatchContext, _setup_sandbox
+    from grading.isolation import sandbox
+    from grading.isolation.cleanup import SCOPE_LEN
+    from grading.isolation.integrity import PackageSnapshot
+    from grading.limits import Limits
+
+    base = Path(tempfile.mkdtemp(prefix="s", dir="/tmp"))
+    try:
+        room = sandbox.SOCKET_PATH_MAX - sandbox.SOCKET_TAIL
+        longest = base / ("t" * (room - len(str(base)) - 1))
+        longest.mkdir()
+        assert len(str(longest)) == room
+        # the folders a task makes there (grading.batch.worker.grade_task, then the workspace's)
+        # the longest pid and scope (grading.isolation.cleanup.owned_prefix)
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-{'f' * SCOPE_LEN}-",
+                                        dir=longest))
+        (scratch / "work" / "ws").mkdir(parents=True)
+        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
+                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
+                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+                           isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
+        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
+        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
+        monkeypatch.setattr(tempfile, "tempdir", str(longest))
+        assert sandbox.check_host("namespaces")[0]
+        monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")
+        with pytest.raises(GradingError, match=f"set TMPDIR to a folder of at most {room} bytes"):
+            sandbox.check_host("namespaces")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

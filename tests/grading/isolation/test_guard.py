@@ -1,0 +1,52 @@
+"""grading.isolation.guard: the kernel-side guard, exercised in a real IPython shell (in a subprocess,
+so that the shell's hooks never touch the test process)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SCRIPT = r'''
+import json
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import grading.isolation.guard as guard
+g = guard.install(["numpy"], ["json"])
+out = {"registered": __import__("sys").modules["_course_guard"] is g}
+ip.run_cell("import numpy")
+g.before_readonly("r1")
+ip.run_cell("def test_x():\n    assert numpy.allclose(1, 2)")
+g.after_readonly("r1")
+g.before_solution("s1")
+ip.run_cell("def helper(x):\n    return x")  # honest answer: nothing to undo
+g.after_solution("s1")
+out["honest"] = g.before_test("t1")
+g.before_solution("s2")
+ip.run_cell("numpy.allclose = lambda *a, **k: True\ntest_x = lambda: None\n"
+            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+            "import json\njson.dumps = lambda *a, **k: 'forged'")
+g.after_solution("s2")
+out["cheat"] = g.before_test("t2")
+out["test_raised"] = type(ip.run_cell("test_x()").error_in_exec).__name__
+out["json_restored"] = json.dumps([1]) == "[1]"
+print("RESULT" + json.dumps(out))
+'''
+
+
+def run_guard_script() -> dict:
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    assert line, proc.stdout + proc.stderr
+    return json.loads(line[0][len("RESULT"):])
+
+
+def test_guard_undoes_only_what_an_answer_cell_changed():
+    out = run_guard_script()
+    assert out["registered"]
+    assert out["honest"] == "GUARD-OK t1"  # silent for honest work
+    assert out["cheat"].startswith("GUARD-OK t2 GUARD-UNDONE: ")
+    undone = out["cheat"].split("GUARD-UNDONE: ")[1].split(", ")
+    for what in ("numpy.allclose", "test_x", "IPython custom exception handler", "json.dumps"):
+        assert what in undone, (what, undone)
+    assert out["test_raised"] == "AssertionError"  # the real test ran with the real numpy
+    assert out["json_restored"]

@@ -1,0 +1,242 @@
+"""Red-team escape attempts (tests/helpers/redteam.py), graded by the real grader in ONE
+sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two workers) together
+with an honest student. Each test states what "contained" means for one attempt.
+
+An attempt that gets through is kept as a strict xfail whose reason names the hole, so the
+test turns into a failure (XPASS) the day the hole is fixed and the marker can go.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import pytest
+from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
+from helpers.escapes import accept_in_background
+from helpers.escapes import attempt_lines as notebook_attempt_lines
+from helpers.faults import FULL, Case, student_notebook
+from helpers.redteam import (
+    BOMB_CHARS,
+    BOMB_LINES,
+    LINGER_MARKER,
+    SYMLINK_STUDENT,
+    RedTargets,
+    redteam_cases,
+)
+from helpers.repo import LAB
+
+from grading.batch.coordinator import autograde_all
+from grading.batch.gradebook import sqlite_url
+from grading.batch.results import SubmissionResult
+from grading.isolation.cgroups import CGROUP_ROOT
+from grading.limits import Limits
+
+pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
+
+LIMITS = Limits(memory=1 << 30, pids=128, file_size=64 << 20)
+COURSE_ID = "multiclass-digits"
+
+
+@dataclass
+class RedBatch:
+    """The red-team batch: course folder, results and cases by student, what the host saw."""
+
+    course: Path
+    results: dict[str, SubmissionResult]
+    targets: RedTargets
+    cases: dict[str, Case]
+    accepted: list
+    lingering: list[int]
+    cgroups_left: list[Path]
+    lines: list[str] = field(default_factory=list)
+
+
+def _lingering() -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if LINGER_MARKER in (proc.info["cmdline"] or []):
+            found.append(proc.pid)
+    return found
+
+
+@pytest.fixture(scope="module")
+def red_batch(tmp_path_factory):
+    course = lab_course(tmp_path_factory.mktemp("redcourse"))
+    abstract = f"course-redteam-{secrets.token_hex(6)}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + abstract)
+    listener.listen()
+    accepted = accept_in_background(listener)
+    targets = RedTargets(secret_name="COURSE_REDTEAM_SECRET", secret=secrets.token_hex(16),
+                         abstract_name=abstract)
+    cases = {c.name: c for c in redteam_cases(targets)}
+    base = lab_base()
+    for case in cases.values():
+        submit(course, LAB, case.name, student_notebook(base, case))
+    planted = course / "submitted" / SYMLINK_STUDENT / LAB
+    planted.mkdir(parents=True)
+    (planted / f"{LAB}.ipynb").symlink_to(course / "source" / LAB / f"{LAB}.ipynb")
+    lines: list[str] = []
+    os.environ[targets.secret_name] = targets.secret
+    try:
+        results = autograde_all(LAB, course_dir=course, workers=2, timeout=600, cell_timeout=120,
+                                progress=lines.append, restore_course_files=False, skip_tail=True,
+                                limits=LIMITS)
+    finally:
+        del os.environ[targets.secret_name]
+        listener.close()
+    lingering = _lingering()  # right after the batch, before anything else can reap them
+    mine = f"course-grading-{os.getpid()}-*"
+    left = [d for top in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids", CGROUP_ROOT / "cpu")
+            for d in top.glob(mine)]
+    print("\n".join(lines))
+    yield RedBatch(course, {r.student: r for r in results}, targets, cases, accepted, lingering,
+                   left, lines)
+    for pid in lingering:  # an escaped process is ours to clean up (it started in our batch)
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _notebook(batch: RedBatch, student: str) -> Path:
+    return batch.course / "autograded" / student / LAB / f"{LAB}.ipynb"
+
+
+def attempt_lines(batch: RedBatch, student: str) -> dict[str, str]:
+    """{label: outcome} printed by the attempt in the student's autograded notebook."""
+    return notebook_attempt_lines(_notebook(batch, student))
+
+
+def _scores(batch: RedBatch) -> dict[str, dict[str, float]]:
+    return gradebook_scores(sqlite_url(batch.course / "gradebook.db"), COURSE_ID, LAB)
+
+
+def _sandboxed(batch: RedBatch, student: str) -> None:
+    joined = "; ".join(batch.results[student].notes)
+    assert "isolation: sandboxed (memory 1G, pids 128, cores 1, file size 64M)" in joined, joined
+
+
+def _blocked(batch: RedBatch, student: str) -> dict[str, str]:
+    seen = attempt_lines(batch, student)
+    for label in batch.cases[student].extra.get("blocked", []):
+        assert seen[label].startswith("BLOCKED"), (label, seen)
+    return seen
+
+
+def test_honest_student_exact_score(red_batch):
+    assert red_batch.results["rt_honest"].status == "ok", red_batch.results["rt_honest"]
+    _sandboxed(red_batch, "rt_honest")
+    assert _scores(red_batch)["rt_honest"] == FULL
+
+
+def test_pid1_environ_hides_the_grader_environment(red_batch):
+    # fixed: bwrap is exec'd with an empty environment (--clearenv only cleared the kernel's)
+    _sandboxed(red_batch, "rt_pid1_environ")
+    text = _notebook(red_batch, "rt_pid1_environ").read_text(encoding="utf-8")
+    assert red_batch.targets.secret not in text  # independent of the attempt's own report
+    assert attempt_lines(red_batch, "rt_pid1_environ")["pid1 environ"] == "OK []"
+
+
+# fixed: the guard snapshots the kernel's handler tables and restores them before tests
+def test_hijacked_message_handler_cannot_fake_a_passing_test(red_batch):
+    res = red_batch.results["rt_hijack_tests"]
+    assert res.status == "ok", res
+    assert _scores(red_batch)["rt_hijack_tests"] == red_batch.cases["rt_hijack_tests"].expected
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: bwrap's init (pid 1 in the sandbox) runs under the kernel's uid and stays dumpable, "
+    "so the kernel can PTRACE_SEIZE it (no Yama LSM on this host). Its environment is now "
+    "empty; what remains is code injection into a process inside the same namespaces. "
+    "Fix: a seccomp filter denying ptrace (bwrap --seccomp), or Yama ptrace_scope >= 1"))
+def test_pid1_cannot_be_ptraced(red_batch):
+    _blocked(red_batch, "rt_pid1_environ")
+
+
+# fixed: the socket folder (the one host folder the kernel can write) is on /dev/shm, so what
+# it writes there is charged to its memory cgroup instead of filling the host disk, and it is
+# removed with the submission
+def test_ipc_folder_cannot_fill_the_host_disk(red_batch):
+    _sandboxed(red_batch, "rt_ipc_fill")
+    seen = attempt_lines(red_batch, "rt_ipc_fill")
+    assert seen["ipc folder"].startswith("OK '/dev/shm/course-ipc-"), seen
+    written = int(seen["ipc fill"][3:]) if seen["ipc fill"].startswith("OK") else 0
+    assert written <= LIMITS.memory, seen
+    assert not Path(seen["ipc folder"][4:-1]).exists()  # removed with its submission
+
+
+# fixed: LimitOutputBytes cuts each output field to 1 MB
+def test_output_bomb_is_cut_down(red_batch):
+    res = red_batch.results["rt_output_bomb"]
+    nb = _notebook(red_batch, "rt_output_bomb")
+    size = nb.stat().st_size if nb.exists() else 0
+    assert BOMB_LINES * BOMB_CHARS > LIMITS.file_size  # the bomb itself is over the limit
+    assert size <= LIMITS.file_size, (size, res.notes)
+    assert _scores(red_batch)["rt_honest"] == FULL
+
+
+def test_lingering_processes_do_not_survive_the_batch(red_batch):
+    _sandboxed(red_batch, "rt_linger")
+    seen = attempt_lines(red_batch, "rt_linger")
+    for label in red_batch.cases["rt_linger"].extra["ok"]:
+        assert seen[label].startswith("OK"), seen  # they did start
+    assert red_batch.lingering == [], red_batch.lingering
+    assert red_batch.cgroups_left == []
+    assert live_kernels() == []
+
+
+def test_abstract_unix_socket_of_the_host_is_unreachable(red_batch):
+    _sandboxed(red_batch, "rt_abstract_socket")
+    seen = _blocked(red_batch, "rt_abstract_socket")
+    assert "Connection refused" in seen["abstract"] or "No such file" in seen["abstract"], seen
+    time.sleep(0.2)
+    assert red_batch.accepted == []  # the listener never saw a connection
+    assert _scores(red_batch)["rt_abstract_socket"] == FULL
+
+
+def test_dev_shm_is_bounded_by_the_memory_limit(red_batch):
+    """/dev/shm is a tmpfs without a size, but its pages count against the memory cgroup: the
+    kernel dies (the answer cell loses its points, the kernel is restarted) or the write fails;
+    either way it never holds 1.5 GiB, and the host's /dev/shm is untouched."""
+    res = red_batch.results["rt_dev_shm"]
+    joined = "; ".join(res.notes)
+    scores = _scores(red_batch)["rt_dev_shm"]
+    assert scores["test_model"] == 10.0, (scores, joined)  # later cells ran in a fresh kernel
+    if "kernel died in my_softmax" not in joined:
+        _blocked(red_batch, "rt_dev_shm")
+    assert not list(Path("/dev/shm").glob("redteam-*"))
+
+
+def test_rlimits_cannot_be_raised(red_batch):
+    _sandboxed(red_batch, "rt_rlimits")
+    _blocked(red_batch, "rt_rlimits")
+    assert _scores(red_batch)["rt_rlimits"] == FULL
+
+
+def test_setuid_binaries_give_nothing(red_batch):
+    _sandboxed(red_batch, "rt_setuid")
+    seen = _blocked(red_batch, "rt_setuid")
+    assert "NoNewPrivs:\\t1" in seen["no_new_privs"], seen
+    assert _scores(red_batch)["rt_setuid"] == FULL
+
+
+# fixed: the guard watches the kernel's Session and displayhook objects
+def test_forged_replies_cannot_fake_a_passing_test(red_batch):
+    res = red_batch.results["rt_forge_replies"]
+    assert res.status == "ok", res
+    assert _scores(red_batch)["rt_forge_replies"] == red_batch.cases["rt_forge_replies"].expected
+
+
+# fixed: symbolic links under submitted/ are never followed
+def test_symlinked_notebook_is_not_followed(red_batch):
+    name = SYMLINK_STUDENT
+    res = red_batch.results[name]
+    scores = _scores(red_batch).get(name, {})
+    assert res.status != "ok" or sum(scores.values()) == 0, (res, scores)
+    assert any("a symbolic link" in note for note in res.notes), res.notes
