@@ -1,7 +1,7 @@
 """Forgeries of issue 26: each a submission of the graded lab with a WRONG softmax (an honest
 one scores 10/20) that tries to score anyway, or to reach the host from its sandbox.
 
-tests/grading/test_forgeries.py grades them in one sandboxed batch with honest students.
+tests/grading/isolation/test_forgeries.py grades them in one sandboxed batch with honest students.
 Every attempt sits in the ``my_softmax`` answer cell after the wrong ``my_softmax`` and
 prints ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>`` per try
 (:func:`helpers.escapes.prelude`); the tests read those lines back where the cell's outputs
