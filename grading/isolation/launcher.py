@@ -66,7 +66,8 @@ def read_connection(runtime_dir: str, connection_file: str) -> bytes:
         if (here.st_dev, here.st_ino) != (mine.st_dev, mine.st_ino):
             raise LaunchError(f"connection file {connection_file} is not in the runtime folder {runtime_dir}")
         try:
-            fd = os.open(os.path.basename(connection_file), os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=top)
+            fd = os.open(os.path.basename(connection_file),
+                         os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=top)
         except OSError as exc:
             raise LaunchError(f"connection file {connection_file}: {exc.strerror}") from None
         try:
