@@ -17,7 +17,7 @@ from helpers.faults import FULL, NO_SOFTMAX, WRONG_SOFTMAX, Case, answer
 
 PRELUDE = prelude(3000)
 #: bytes the log attempt writes to its stdout and its stderr, each
-LOG_FLOOD = 100 << 20
+LOG_FLOOD = 20 << 20
 #: displays of the many-outputs attempt, and characters in each (each under LimitOutputBytes)
 DISPLAYS, DISPLAY_CHARS = 100, 900_000
 #: forks of the process-limit attempt (far over any test's pids limit)
