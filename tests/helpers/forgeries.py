@@ -121,7 +121,9 @@ def forgery_cases(t: ForgeTargets) -> list[Case]:
                 return os.readlink(f"/proc/{{pid}}/fd/{{fd}}")
             for fd in (0, 1, 2):
                 attempt(f"fd {{fd}}", lambda: fd_target("self", fd))
-            attempt("init fds", lambda: sorted(os.listdir("/proc/1/fd")))
+            attempt("init fds", lambda: sorted(os.listdir("/proc/1/fd")))  # (numbers only)
+            attempt("init fd 1", lambda: fd_target(1, 1))
+            attempt("open init fd 1", lambda: open("/proc/1/fd/1", "wb").close())
             def flood(fd):
                 block, written = b"x" * (1 << 20), 0
                 for _ in range({LOG_FLOOD} >> 20):
