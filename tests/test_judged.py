@@ -172,6 +172,7 @@ def test_only_the_shifted_copy_failing_is_named():
     assert verdict.message == softmax_judge.HIDDEN_SENTENCES["shift"]
 
 
+@pytest.mark.slow  # imports TensorFlow and builds the lab's model (76 s under a load of 8)
 def test_a_right_model_reaches_the_judge_whatever_numpy_said_in_the_kernel(monkeypatch):
     # an answer that patched numpy in its kernel spoils the probe's own look at the activations
     # (every comparison "equal"); the record must still carry what the grader's judge reads
