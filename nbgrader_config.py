@@ -20,7 +20,8 @@ from nbgrader.preprocessors import (
     SaveCells,
 )
 
-from grading.extensions import HideHiddenTests, JudgedExecute, LimitOutputBytes, StripRunState
+from grading.extensions import (HideHiddenTests, JudgedExecute, LimitNotebookBytes, LimitOutputBytes,
+                                StripRunState)
 from grading.extensions.lms_collect import LmsCollector
 from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 
@@ -92,13 +93,16 @@ c.Autograde.sanitize_preprocessors = [
 # grader's verdict (so no output of student code can score, partial credit included).
 # Hidden tests stay hidden (nbgrader #917): hidden blocks are removed before any cell
 # runs and judged after the last one; their output never reaches the notebook.
-# LimitOutputBytes after LimitOutput: nbgrader limits lines, not their length.
+# LimitOutputBytes after LimitOutput: nbgrader limits lines, not their length; then
+# LimitNotebookBytes, a budget for all the outputs of the notebook (test cells' verdicts not
+# counted, never cut): c.LimitNotebookBytes.max_bytes, 16 MB unless set here.
 c.Autograde.autograde_preprocessors = [
     JudgedExecute,
     IgnorePattern,
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     LimitOutput,
     LimitOutputBytes,
+    LimitNotebookBytes,
     SaveAutoGrades,
     FlagUnrepaired,
     AssignLatePenalties,

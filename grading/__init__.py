@@ -18,6 +18,7 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``worker``      a Dask worker: host checks, warm fork server, grading one task
     ``forkserver``  per-worker server forking each autograde from a warm nbgrader
     ``workspace``   one submission in a private workspace: sandbox set-up, nbgrader autograde
+    ``logs``        the autograde log the coordinator gets: nbgrader's and the kernels', bounded
     ``rebuild``     a submission rebuilt on the release skeleton (answer cells only)
     ``review``      static review flags for answer cells
     ``gradebook``   every gradebook query: URLs, course id, private and real gradebooks
@@ -29,10 +30,13 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``hidehiddentests``  HideHiddenTests: feedback without hidden-test source
     ``guardedexecute``   GuardedExecute: tamper guard and kernel restarts (``python -m grading``)
     ``limitoutputbytes`` LimitOutputBytes: outputs cut to a bounded size
+    ``limitnotebookbytes`` LimitNotebookBytes: a byte budget for all of a notebook's outputs
     ``striprunstate``    StripRunState: a release free of run state
     ``cells``            a cell's nbgrader marks (grade id, test cell)
 ``grading.isolation`` (what keeps the student's kernel in)
     ``sandbox``     bubblewrap around the kernel, host checks, the kernel launcher
+    ``launcher``    the root side of each kernel (re)start: connection file, socket folder, fds
+    ``seccomp``     the sandbox's seccomp filter (keyring calls refused), built by hand
     ``cgroups``     per-submission memory, process and CPU limits, killing every process
     ``cleanup``     removing what a submission wrote, judging leftovers of dead workers
     ``guard``       the kernel-side guard (imported by the student's kernel, never here)

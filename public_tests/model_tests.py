@@ -126,10 +126,16 @@ def probe(target: Any, classes: int, input_size: int, hidden_units: Sequence[int
         except Exception as exc:  # noqa: BLE001  (recorded: the judge reports it)
             record["build_error"] = {"type": type(exc).__name__, "message": ev.clip(exc)}
     record["built"] = bool(target.built)
-    if structure_ok and (target.built or record["input_shape"] is not None):
+    # what the judge reads once the structure passes is recorded whenever the layers have the
+    # expected sizes, a check on plain data: ``structure_ok`` also rests on numbers computed
+    # here (the activations), which an answer that patched numpy in this kernel can spoil,
+    # and a right model must still reach the judge, whose own check then decides
+    sizes_ok = [(layer["dense"], layer.get("units")) for layer in record["layers"]] == \
+        [(True, units) for units in (*hidden_units, classes)]
+    if sizes_ok and (target.built or record["input_shape"] is not None):
         record["kernel_shape"] = [int(d) for d in layers[0].kernel.shape]
         record["params"] = int(target.count_params())
-    if batch is not None and structure_ok:
+    if batch is not None and sizes_ok:
         record["weights"] = [ev.array_record(np.asarray(w)) for w in target.get_weights()]
         try:
             with warnings.catch_warnings():

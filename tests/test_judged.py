@@ -181,3 +181,25 @@ def test_only_the_shifted_copy_failing_is_named():
 
     verdict = judged.judge_text(HIDDEN_SOFTMAX, _record(drifts, HIDDEN_SOFTMAX))
     assert verdict.message == softmax_judge.HIDDEN_SENTENCES["shift"]
+
+
+@pytest.mark.slow  # imports TensorFlow and builds the lab's model (76 s under a load of 8)
+def test_a_right_model_reaches_the_judge_whatever_numpy_said_in_the_kernel(monkeypatch):
+    # an answer that patched numpy in its kernel spoils the probe's own look at the activations
+    # (every comparison "equal"); the record must still carry what the grader's judge reads
+    import tensorflow as tf
+
+    from public_tests import model_judge, model_tests
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(400,)), tf.keras.layers.Dense(25, activation="relu"),
+                                 tf.keras.layers.Dense(15, activation="relu"), tf.keras.layers.Dense(10)])
+    probe_x, batch = model_tests.hidden_inputs(seed=3)
+    with monkeypatch.context() as patched:
+        patched.setattr(np, "allclose", lambda *a, **k: True)
+        public = ev.from_json(ev.to_json(model_tests.probe(model, 10, 400)))
+        hidden = ev.from_json(ev.to_json(model_tests.probe(model, 10, 400, probe_x=probe_x, batch=batch)))
+    verdict = model_judge.judge(public, 10, 400, model_tests.HIDDEN_UNITS, model_tests.PROBE)
+    assert verdict.passed, verdict.message
+    verdict = model_judge.judge_hidden(hidden, 10, 400, model_tests.HIDDEN_UNITS, probe_x, batch)
+    assert verdict.passed, verdict.message

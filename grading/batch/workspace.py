@@ -24,6 +24,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import is_solution
 
+from grading.batch import logs
 from grading.batch.forkserver import ForkServerError, run_nbgrader
 from grading.batch.gradebook import read_private_grades, sqlite_url
 from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
@@ -31,7 +32,7 @@ from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATU
 from grading.batch.review import review_flags
 from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
 from grading.extensions.cells import grade_id
-from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV
+from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
 from grading.isolation.cleanup import owned_prefix, remove_tree
@@ -48,6 +49,7 @@ c.Autograde.autograde_preprocessors = [
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "grading.extensions.limitoutputbytes.LimitOutputBytes",
+    "grading.extensions.limitnotebookbytes.LimitNotebookBytes",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -63,9 +65,11 @@ c.GuardedExecute.skip_after_last_grade = {skip_tail}
 """
 
 SANDBOX_CONFIG = """
-# the kernel runs in the sandbox and talks over Unix sockets in a folder bound into it
+# the kernel runs in the sandbox and talks over Unix sockets in a folder bound into it; its
+# connection file stays in the workspace (the launcher hands the kernel a read-only copy)
 c.KernelManager.transport = "ipc"
 c.KernelManager.ip = {ip!r}
+c.KernelManager.connection_file = {connection!r}
 c.Execute.kernel_name = {kernel!r}
 """
 
@@ -209,8 +213,9 @@ GUARD_FILE = Path(str(importlib.util.find_spec("grading.isolation.guard").origin
 IPC_PREFIX = "course-ipc-"  # the kernel's socket folder
 
 
-def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict, list[Path]]:
-    """Kernelspec, sandbox configuration, ipc folder, cgroups: (extra config, env, cgroup dirs)."""
+def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict, list[Path], Path]:
+    """Kernelspec, sandbox configuration, ipc folder, cgroups: (extra config, env, cgroup dirs,
+    ipc folder)."""
     box = ws / "box"
     (box / "etc").mkdir(parents=True)
     (box / "etc" / "passwd").write_text(
@@ -229,19 +234,28 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
     limits = ctx.limits
+    # the grader's own folders (never bound into the sandbox): the connection files, and what
+    # each kernel printed to its stdout and stderr (grading.isolation.launcher)
+    runtime, output = box / "runtime", box / "kernel-output"
+    runtime.mkdir(mode=0o700)
+    output.mkdir(mode=0o700)
     cfg = {
         "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
         "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "stage": str(box / "assignment"),
-        "tmpfs_size": limits.memory,
+        "runtime": str(runtime), "output": str(output), "tmpfs_size": limits.memory,
         "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
         "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
                    "cpu_seconds": limits.cpu_seconds, "threads": limits.threads},
     }
     (ws / "sandbox.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
     sandbox.write_kernelspec(ws / "jupyter", ws / "sandbox.json")
-    extra = SANDBOX_CONFIG.format(ip=str(ipc / "k"), kernel=sandbox.KERNEL_NAME)
-    env = {"JUPYTER_PATH": str(ws / "jupyter"), "JUPYTER_RUNTIME_DIR": str(ipc)}
-    return extra, env, dirs
+    extra = SANDBOX_CONFIG.format(ip=str(ipc / "k"), connection=str(runtime / "kernel.json"),
+                                  kernel=sandbox.KERNEL_NAME)
+    env = {"JUPYTER_PATH": str(ws / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    events = [d / "pids.events" for d in dirs if (d / "pids.events").is_file()]
+    if events:  # GuardedExecute restarts the kernel after a cell that hit the process limit
+        env[PIDS_EVENTS_ENV] = str(events[0])
+    return extra, env, dirs, ipc
 
 
 def _isolation_note(ctx: BatchContext, ws: Path) -> str:
@@ -282,9 +296,9 @@ def grade_one(ctx: BatchContext, student: str,
     ctx.packages.write_copy(ws / "pkgs")
     shutil.copy(GUARD_FILE, ws / "pkgs" / f"{GUARD_MODULE}.py")
     notes_file = ws / "guard_notes.txt"
-    config_text, env_extra, cgroup_dirs = ctx.config_text, {}, []
+    config_text, env_extra, cgroup_dirs, ipc = ctx.config_text, {}, [], None
     if ctx.isolation != "none":
-        extra, env_extra, cgroup_dirs = _setup_sandbox(ctx, student, ws)
+        extra, env_extra, cgroup_dirs, ipc = _setup_sandbox(ctx, student, ws)
         config_text += extra
     (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
     env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)},
@@ -311,7 +325,7 @@ def grade_one(ctx: BatchContext, student: str,
                 result.notes.append(f"{len(left)} leftover process(es) killed")
         # only now that nothing of the submission runs (a live process could swap a folder
         # for a link while it is removed); see grading.isolation.cleanup
-        if "JUPYTER_RUNTIME_DIR" in env_extra and not remove_tree(env_extra["JUPYTER_RUNTIME_DIR"]):
+        if ipc is not None and not remove_tree(ipc):
             result.notes.append("the kernel's socket folder could not be removed")
     if notes_file.is_file():
         result.notes.extend(l for l in notes_file.read_text(encoding="utf-8").splitlines() if l)
@@ -328,8 +342,7 @@ def grade_one(ctx: BatchContext, student: str,
         if rc == 0 and private is not None:
             result.status = STATUS_OK
         else:
-            tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
-            result.notes.append(f"nbgrader exit {rc}: " + (tail[0][:200] if tail else ""))
+            result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
     out = ctx.course_dir / "autograded" / student / ctx.assignment
     made = ws / "autograded" / student / ctx.assignment
@@ -339,6 +352,8 @@ def grade_one(ctx: BatchContext, student: str,
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(made, out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(log_path, out.parent / f"{ctx.assignment}.autograde.log")
+    # bounded: nbgrader's log, then what each kernel printed (grading.batch.logs)
+    (out.parent / f"{ctx.assignment}.autograde.log").write_bytes(
+        logs.autograde_log(log_path, ws / "box" / "kernel-output"))
     result.seconds = time.monotonic() - start
     return result, private

@@ -8,7 +8,9 @@ of a cell. The plain path's repair (``repair``, ``repairing``) and the LMS route
 from grading.extensions.guardedexecute import GuardedExecute
 from grading.extensions.hidehiddentests import HideHiddenTests
 from grading.extensions.judgedexecute import JudgedExecute
+from grading.extensions.limitnotebookbytes import LimitNotebookBytes
 from grading.extensions.limitoutputbytes import LimitOutputBytes
 from grading.extensions.striprunstate import StripRunState
 
-__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitOutputBytes", "StripRunState"]
+__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitNotebookBytes", "LimitOutputBytes",
+           "StripRunState"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import os
 import secrets
+from pathlib import Path
 
 import nbformat
 from nbgrader.utils import is_grade, is_solution
@@ -17,6 +18,21 @@ from grading.isolation.integrity import PROTECTED_PACKAGES
 NOTES_ENV = "COURSE_GRADER_NOTES"
 #: name under which grading/isolation/guard.py is importable in the kernel (copied with the packages)
 GUARD_MODULE = "course_guard"
+#: the ``pids.events`` file of the submission's cgroup (set by the workspace when sandboxed)
+PIDS_EVENTS_ENV = "COURSE_GRADER_PIDS_EVENTS"
+
+
+def pids_refused(path: str | None) -> int:
+    """How many times the cgroup's process limit refused a fork or a thread (``max N`` in
+    ``pids.events``, cgroup v1 and v2); 0 without the file."""
+    if not path:
+        return 0
+    try:
+        with open(path, encoding="ascii") as fh:
+            fields = dict(line.split(None, 1) for line in fh.read(4096).splitlines() if " " in line)
+        return int(fields.get("max", "0"))
+    except (OSError, ValueError):
+        return 0
 
 
 class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
@@ -35,7 +51,11 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
     notes them. It is called through ``user_expressions`` with a fresh nonce; a guard that
     does not answer is noted for review (the verdicts do not depend on it).
     If a cell kills the kernel, the kernel is restarted, every earlier cell replayed
-    silently, and grading goes on: only the cell that killed it shows an error.
+    silently, and grading goes on: only the cell that killed it shows an error. A cell during
+    which the submission hits its process limit is treated the same way (the processes it
+    left would hold the limit, and a kernel that cannot start threads cannot answer): its
+    outputs get an error, and the next cells run in a restarted kernel, which has the whole
+    limit again (the launcher kills what is left of the old one first).
     """
 
     max_restarts = 4
@@ -143,6 +163,8 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
             return cell, self.resources
         if not self._guard_ready:
             self._install_guard(index)
+        events = os.environ.get(PIDS_EVENTS_ENV)
+        refused = pids_refused(events)
         try:
             cell = self._run_one(cell, index)
         except (DeadKernelError, CellTimeoutError) as exc:
@@ -158,6 +180,31 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
                 raise
             self._restart_and_replay(index)
             return cell, self.resources
+        except Exception:  # e.g. messages broken by a kernel that could not start a thread
+            if pids_refused(events) == refused:
+                raise
+        if cell.cell_type == "code" and pids_refused(events) > refused:
+            self._process_limit_hit(cell, index)
+            return cell, self.resources
         if cell.cell_type == "code":
             self._replay.append((index, cell))
         return cell, self.resources
+
+    def _process_limit_hit(self, cell, index: int) -> None:
+        """The submission hit its process limit during ``cell``: an error after its outputs, a
+        note, and the next cells in a restarted kernel (``cell`` is not replayed)."""
+        limit = Path(os.environ[PIDS_EVENTS_ENV]).with_name("pids.max")
+        try:
+            shown = f"its limit of {int(limit.read_text(encoding='ascii'))} processes and threads"
+        except (OSError, ValueError):
+            shown = "its process limit"
+        gid = grade_id(cell) or f"cell {index}"
+        message = f"this cell reached {shown}; the kernel was restarted for the next cells"
+        cell.outputs = list(cell.get("outputs", [])) + [nbformat.v4.new_output(
+            "error", ename="ProcessLimitReached", evalue=message,
+            traceback=[f"ProcessLimitReached: {message}"])]
+        self._notes.append(f"process limit reached in {gid}")
+        if self._restarts >= self.max_restarts:
+            raise RuntimeError(f"the process limit was reached again in {gid} after "
+                               f"{self._restarts} restarts")
+        self._restart_and_replay(index)

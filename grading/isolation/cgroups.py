@@ -60,10 +60,16 @@ class Cgroups:
             for d in top.glob(f"{BATCH_PREFIX}*"):
                 if d.is_dir() and owner_gone(d.name, BATCH_PREFIX, "[0-9a-f]+"):
                     stale.append(d)
+        swept = []
         for d in stale:
-            self.remove(sorted(p for p in d.iterdir() if p.is_dir()))
+            try:
+                children = sorted(p for p in d.iterdir() if p.is_dir())
+            except FileNotFoundError:  # another grader's sweep (same machine) removed it meanwhile
+                continue
+            self.remove(children)
             self.remove([d])
-        return stale
+            swept.append(d)
+        return swept
 
     def open_batch(self) -> None:
         """Create the batch's parent cgroup(s) with the memory, pids and cpu controllers."""

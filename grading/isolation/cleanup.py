@@ -145,6 +145,45 @@ def _empty(fd: int, top: int, todo: list[str], names: Iterator[str]) -> None:
                 pass  # gone already, or left for the next pass
 
 
+def _clear(path: str, names: Iterator[str]) -> bool:
+    """One pass emptying the folder ``path`` (see :func:`remove_tree`); False if it is not a
+    folder that can be opened."""
+    top = _open_dir(path, None)
+    if top is None:
+        return False
+    try:
+        todo = [""]  # "" is the top folder itself; the others are names in it
+        while todo:
+            name = todo.pop()
+            fd = top if not name else _open_dir(name, top)
+            if fd is None:  # not a folder (any more)
+                try:
+                    os.unlink(name, dir_fd=top)
+                except OSError:
+                    pass
+                continue
+            try:
+                _empty(fd, top, todo, names)
+            except OSError:
+                pass  # (not listable): the rmdir below fails, the next pass tries again
+            finally:
+                if fd != top:
+                    os.close(fd)
+            if name:
+                try:
+                    os.rmdir(name, dir_fd=top)
+                except OSError:
+                    pass  # not empty after all: the next pass finds it again
+    finally:
+        os.close(top)
+    return True
+
+
+def _names() -> Iterator[str]:
+    tag = os.urandom(6).hex()
+    return (f".removing-{tag}-{i}" for i in itertools.count())
+
+
 def remove_tree(path: str | Path) -> bool:
     """Remove ``path`` and everything under it; True if it is gone.
 
@@ -157,40 +196,33 @@ def remove_tree(path: str | Path) -> bool:
     if os.path.islink(path) or not os.path.isdir(path):
         os.unlink(path)
         return not os.path.lexists(path)
-    tag = os.urandom(6).hex()
-    names = (f".removing-{tag}-{i}" for i in itertools.count())
+    names = _names()
     for _ in range(PASSES):
-        top = _open_dir(path, None)
-        if top is None:
+        if not _clear(path, names):
             break
-        try:
-            todo = [""]  # "" is the top folder itself; the others are names in it
-            while todo:
-                name = todo.pop()
-                fd = top if not name else _open_dir(name, top)
-                if fd is None:  # not a folder (any more)
-                    try:
-                        os.unlink(name, dir_fd=top)
-                    except OSError:
-                        pass
-                    continue
-                try:
-                    _empty(fd, top, todo, names)
-                except OSError:
-                    pass  # (not listable): the rmdir below fails, the next pass tries again
-                finally:
-                    if fd != top:
-                        os.close(fd)
-                if name:
-                    try:
-                        os.rmdir(name, dir_fd=top)
-                    except OSError:
-                        pass  # not empty after all: the next pass finds it again
-        finally:
-            os.close(top)
         try:
             os.rmdir(path)
             break
         except OSError:
             continue
     return not os.path.lexists(path)
+
+
+def empty_tree(path: str | Path) -> bool:
+    """Remove everything in the folder ``path`` (not a link), keeping the folder; True if it
+    is empty afterwards. The same rules as :func:`remove_tree`."""
+    path = os.fspath(path)
+    names = _names()
+    for _ in range(PASSES):
+        if not _clear(path, names):
+            return False
+        fd = _open_dir(path, None)
+        if fd is None:
+            return False
+        try:
+            with os.scandir(fd) as entries:
+                if next(entries, None) is None:
+                    return True
+        finally:
+            os.close(fd)
+    return False

@@ -15,9 +15,14 @@ grading.isolation.sandbox CONFIG CONNECTION_FILE``), run as the grader. It
    read-only; the workspace's private copy of the course packages, read-only; a private
    writable copy of the assignment folder and a private /tmp, both memory-backed (tmpfs
    sized to the memory limit); a fresh /proc that shows only the sandbox; a read-only root;
-   no network at all (an empty network namespace).
+   no network at all (an empty network namespace); the keyring system calls refused (a
+   seccomp filter, :mod:`grading.isolation.seccomp`); as pid 1 not bubblewrap's own init but
+   :data:`BOOTSTRAP`, which makes itself undumpable (the kernel, under the same uid, can
+   neither trace it nor touch its memory) and reaps orphans.
    The kernel talks to nbgrader over ZeroMQ ``ipc`` (Unix sockets) in a directory bound
-   into the sandbox, so it needs no network.
+   into the sandbox, so it needs no network. Its connection file, its stdout and stderr and
+   every descriptor it starts with are set up by :mod:`grading.isolation.launcher`, which
+   trusts nothing an earlier kernel of the submission could have changed.
 
 Isolation levels (``--isolation``):
 
@@ -41,9 +46,11 @@ import tempfile
 from pathlib import Path
 
 from grading.errors import GradingError
+from grading.isolation import launcher
 from grading.isolation.cgroups import detect_cgroups
 from grading.isolation.cgroups import write as _write
 from grading.isolation.cleanup import SCOPE_LEN
+from grading.isolation.launcher import CONNECTION_PATH
 from grading.limits import LEVELS, Limits, format_size
 
 SANDBOX_UID = 4242
@@ -74,10 +81,27 @@ def python_roots() -> list[str]:
     return sorted(r for r in roots if not r.startswith(("/usr/", "/bin/", "/lib")) and r != "/usr")
 
 
-#: runs first inside the sandbox: copy the assignment folder onto the private tmpfs, then the kernel
-BOOTSTRAP = ("import os, shutil, sys\n"
-             "shutil.copytree(sys.argv[1], os.getcwd(), symlinks=True, dirs_exist_ok=True)\n"
-             "os.execv(sys.argv[2], sys.argv[2:])\n")
+#: pid 1 of the sandbox (bubblewrap's --as-pid-1: no init of bubblewrap's own): made
+#: undumpable first, so that the kernel, under the same uid, can neither ptrace it nor read or
+#: write its memory and /proc files; then it copies the assignment folder onto the private
+#: tmpfs, forks the kernel, reaps every orphan (a fork bomb's zombies would otherwise hold the
+#: pids limit) and exits with the kernel's status (the PID namespace dies with it)
+BOOTSTRAP = """\
+import ctypes, os, shutil, signal, sys
+if ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE 0
+    sys.exit("sandbox init: PR_SET_DUMPABLE failed")
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # (the kernel interrupts its process group)
+shutil.copytree(sys.argv[1], os.getcwd(), symlinks=True, dirs_exist_ok=True)
+kernel = os.fork()
+if kernel == 0:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.execv(sys.argv[2], sys.argv[2:])
+while True:
+    pid, status = os.wait()
+    if pid == kernel:
+        code = os.waitstatus_to_exitcode(status)
+        os._exit(code if code >= 0 else 128 - code)
+"""
 STAGING = "/run/assignment"  # the staged assignment folder, read-only, inside the sandbox
 
 
@@ -92,11 +116,14 @@ def stage_assignment(cwd: str | Path, stage: str | Path) -> None:
     shutil.copytree(cwd, stage, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
 
 
-def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
+def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str], *, seccomp_fd: int,
+               connection_fd: int | None = None) -> list[str]:
     """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd``, a private tmpfs holding
-    a copy of ``cfg["stage"]`` (see :func:`stage_assignment`)."""
+    a copy of ``cfg["stage"]`` (see :func:`stage_assignment`), under the seccomp filter read
+    from ``seccomp_fd`` (:func:`grading.isolation.launcher.seccomp_pipe`), with the data read
+    from ``connection_fd`` at :data:`~grading.isolation.launcher.CONNECTION_PATH`, read-only."""
     size = str(cfg["tmpfs_size"])
-    argv = [cfg["bwrap"], *NAMESPACE_FLAGS,
+    argv = [cfg["bwrap"], *NAMESPACE_FLAGS, "--as-pid-1", "--seccomp", str(seccomp_fd),
             # the private /tmp first: binds made after it stay visible inside it (a course
             # or virtual environment that lives under /tmp)
             "--size", size, "--tmpfs", "/tmp"]
@@ -119,6 +146,7 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str]) -> list[str]:
              "--bind", cfg["ipc"], cfg["ipc"],
              "--ro-bind", cfg["pkgs"], cfg["pkgs"],
              "--ro-bind", cfg["stage"], STAGING,
+             *(["--ro-bind-data", str(connection_fd), CONNECTION_PATH] if connection_fd is not None else []),
              "--size", size, "--tmpfs", cwd, "--chdir", cwd,
              "--remount-ro", "/",
              "--clearenv"]
@@ -153,11 +181,15 @@ def write_kernelspec(dest: Path, config_file: Path) -> None:
 
 
 def launch(config_file: str, connection_file: str) -> None:
-    """Kernelspec entry point: join the cgroups, set rlimits, copy the folder, exec bwrap."""
+    """Kernelspec entry point: join the cgroups, end what is left of an earlier kernel, set
+    rlimits, stage the folder, set up the kernel's descriptors, exec bwrap (see
+    :mod:`grading.isolation.launcher` for what it trusts)."""
     cfg = json.loads(Path(config_file).read_text(encoding="utf-8"))
     level = cfg["level"]
     for d in cfg["cgroups"]:
         _write(Path(d) / "cgroup.procs", str(os.getpid()))
+    if cfg["cgroups"]:
+        launcher.kill_others(cfg["cgroups"])
     set_rlimits(cfg["limits"])
     cwd = os.getcwd()
     stage_assignment(cwd, cfg["stage"])
@@ -165,13 +197,14 @@ def launch(config_file: str, connection_file: str) -> None:
         f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
     with open(cfg["report"], "a", encoding="utf-8") as fh:
         fh.write(f"{level} ({detail})\n")
-    inside = Path(cfg["ipc"]) / Path(connection_file).name  # nbclient may write it under /tmp
-    if Path(connection_file).resolve() != inside.resolve():
-        shutil.copy(connection_file, inside)
-    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(inside)]
-    argv = bwrap_argv(cfg, cwd, kernel)
-    # bwrap's own process (pid 1 inside, readable through /proc/1/environ) gets no
-    # environment at all; --clearenv/--setenv only shape the kernel's.
+    connection = launcher.read_connection(cfg["runtime"], connection_file)
+    launcher.reset_socket_folder(cfg["ipc"])
+    output = launcher.start_output_reader(cfg["output"])
+    seccomp_fd, connection_fd = launcher.hand_over_fds(
+        output, [launcher.seccomp_pipe(), launcher.data_pipe(connection)])
+    kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION_PATH]
+    argv = bwrap_argv(cfg, cwd, kernel, seccomp_fd=seccomp_fd, connection_fd=connection_fd)
+    # bwrap's own process gets no environment at all; --clearenv/--setenv only shape the kernel's
     os.execve(argv[0], argv, {})
 
 

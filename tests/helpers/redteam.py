@@ -3,7 +3,7 @@
 These go beyond helpers/escapes.py (which reads files, opens loopback ports, kills the
 coordinator, fork-bombs and allocates). Every attempt sits in the ``my_softmax`` answer cell
 and prints ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>`` per
-try, with the escape cases' prelude; tests/grading/test_redteam.py reads those lines back from the
+try, with the escape cases' prelude; tests/grading/isolation/test_redteam.py reads those lines back from the
 autograded notebook and checks the host independently.
 
 Every attempt is bounded: a few hundred MB at most on disk, memory within the test's 1 GiB

@@ -30,7 +30,7 @@ GROUPS_ENV = "COURSE_TEST_GROUPS_FILE"
 SESSION_SHARED = ("lab_batch",)
 # fixtures built once per test module (scope="module"): one group per module that uses them
 MODULE_SHARED = frozenset({"red_batch", "toy_batch", "pg_batch", "student_root",
-                           "student_server", "labs_server", "corpus_batch", "lms_course",
+                           "student_server", "labs_server", "corpus_batch", "lms_course", "forge_batch",
                            "validate_server", "course_hub"})
 HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres", "hub")
 

@@ -240,10 +240,11 @@ def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
                        timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
                        isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
     (tmp_path / "ws").mkdir()
-    _, env, _ = _setup_sandbox(ctx, "s", tmp_path / "ws")
-    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    _, env, _, ipc = _setup_sandbox(ctx, "s", tmp_path / "ws")
     try:  # (with cgroups the grader runs as root: /dev/shm is writable)
         assert ipc.parent == Path("/dev/shm") and ipc.name.startswith(owned_prefix("course-ipc-"))
+        # the connection files are the grader's, in the workspace, never in the kernel's folder
+        assert Path(env["JUPYTER_RUNTIME_DIR"]) == tmp_path / "ws" / "box" / "runtime"
         assert ipc not in sweep_scratch(tmp_path / "none")  # this worker is alive: kept
         assert ipc.is_dir()
     finally:
@@ -264,8 +265,7 @@ def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_pat
                        packages=PackageSnapshot(roots={}, files={}), config_text="",
                        isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
     (tmp_path / "ws").mkdir()
-    _, env, dirs = _setup_sandbox(ctx, "s", tmp_path / "ws")
-    ipc = Path(env["JUPYTER_RUNTIME_DIR"])
+    _, env, dirs, ipc = _setup_sandbox(ctx, "s", tmp_path / "ws")
     try:
         assert dirs == [] and ipc.parent == work and ipc.is_dir()
     finally:
@@ -351,8 +351,8 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
                            work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
                            timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
                            isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
-        _, env, _ = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
-        assert len(os.fsencode(env["JUPYTER_RUNTIME_DIR"] + "/k-9")) <= sandbox.SOCKET_PATH_MAX
+        _, _, _, ipc = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
+        assert len(os.fsencode(str(ipc) + "/k-9")) <= sandbox.SOCKET_PATH_MAX
         monkeypatch.setattr(tempfile, "tempdir", str(longest))
         assert sandbox.check_host("namespaces")[0]
         monkeypatch.setattr(tempfile, "tempdir", str(longest) + "t")

@@ -108,6 +108,30 @@ def test_sweep_removes_only_cgroups_of_dead_graders(tmp_path):
     assert (root / "pids" / f"course-grading-{os.getpid()}-{here}-bb" / "bob").is_dir()  # live
 
 
+def test_sweep_takes_a_cgroup_another_grader_swept_meanwhile_in_its_stride(tmp_path, monkeypatch):
+    """Two graders on one machine sweep the same dead batch: the one that comes second finds it
+    gone between judging and removing it, and must open its own batch all the same."""
+    import shutil
+
+    from grading.isolation import cgroups
+
+    root, here = _fake_v1(tmp_path / "v1"), scope()
+    for ctl in ("memory", "pids"):
+        (root / ctl / f"course-grading-999999999-{here}-aa" / "alice").mkdir(parents=True)
+    judge = cgroups.owner_gone
+
+    def judged_then_swept_by_another(name, *args):
+        gone = judge(name, *args)
+        if gone:
+            for ctl in ("memory", "pids"):
+                shutil.rmtree(root / ctl / name, ignore_errors=True)
+        return gone
+
+    monkeypatch.setattr(cgroups, "owner_gone", judged_then_swept_by_another)
+    assert Cgroups(1, root, "new").sweep_stale() == []
+    assert not any((root / ctl / f"course-grading-999999999-{here}-aa").exists() for ctl in ("memory", "pids"))
+
+
 def test_sweep_kills_no_cgroup_whose_name_no_grader_makes(tmp_path):
     """The sweep kills every process of a cgroup it finds stale: only a name a grader makes
     (course-grading-PID-SCOPE-HEX, the pid as os.getpid() writes it, this process's scope)

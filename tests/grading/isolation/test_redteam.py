@@ -150,11 +150,8 @@ def test_hijacked_message_handler_cannot_fake_a_passing_test(red_batch):
     assert _scores(red_batch)["rt_hijack_tests"] == red_batch.cases["rt_hijack_tests"].expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: bwrap's init (pid 1 in the sandbox) runs under the kernel's uid and stays dumpable, "
-    "so the kernel can PTRACE_SEIZE it (no Yama LSM on this host). Its environment is now "
-    "empty; what remains is code injection into a process inside the same namespaces. "
-    "Fix: a seccomp filter denying ptrace (bwrap --seccomp), or Yama ptrace_scope >= 1"))
+# fixed: pid 1 of the sandbox is the course's own init (bwrap --as-pid-1), undumpable before
+# the kernel starts, so the kernel (same uid) cannot PTRACE_SEIZE it (issue 26)
 def test_pid1_cannot_be_ptraced(red_batch):
     _blocked(red_batch, "rt_pid1_environ")
 

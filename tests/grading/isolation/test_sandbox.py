@@ -25,7 +25,7 @@ from helpers.repo import LAB, ROOT
 
 from grading.batch.gradebook import sqlite_url
 from grading.errors import GradingError
-from grading.isolation import sandbox
+from grading.isolation import launcher, sandbox
 from grading.isolation.cgroups import CGROUP_ROOT
 from grading.isolation.sandbox import bwrap_argv
 from grading.limits import THREAD_VARS
@@ -58,7 +58,13 @@ def test_check_host_names_what_is_missing(monkeypatch, tmp_path):
 
 PROBE = r'''
 import json, os, socket, sys
-out = {"uid": os.getuid(), "euid": os.geteuid(), "pid": os.getpid(), "env": sorted(os.environ),
+fds = {}
+for fd in os.listdir("/proc/self/fd"):
+    try:
+        fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the listing's own descriptor, closed already
+        pass
+out = {"fds": fds, "status": [l.strip() for l in open("/proc/self/status") if l.startswith("Seccomp")],"uid": os.getuid(), "euid": os.geteuid(), "pid": os.getpid(), "env": sorted(os.environ),
        "threads": [os.environ.get(v) for v in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")],
        "cwd": os.getcwd(), "cwd_files": sorted(os.listdir(".")), "procs": sorted(
        int(p) for p in os.listdir("/proc") if p.isdigit()), "caps": open("/proc/self/status").read().split("CapEff:")[1].split()[0]}
@@ -85,6 +91,19 @@ def new_userns():
     if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 tryit("userns", new_userns)
+def syscall(nr, *args):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.syscall(nr, *[ctypes.c_long(a) for a in args])
+    if r < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return r
+tryit("keyctl", lambda: syscall(250, 0, -3, 1))  # KEYCTL_GET_KEYRING_ID of the session keyring
+tryit("pid1 ptrace", lambda: syscall(101, 0x4206, 1, 0, 0))  # PTRACE_SEIZE bubblewrap's place
+tryit("pid1 mem", lambda: open("/proc/1/mem", "rb").close())
+tryit("pid1 environ", lambda: open("/proc/1/environ", "rb").read())
+tryit("connection", lambda: open("/run/connection.json").read())
+tryit("write_connection", lambda: open("/run/connection.json", "w"))
 tryit("write_cwd", lambda: open("mine.txt", "w").write("fine"))
 tryit("import_numpy", lambda: __import__("numpy").__name__)
 print("PROBE" + json.dumps(out))
@@ -109,19 +128,34 @@ def test_bubblewrap_sandbox_sees_only_what_it_is_given(tmp_path):
            "limits": {"threads": 3}}
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = accept_in_background(listener)
+    seccomp_fd, connection_fd = launcher.seccomp_pipe(), launcher.data_pipe(b'{"key": "k"}')
     try:
         argv = bwrap_argv(cfg, str(cwd), [sys.executable, "-c", PROBE, str(secret),
-                                          str(listener.getsockname()[1]), str(ipc)])
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
-                              env=dict(os.environ, COURSE_SECRET_TOKEN="s3cr3t"))
+                                          str(listener.getsockname()[1]), str(ipc)],
+                          seccomp_fd=seccomp_fd, connection_fd=connection_fd)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                              env=dict(os.environ, COURSE_SECRET_TOKEN="s3cr3t"),
+                              pass_fds=(seccomp_fd, connection_fd))
     finally:
+        os.close(seccomp_fd)
+        os.close(connection_fd)
         time.sleep(0.2)
         listener.close()
     line = [l for l in proc.stdout.splitlines() if l.startswith("PROBE")]
     assert line, proc.stdout + proc.stderr
     out = json.loads(line[0][len("PROBE"):])
     assert out["uid"] == out["euid"] == sandbox.SANDBOX_UID and out["caps"] == "0000000000000000"
-    assert out["procs"] == [1, 2]  # its own PID namespace: bwrap's init and itself
+    assert out["procs"] == [1, 2]  # its own PID namespace: the sandbox's init and itself
+    # the seccomp filter is installed (mode 2, one filter) and refuses the keyring calls
+    assert out["status"] == ["Seccomp:\t2", "Seccomp_filters:\t1"], out["status"]
+    assert out["keyctl"] == "blocked PermissionError"  # EPERM
+    # pid 1 is the sandbox's own undumpable init (bwrap --as-pid-1): no tracing it, no
+    # reading or writing its memory or environment, under the same uid
+    assert out["pid1 ptrace"] == out["pid1 mem"] == out["pid1 environ"] == "blocked PermissionError"
+    # descriptors: stdin and the two pipes of stdout and stderr (the probe's own listing left out);
+    # bubblewrap closed the two it read (the filter and the connection data)
+    assert out["fds"]["0"] == "/dev/null" and set(out["fds"]) == {"0", "1", "2"}, out["fds"]
+    assert out["connection"] == "ok '{\"key\": \"k\"}'" and out["write_connection"] == "blocked OSError"
     assert "COURSE_SECRET_TOKEN" not in out["env"] and "PYTHONPATH" in out["env"]
     assert out["threads"] == ["3", "3"]  # the kernel's compute threads: Limits.threads
     assert out["cwd"] == str(cwd) and out["cwd_files"] == ["data.csv"]  # no notebook to read
@@ -145,7 +179,7 @@ def test_private_tmp_comes_before_every_bind_it_could_hide():
     # bwrap applies mounts in order, so the private /tmp has to be mounted first
     cfg = {"bwrap": "bwrap", "python_roots": ["/tmp/course/.venv", "/usr/lib/python3"], "etc": "/tmp/w/etc",
            "ipc": "/dev/shm/course-ipc-x", "pkgs": "/tmp/w/pkgs", "stage": "/tmp/w/stage", "tmpfs_size": 1 << 20}
-    argv = bwrap_argv(cfg, "/tmp/w/assignment", ["python"])
+    argv = bwrap_argv(cfg, "/tmp/w/assignment", ["python"], seccomp_fd=3)
     pairs = list(zip(argv, argv[1:]))
     tmp_at = pairs.index(("--tmpfs", "/tmp"))
     assert pairs.count(("--tmpfs", "/tmp")) == 1
