@@ -279,7 +279,7 @@ def print_sandbox_overhead(repeats: int) -> None:
 
 def tail_cost(k: int, repeats: int) -> dict[tuple[str, bool], list[float]]:
     """Part 6: seconds per submission, 1 worker, for (kind, skip_tail), alternating runs."""
-    from grading.batch import autograde_all
+    from grading.batch.coordinator import autograde_all
 
     notebooks = {"correct": SOURCE, "blank": ROOT / "release" / LAB / f"{LAB}.ipynb"}
     out: dict[tuple[str, bool], list[float]] = {(kind, skip): [] for kind in notebooks

@@ -31,6 +31,7 @@ from typing import Any
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
+from traitlets import Bool
 
 from grading.extensions.cells import grade_id, is_test
 from grading.extensions.hiddenblocks import split_hidden
@@ -76,9 +77,10 @@ class TestCell:
     public: Verdict = field(default_factory=lambda: Verdict(False, "not run", "not_run"))
 
 
-def test_cells(nb: NotebookNode) -> dict[int, TestCell]:
+def test_cells(nb: NotebookNode, *, kernel_verdicts: bool = False) -> dict[int, TestCell]:
     """{index: TestCell} of the notebook's test cells; :class:`JudgingError` for one that is not
-    made of judged calls (an assignment to fix before grading)."""
+    made of judged calls (an assignment to fix before grading), or, with ``kernel_verdicts``,
+    that cell left out (it runs in the kernel, and nbgrader scores its outputs)."""
     found = {}
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not is_test(cell):
@@ -89,8 +91,12 @@ def test_cells(nb: NotebookNode) -> dict[int, TestCell]:
             calls = judged.parse_calls(public, hidden=False)
             hidden_calls = judged.parse_calls(hidden or "", hidden=True)
         except ValueError as exc:
+            if kernel_verdicts:
+                continue
             raise JudgingError(f"test cell {gid!r} cannot be judged outside the kernel: {exc}") from None
         if not calls:
+            if kernel_verdicts:
+                continue
             raise JudgingError(f"test cell {gid!r} calls no judged test")
         found[index] = TestCell(gid, calls, hidden_calls, cell.source)
     return found
@@ -110,8 +116,16 @@ class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
     """nbgrader's Execute in which test cells are judged by the grader (see the module
     docstring). Configure it in place of ``Execute`` in ``c.Autograde.autograde_preprocessors``."""
 
+    kernel_verdicts = Bool(
+        False,
+        help="Run test cells that are not judged calls in the kernel and let nbgrader score "
+             "their outputs, as nbgrader's own Execute does (the kernel's word: only for "
+             "trusted work, such as the project's own test assignments). Off: such a cell "
+             "stops the notebook's autograde with an error.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
-        self._tests = test_cells(nb)
+        self._tests = test_cells(nb, kernel_verdicts=self.kernel_verdicts)
         for index, test in self._tests.items():
             nb.cells[index].source = split_hidden(test.source)[0]
         try:

@@ -63,8 +63,13 @@ def toy_submission(add: str = TOY_ADD, mul: str = TOY_MUL) -> nbformat.NotebookN
     return nb
 
 
+#: the toy courses' settings: their test cells are plain asserts, not the lab's judged tests, so
+#: their verdicts are the kernel's (grading.extensions.judgedexecute.JudgedExecute.kernel_verdicts)
+TOY_CONFIG = "c = get_config()\nc.JudgedExecute.kernel_verdicts = True\n"
+
+
 def make_course(root: Path, assignment: str, source_nb: nbformat.NotebookNode,
-                config: str = "c = get_config()\n") -> Path:
+                config: str = TOY_CONFIG) -> Path:
     """A course folder at ``root`` with ``source_nb`` as the source of ``assignment``."""
     (root / "source" / assignment).mkdir(parents=True)
     nbformat.write(source_nb, root / "source" / assignment / f"{assignment}.ipynb")
