@@ -6,7 +6,7 @@ import os
 import sys
 
 from grading.batch.coordinator import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
-from grading.batch.results import STATUS_MISSING, STATUS_OK, STATUS_SKIPPED
+from grading.batch.results import STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED
 from grading.errors import GradingError
 from grading.limits import LEVELS, Limits, parse_size
 
@@ -76,4 +76,4 @@ def main(argv: list[str] | None = None) -> int:
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return 0 if all(r.status in (STATUS_OK, STATUS_MISSING, STATUS_SKIPPED) for r in results) else 1
+    return 0 if all(r.status in (STATUS_OK, STATUS_FLAGGED, STATUS_MISSING, STATUS_SKIPPED) for r in results) else 1

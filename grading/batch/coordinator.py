@@ -34,7 +34,7 @@ from grading.batch.gradebook import (
     check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
 )
 from grading.batch.report import cell_max_scores, write_report
-from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, \
+from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, \
     SubmissionResult, clean_note, write_summary
 from grading.batch.scan import submitted_task
 from grading.batch.tasks import Bundle, Outcome
@@ -294,7 +294,7 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
                                                notes=[f"{type(exc).__name__}: {exc}"]), None)
         fut.release()
         res = _record(course_dir, db_url, bundle, outcome)
-        failures += res.status != STATUS_OK
+        failures += res.status not in (STATUS_OK, STATUS_FLAGGED)
         n += 1
         results.append(res)
         where = f" on {res.worker}" if res.worker else ""

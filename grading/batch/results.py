@@ -10,6 +10,7 @@ STATUS_TIMEOUT = "timeout"
 STATUS_ERROR = "error"
 STATUS_MISSING = "no notebook"
 STATUS_SKIPPED = "already graded"  # a rerun without --regrade: the gradebook has a result
+STATUS_FLAGGED = "needs manual grading"  # graded, but a graded cell was not found (see its note)
 
 
 def clean_note(note: str) -> str:
@@ -32,6 +33,7 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     grades: dict[str, float | None] = field(default_factory=dict)
     worker: str = ""  # the Dask worker that graded it
+    manual: list[str] = field(default_factory=list)  # grade ids to grade by hand (graded cell not found)
 
     def row(self) -> dict[str, str]:
         """The summary-table row of this result."""

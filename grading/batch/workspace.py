@@ -28,10 +28,12 @@ from grading.batch import logs
 from grading.batch.forkserver import ForkServerError, run_nbgrader
 from grading.batch.gradebook import read_private_grades, sqlite_url
 from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
-from grading.batch.results import STATUS_ERROR, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, SubmissionResult
+from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, \
+    SubmissionResult
 from grading.batch.review import review_flags
 from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
 from grading.extensions.cells import grade_id
+from grading.extensions.repair import exercise_grades
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
@@ -170,9 +172,8 @@ def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
         if not student_path.is_symlink() and (unreadable or _lost(release_nb, notes)):
             # the graded cells are not where nbgrader's ids say (another editor, a split or
             # copied cell, an old format): found as nbgrader's plain path finds them
-            repaired = _repaired(ctx, release_nb, student_path)
-            if repaired is not None:
-                rebuilt, notes = repaired
+            rebuilt, notes, missing = _repaired(ctx, release_nb, student_path)
+            result.manual.extend(exercise_grades(rebuilt, set(missing)))
         result.notes.extend([unreadable] if unreadable else [])
         result.notes.extend(notes)
         for cell in rebuilt.cells:
@@ -192,19 +193,19 @@ def _lost(release_nb, notes: list[str]) -> bool:
         gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
 
 
-def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[object, list[str]] | None:
+def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[object, list[str], tuple[str, ...]]:
     """The submission repaired by utils.repair, as nbgrader's plain path repairs it: (notebook,
-    notes), or None where it is not a notebook for the repair either."""
+    notes, graded cells not found: every one where it is not a notebook at all)."""
     repair = repair_submission(release_nb, parse_submission(path.read_bytes(), ctx.limits.notebook_bytes))
     if repair.status == STATUS_UNREADABLE:
-        return None
+        return repair.notebook, [f"{path.name}: {repair.note}; scored 0 (grade it by hand)"], repair.missing
     too_long = oversized_cell(repair.notebook, ctx.limits.cell_chars)
     if too_long:
         raise Refused(too_long)
     notes = [f"repaired: {repair.note}"] if repair.note else []
     if repair.missing:
         notes.append("graded cell not found, scored 0 (grade it by hand): " + ", ".join(repair.missing))
-    return repair.notebook, notes
+    return repair.notebook, notes, repair.missing
 
 
 SHM = Path("/dev/shm")
@@ -340,7 +341,12 @@ def grade_one(ctx: BatchContext, student: str,
         except Exception as exc:
             result.notes.append(f"no grades ({type(exc).__name__})")
         if rc == 0 and private is not None:
-            result.status = STATUS_OK
+            result.status = STATUS_FLAGGED if result.manual else STATUS_OK
+            for info in private["notebooks"].values():  # as the plain path's FlagUnrepaired
+                for name in result.manual:
+                    if name in info["grades"]:
+                        auto, _, max_score = info["grades"][name]
+                        info["grades"][name] = (auto, True, max_score)
         else:
             result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
