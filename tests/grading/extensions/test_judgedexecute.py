@@ -103,3 +103,6 @@ def test_a_test_cell_that_is_not_judged_calls_stops_the_notebook():
         with pytest.raises(JudgingError, match="cannot be judged|calls no judged test"):
             judgedexecute.test_cells(_notebook(_cell(source, "t", "test")))
     assert list(judgedexecute.test_cells(_notebook(_test("t", "my_softmax")))) == [0]
+    # only where the course opts in (trusted assignments) do such cells run in the kernel
+    mixed = _notebook(_cell("assert my_softmax([1.0]) == [1.0]", "t", "test"), _test("u", "my_softmax"))
+    assert list(judgedexecute.test_cells(mixed, kernel_verdicts=True)) == [1]
