@@ -171,13 +171,17 @@ def my_softmax(z):
 
 # --- malformed, huge and costly records -------------------------------------------------------
 def _take_returns(expr: str) -> str:
+    """take() handing back ``expr`` for the softmax tests (the model's record stays true)."""
     return WRONG_SOFTMAX + f'''
 import public_tests.judged as _jd
-_real_take = _jd.take
+_real_run, _real_take, _last = _jd.run, _jd.take, [""]
+def _run(name, answer, payload_json):
+    _last[0] = name
+    _real_run(name, answer, payload_json)
 def _take():
-    _real_take()
-    return {expr}
-_jd.take = _take
+    real = _real_take()
+    return ({expr}) if "softmax" in _last[0] else real
+_jd.run, _jd.take = _run, _take
 '''
 
 
@@ -263,7 +267,10 @@ CASES: list[RedCase] = [
     RedCase("rj_code_swap", "__code__ swaps of the kernel's judge, from_json, _close, numpy.allclose",
             _softmax(CODE_SWAP), NO_SOFTMAX, "the kernel's copy of the judge is never asked"),
     RedCase("rj_thread", "a thread re-patching the judges and numpy.allclose every ms",
-            _softmax(THREAD_REPATCH), NO_SOFTMAX, "the kernel's copy of the judge is never asked"),
+            _softmax(THREAD_REPATCH), NO_SOFTMAX, "the kernel's copy of the judge is never asked; the "
+            "patched numpy.allclose also spoils the kernel's own model probe (its record is then "
+            "unreadable: the model may lose its points too, the student's doing)",
+            extra={"model_at_most": 10.0}),
     RedCase("rj_canned", "run/take replaced: every softmax call answered with a true record of the "
             "PUBLIC inputs", _softmax(CANNED_RECORD), NO_SOFTMAX,
             "public passes (the record is right for the public inputs); hidden judged on its own inputs: 0"),
