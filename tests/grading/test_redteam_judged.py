@@ -20,6 +20,9 @@ BROKEN: dict[tuple[str, str], str] = {
     ("plain", "leak"): "plain path: a file the kernel writes next to its notebook during the hidden calls is "
                        "copied by generate_feedback into feedback/<student>/ (every hidden input); and the "
                        "hidden judge quotes 40 characters of the kernel's dtype in its failure sentence",
+    ("sandboxed", "leak"): "the hidden judge's 'could not read what the answer returned (unknown dtype ...)' "
+                           "quotes 40 characters the kernel chose (a structured dtype named after a hidden "
+                           "input): one hidden value per submission reaches feedback, enough to find the seed",
 }
 
 
