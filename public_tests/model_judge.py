@@ -245,12 +245,16 @@ def judge_hidden(record: dict[str, Any], classes: int, input_size: int, hidden_u
         if logits is None or logits.shape != x.shape or not np.allclose(logits.astype(np.float64), x,
                                                                          rtol=1e-4, atol=1e-4):
             fail("predictions", HIDDEN_SENTENCES["predictions"])
-    return guarded(body)
+    return guarded(body, hidden=True)
 
 
-def guarded(body: Any) -> Verdict:
-    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash."""
+def guarded(body: Any, *, hidden: bool = False) -> Verdict:
+    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash.
+    A hidden judge says only the fixed sentence: the error's text quotes the record, which the
+    kernel wrote (it could spell out the hidden inputs it was called on)."""
     try:
         return judged(body)
     except ev.EvidenceError as exc:
+        if hidden:
+            return Verdict(False, hidden_error_sentence(None), "evidence")
         return Verdict(False, f"The autograder could not read what the model reported ({exc}).", "evidence")

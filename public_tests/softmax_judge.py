@@ -244,12 +244,16 @@ def judge_hidden(record: dict[str, Any], cases: Sequence[np.ndarray], shifted: d
             if rule == "values" and shifted.get(i) in passed:
                 fail("shift", HIDDEN_SENTENCES["shift"])
             fail(verdict.rule, HIDDEN_SENTENCES[rule])
-    return _guarded(body)
+    return _guarded(body, hidden=True)
 
 
-def _guarded(body: Any) -> Verdict:
-    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash."""
+def _guarded(body: Any, *, hidden: bool = False) -> Verdict:
+    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash.
+    A hidden judge says only the fixed sentence: the error's text quotes the record, which the
+    kernel wrote (it could spell out the hidden inputs it was called on)."""
     try:
         return judged(body)
     except ev.EvidenceError as exc:
+        if hidden:
+            return Verdict(False, hidden_error_sentence(None), "evidence")
         return Verdict(False, f"The autograder could not read what the answer returned ({exc}).", "evidence")

@@ -104,10 +104,13 @@ def set_up(here: bool) -> Path:
 
 
 def lab_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment JupyterLab runs in: ./jupyter/ first among Jupyter's config folders."""
+    """The environment JupyterLab runs in: ./jupyter/ first among Jupyter's config folders, and
+    this folder on the server's import path (its Validate button is ``utils.validate_server``)."""
     env = dict(os.environ if base is None else base)
     extra = env.get("JUPYTER_CONFIG_PATH")
     env["JUPYTER_CONFIG_PATH"] = str(SETTINGS) + (os.pathsep + extra if extra else "")
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(HERE) + (os.pathsep + path if path else "")
     return env
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import utils  # noqa: F401  (quiet TensorFlow environment first)
 from public_tests import evidence as ev
-from public_tests import judged, softmax_judge, softmax_tests
+from public_tests import judged, model_judge, softmax_judge, softmax_tests
 from public_tests._common import hidden_error_sentence
 
 
@@ -159,6 +159,17 @@ def test_a_hidden_failure_shows_no_kernel_text_and_no_input():
     assert wrong.message == softmax_judge.HIDDEN_SENTENCES["values"]
     cases, _ = softmax_tests.hidden_cases(seed=5, lengths=[3, 8])
     assert not any(f"{v:.3f}"[:5] in wrong.message for z in cases for v in z)
+    # a record the kernel made unreadable on purpose, its text spelling out a hidden input (a
+    # dtype named after it): the fixed sentence, no text of the record (red team, issue 26)
+    record = json.loads(_record(_softmax, HIDDEN_SOFTMAX))
+    record["calls"][1]["result"]["dtype"] = "[('HID:-2.81746 0.5', '<f8')]"
+    unreadable = judged.judge_text(HIDDEN_SOFTMAX, json.dumps(record))
+    assert not unreadable.passed and unreadable.message == hidden_error_sentence(None)
+    for judge in (softmax_judge._guarded, model_judge.guarded):
+        def body() -> None:
+            raise ev.EvidenceError("unknown dtype 'HID:-2.81746'")
+        assert judge(body, hidden=True).message == hidden_error_sentence(None)
+        assert "HID:-2.81746" in judge(body).message  # the public judges name what they could not read
 
 
 def test_only_the_shifted_copy_failing_is_named():

@@ -46,6 +46,10 @@ def test_jupyter_finds_the_kit_settings_first(lab_module) -> None:
     env = lab_module.lab_env({"JUPYTER_CONFIG_PATH": "/elsewhere", "HOME": "/home/s"})
     assert env["JUPYTER_CONFIG_PATH"] == f"{ROOT / 'student' / 'jupyter'}{os.pathsep}/elsewhere"
     assert lab_module.lab_env({})["JUPYTER_CONFIG_PATH"] == str(ROOT / "student" / "jupyter")
+    # the kit's folder (lab.py's own) on the server's import path: the Validate button's handler
+    # is utils.validate_server, which the kit holds there
+    assert lab_module.lab_env({"PYTHONPATH": "/p"})["PYTHONPATH"] == f"{ROOT / 'student'}{os.pathsep}/p"
+    assert lab_module.lab_env({})["PYTHONPATH"] == str(ROOT / "student")
     assert lab_module.lab_command(Path("/p/python"), ["--port", "1"])[:5] == ["/p/python", "-m", "jupyterlab", "--port", "1"]
 
 
