@@ -13,6 +13,7 @@ the plain path in tests/grading/test_redteam_judged.py. ``fair`` says why ``expe
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -252,7 +253,8 @@ def leaks(course: Path, student: str) -> dict[str, list[str]]:
             if not path.is_file():
                 continue
             text = path.read_text(errors="replace")
-            hits = ([LEAK_MARKER] if LEAK_MARKER in text else []) + [v for v in values if v in text]
+            # the marker followed by a value (the case's own source, in every notebook, has it quoted)
+            hits = re.findall(re.escape(LEAK_MARKER) + r"[-\d.]+", text) + [v for v in values if v in text]
             if hits or path.name == LEAK_FILE:
                 found[str(path.relative_to(course))] = hits
     return found
