@@ -1,6 +1,7 @@
-"""Red-team escape attempts (tests/helpers/redteam.py), graded by the real grader in ONE
-sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two workers) together
-with an honest student. Each test states what "contained" means for one attempt.
+"""Red-team escape attempts (tests/helpers/redteam.py) and the red team's attacks on the judged
+test cells (tests/helpers/redteam_judged.py, the cases of a distinct defence), graded by the real
+grader in ONE sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two
+workers) together with an honest student. Each test states what "contained" means for one attempt.
 
 An attempt that gets through is kept as a strict xfail whose reason names the hole, so the
 test turns into a failure (XPASS) the day the hole is fixed and the marker can go.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from helpers import redteam_judged as rj
 from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
 from helpers.escapes import accept_in_background
 from helpers.escapes import attempt_lines as notebook_attempt_lines
@@ -76,6 +78,7 @@ def red_batch(tmp_path_factory):
                          abstract_name=abstract)
     cases = {c.name: c for c in redteam_cases(targets)}
     base = lab_base()
+    cases.update((c.name, c) for c in rj.CASES if c.name in rj.SANDBOXED)
     for case in cases.values():
         submit(course, LAB, case.name, student_notebook(base, case))
     planted = course / "submitted" / SYMLINK_STUDENT / LAB
@@ -237,3 +240,19 @@ def test_symlinked_notebook_is_not_followed(red_batch):
     scores = _scores(red_batch).get(name, {})
     assert res.status != "ok" or sum(scores.values()) == 0, (res, scores)
     assert any("a symbolic link" in note for note in res.notes), res.notes
+
+
+# fixed: the points come from the grader's own judge on what the answer returned (JudgedExecute)
+@pytest.mark.parametrize("name", rj.SANDBOXED)
+def test_judged_cells_score_what_the_answer_earns(red_batch, name):
+    res = red_batch.results[name]
+    assert res.status == "ok", res
+    _sandboxed(red_batch, name)
+    assert _scores(red_batch)[name] == red_batch.cases[name].expected, red_batch.cases[name].what
+
+
+# fixed (2bf43eb): a hidden judge that cannot read the kernel's record says a fixed sentence
+def test_hidden_inputs_reach_no_autograded_file(red_batch):
+    """A dtype named after a hidden input, and a file written during the hidden calls: neither
+    reaches the autograded folder (feedback is made from it)."""
+    assert rj.leaks(red_batch.course, "rj_leak_dtype") == {}
