@@ -140,7 +140,9 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
             _, note = self._guard("before_test")
             if note and not replay:
                 self._notes.append(f"{grade_id(cell)}: {note}")
-            return self.judge_test_cell(cell, index, keep_verdict=not replay)
+            if index in self._tests:
+                return self.judge_test_cell(cell, index, keep_verdict=not replay)
+            # (else a test cell left to the kernel: JudgedExecute.kernel_verdicts)
         elif readonly:
             self._guard("before_readonly")
         else:
