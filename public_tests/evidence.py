@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from public_tests._common import fmt_array
+from public_tests._common import Verdict, fmt_array, hidden_error_sentence, judged
 
 #: Longest evidence text the grader reads (the model's weights are about 0.3 MB of it).
 MAX_CHARS = 4_000_000
@@ -161,3 +161,16 @@ def _check_numbers(values: object, depth: int) -> None:
         raise EvidenceError("array values are not nested lists of the recorded shape")
     for item in values:
         _check_numbers(item, depth - 1)
+
+
+def judged_record(body: Any, what: str, *, hidden: bool = False) -> Verdict:
+    """``judged(body)``, with a record that cannot be read (:class:`EvidenceError`) a failure
+    naming ``what`` could not be read, not a crash. A hidden judge says only the fixed
+    sentence: the error's text quotes the record, which the kernel wrote (it could spell out
+    the hidden inputs it was called on)."""
+    try:
+        return judged(body)
+    except EvidenceError as exc:
+        if hidden:
+            return Verdict(False, hidden_error_sentence(None), "evidence")
+        return Verdict(False, f"The autograder could not read {what} ({exc}).", "evidence")

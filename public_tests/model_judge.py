@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from public_tests import evidence as ev
-from public_tests._common import Verdict, fail, hidden_error_sentence, judged
+from public_tests._common import Verdict, fail, hidden_error_sentence
 
 HIDDEN_UNITS = (25, 15)
 
@@ -249,12 +249,5 @@ def judge_hidden(record: dict[str, Any], classes: int, input_size: int, hidden_u
 
 
 def guarded(body: Any, *, hidden: bool = False) -> Verdict:
-    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash.
-    A hidden judge says only the fixed sentence: the error's text quotes the record, which the
-    kernel wrote (it could spell out the hidden inputs it was called on)."""
-    try:
-        return judged(body)
-    except ev.EvidenceError as exc:
-        if hidden:
-            return Verdict(False, hidden_error_sentence(None), "evidence")
-        return Verdict(False, f"The autograder could not read what the model reported ({exc}).", "evidence")
+    """:func:`public_tests.evidence.judged_record` for this judge."""
+    return ev.judged_record(body, "what the model reported", hidden=hidden)

@@ -248,12 +248,5 @@ def judge_hidden(record: dict[str, Any], cases: Sequence[np.ndarray], shifted: d
 
 
 def _guarded(body: Any, *, hidden: bool = False) -> Verdict:
-    """:func:`judged`, with evidence that is not what a probe writes as a failure, not a crash.
-    A hidden judge says only the fixed sentence: the error's text quotes the record, which the
-    kernel wrote (it could spell out the hidden inputs it was called on)."""
-    try:
-        return judged(body)
-    except ev.EvidenceError as exc:
-        if hidden:
-            return Verdict(False, hidden_error_sentence(None), "evidence")
-        return Verdict(False, f"The autograder could not read what the answer returned ({exc}).", "evidence")
+    """:func:`public_tests.evidence.judged_record` for this judge."""
+    return ev.judged_record(body, "what the answer returned", hidden=hidden)
