@@ -11,9 +11,6 @@ from helpers.repo import ROOT
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [ROOT / "README.md", *DOCS, ROOT / "student" / "README.md"]
-# Documents other branches add (the JupyterHub deployment, collecting from an LMS): linked
-# already, allowed to be missing until they land (then they are checked like the rest).
-PENDING = {ROOT / "docs" / "hub.md", ROOT / "docs" / "lms.md"}
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -33,7 +30,6 @@ def test_readme_is_a_door() -> None:
     linked = {(ROOT / target).resolve() for target in LINK.findall("\n".join(lines))
               if not target.startswith("http")}
     assert {doc.resolve() for doc in DOCS} <= linked, sorted(d.name for d in DOCS if d.resolve() not in linked)
-    assert PENDING <= linked
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -44,8 +40,6 @@ def test_links_and_anchors_resolve(page: Path) -> None:
             continue
         path, _, anchor = target.partition("#")
         dest = (page.parent / path).resolve() if path else page
-        if dest in PENDING and not dest.exists():
-            continue
         if not dest.exists():
             broken.append(target)
         elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):

@@ -181,7 +181,7 @@ def test_secret_lines_include_every_line_between_nbgrader_delimiters(secrets: di
     marked = [line for line in marked_lines(nbformat.read(SOURCE_NB, as_version=4))
               if kit_tool.significant(line)]
     public = [line for line in marked if line in shown]
-    assert len(marked) >= 50 and len(public) <= 2, (len(marked), public)
+    assert len(marked) >= 15 and len(public) <= 2, (len(marked), public)
     assert [line for line in marked if line not in secrets and line not in public] == []
 
 
@@ -233,7 +233,7 @@ def _plant(kit: Path, where: str, line: str) -> None:
 def test_scan_finds_a_planted_line(kit: Path, secrets: dict[str, str], tmp_path: Path, where: str) -> None:
     planted = tmp_path / kit.name
     shutil.copytree(kit, planted)
-    hidden = next(line for line in secrets if "_hidden_check_model" in line and "def " in line)
+    hidden = next(line for line in secrets if line.startswith("hidden_test_model("))
     solution = next(line for line in secrets if line.startswith('Dense(25'))
     line = hidden if where != "notebook cell" else solution
     _plant(planted, where, line)

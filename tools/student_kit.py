@@ -49,8 +49,8 @@ SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 KEEP = {".git", ".venv"}
 # Lines of a solution that public material contains on purpose: (kit path, line) -> why.
 KNOWN_PUBLIC = {
-    ("public_tests/softmax_tests.py", "ez = np.exp(z)"):
-        "the public test computes np.exp(z) to recognise common wrong formulas",
+    ("public_tests/softmax_judge.py", "ez = np.exp(z)"):
+        "the public judge computes np.exp(z) to recognise common wrong formulas",
 }
 _IMPORT = re.compile(r"^(import [\w.]+( as \w+)?|from [\w.]+ import [\w, ]+)$")
 
