@@ -141,7 +141,10 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
             if note and not replay:
                 self._notes.append(f"{grade_id(cell)}: {note}")
             if index in self._tests:
-                return self.judge_test_cell(cell, index, keep_verdict=not replay)
+                cell = self.judge_test_cell(cell, index, keep_verdict=not replay)
+                if not replay and self._tests[index].public.rule == "timeout":
+                    self._notes.append(f"timed out and interrupted in {grade_id(cell)}")
+                return cell
             # (else a test cell left to the kernel: JudgedExecute.kernel_verdicts)
         elif readonly:
             self._guard("before_readonly")

@@ -143,7 +143,8 @@ CASES: list[Case] = [
     Case("stderr_in_test", "my_softmax writes to stderr when the test calls it",
          [answer("my_softmax", "import sys\n" + GOOD_SOFTMAX.replace(
              "    e = np.exp", "    print('debug', file=sys.stderr)\n    e = np.exp"))],
-         NO_SOFTMAX, fair="nbgrader's rule: stderr in a test cell scores 0 (students are told)"),
+         FULL, fair="the judge scores what my_softmax returns; what it prints (stderr too) is not "
+                    "a verdict (nbgrader's own rule scored any stderr in a test cell 0)"),
     Case("deleted_test", "test_my_softmax cell deleted, softmax wrong",
          [answer("my_softmax", WRONG_SOFTMAX), delete_cell("test_my_softmax")],
          NO_SOFTMAX, notes=("deleted cells restored: test_my_softmax",), fair="test restored, graded: 0"),
