@@ -13,7 +13,7 @@ import nbformat
 import psutil
 
 from helpers.faults import strip_hidden_tests
-from helpers.notebooks import grade_id
+from helpers.notebooks import grade_id, mechanics_lab
 from helpers.repo import LAB, RELEASE_NB, ROOT, SOURCE_NB
 
 def _cell(src: str, gid: str | None = None, kind: str | None = None,
@@ -127,16 +127,24 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def lab_base() -> nbformat.NotebookNode:
-    """What students start from: the release notebook of the graded lab."""
+def lab_base(mechanics: bool = False) -> nbformat.NotebookNode:
+    """What students start from: the release notebook of the graded lab (``mechanics``: as
+    :func:`mechanics_lab` makes it)."""
     if RELEASE_NB.is_file():
-        return nbformat.read(RELEASE_NB, as_version=4)
-    return strip_hidden_tests(nbformat.read(SOURCE_NB, as_version=4))
+        nb = nbformat.read(RELEASE_NB, as_version=4)
+    else:
+        nb = strip_hidden_tests(nbformat.read(SOURCE_NB, as_version=4))
+    return mechanics_lab(nb) if mechanics else nb
 
 
-def lab_course(root: Path) -> Path:
-    """A course folder with the graded lab's source and the course's nbgrader config."""
+def lab_course(root: Path, mechanics: bool = False) -> Path:
+    """A course folder with the graded lab's source and the course's nbgrader config
+    (``mechanics``: the source as :func:`mechanics_lab` makes it; give its students
+    ``lab_base(mechanics=True)``)."""
     (root / "source").mkdir(parents=True)
     shutil.copytree(ROOT / "source" / LAB, root / "source" / LAB)
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    if mechanics:
+        path = root / "source" / LAB / f"{LAB}.ipynb"
+        nbformat.write(mechanics_lab(nbformat.read(path, as_version=4)), path)
     return root

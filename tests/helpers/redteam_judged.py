@@ -196,8 +196,8 @@ def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 def prepare_course(root: Path, cases: list[Case] = CASES) -> Path:
     """A course folder under ``root`` with the lab released and one submission per case."""
-    course = lab_course(root)
-    base = lab_base()
+    course = lab_course(root, mechanics=True)
+    base = lab_base(mechanics=True)
     for case in cases:
         submit(course, LAB, case.name, student_notebook(base, case))
     return course

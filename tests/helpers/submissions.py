@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.notebooks import grade_id
+from helpers.notebooks import grade_id, mechanics_lab
 from helpers.repo import LAB as ASSIGNMENT
 from helpers.repo import RELEASE_NB
 
@@ -171,8 +171,9 @@ def read_release() -> nbformat.NotebookNode:
     return nbformat.read(RELEASE_NB, as_version=4)
 
 
-def filled_release(kind: str) -> nbformat.NotebookNode:
-    """A copy of the release notebook with the graded cells of submission ``kind`` filled in."""
+def filled_release(kind: str, mechanics: bool = False) -> nbformat.NotebookNode:
+    """A copy of the release notebook with the graded cells of submission ``kind`` filled in
+    (``mechanics``: of the release as helpers.notebooks.mechanics_lab makes it)."""
     if kind not in SUBMISSIONS:
         raise KeyError(f"unknown submission kind {kind!r}; known: {', '.join(SUBMISSIONS)}")
     nb = copy.deepcopy(read_release())
@@ -183,7 +184,7 @@ def filled_release(kind: str) -> nbformat.NotebookNode:
             cell.source = answers.pop(gid)
     if answers:
         raise ValueError(f"release notebook has no cells with grade_id {sorted(answers)}")
-    return nb
+    return mechanics_lab(nb) if mechanics else nb
 
 
 def write_submission(course_dir: Path, student: str, kind_or_nb: str | nbformat.NotebookNode) -> Path:

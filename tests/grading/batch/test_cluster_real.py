@@ -83,9 +83,9 @@ def cluster(tmp_path):
 @pytest.mark.sandbox
 def test_real_cluster_worker_killed_mid_batch_loses_nothing(tmp_path, cluster):
     address, workers = cluster
-    course = lab_course(tmp_path / "course")
+    course = lab_course(tmp_path / "course", mechanics=True)
     for kind in KINDS:
-        submit(course, LAB, kind, filled_release(kind))
+        submit(course, LAB, kind, filled_release(kind, mechanics=True))
     lines: list[str] = []
     killed: list[str] = []
 

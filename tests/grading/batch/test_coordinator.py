@@ -286,8 +286,8 @@ def pg_batch(tmp_path_factory):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base_url.rsplit("/", 1)[0] + "/" + name
-    course = lab_course(tmp_path_factory.mktemp("pgcourse"))
-    base = lab_base()
+    course = lab_course(tmp_path_factory.mktemp("pgcourse"), mechanics=True)
+    base = lab_base(mechanics=True)
     plan = {"good": ([], 20.0), "wrong_softmax": ([answer("my_softmax", WRONG_SOFTMAX)], 10.0),
             "wrong_model": ([answer("my_model", WRONG_MODEL)], 10.0)}
     for student, (edits, _) in plan.items():

@@ -60,9 +60,9 @@ def _cell_scores(private: dict) -> dict[str, float]:
 @pytest.mark.slow
 @pytest.mark.sandbox
 def test_local_cluster_batch_equals_grading_one_by_one(tmp_path):
-    course = lab_course(tmp_path / "course")
+    course = lab_course(tmp_path / "course", mechanics=True)
     for kind in KINDS:
-        submit(course, LAB, kind, filled_release(kind))
+        submit(course, LAB, kind, filled_release(kind, mechanics=True))
     lines: list[str] = []
     results = {r.student: r for r in autograde_all(
         LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=120, skip_tail=True,

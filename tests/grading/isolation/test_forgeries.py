@@ -112,7 +112,7 @@ def _leftovers() -> set[str]:
 @pytest.fixture(scope="module")
 def forge_batch(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("forgeries")
-    course = lab_course(tmp / "course")
+    course = lab_course(tmp / "course", mechanics=True)
     target = tmp / "host-target.txt"
     target.write_bytes(TARGET_BYTES)
     target.chmod(TARGET_MODE)
@@ -120,7 +120,7 @@ def forge_batch(tmp_path_factory):
     targets = ForgeTargets(target=str(target), key_description=f"course-grader-secret-{tag}",
                            planted_description=f"course-planted-{tag}")
     cases = {c.name: c for c in forgery_cases(targets) + honest_cases()}
-    base = lab_base()
+    base = lab_base(mechanics=True)
     for case in cases.values():
         submit(course, LAB, case.name, student_notebook(base, case))
     # the grader in a session keyring of its own, with a secret in it (pam_keyinit's situation);
