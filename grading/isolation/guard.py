@@ -33,6 +33,22 @@ from IPython import get_ipython
 MODULE_NAME = "_course_guard"
 
 
+def settle_lazy_state() -> None:
+    """Create now what the kernel's own libraries create lazily in a module global, so that
+    the first answer cell that triggers it is not reported (and undone) as tampering.
+
+    pyzmq's zero-copy send sets ``zmq.backend.cython._zmq._gc`` on the first large message
+    (a flood of output, a big figure): the same object is set here, as pyzmq would.
+    """
+    zmq_backend = sys.modules.get("zmq.backend.cython._zmq")
+    if zmq_backend is not None and getattr(zmq_backend, "_gc", False) is None:
+        try:
+            from zmq.utils.garbage import gc
+        except ImportError:
+            return
+        zmq_backend._gc = gc
+
+
 def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.ModuleType:
     """Install the guard in the running IPython shell; return its function holder.
 
@@ -208,6 +224,7 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
                 importlib.import_module(info.name)
             except (Exception, SystemExit):
                 pass
+    settle_lazy_state()
     for fn in (before_readonly, after_readonly, before_solution, after_solution, before_test):
         setattr(g, fn.__name__, fn)
     sys.modules[MODULE_NAME] = g

@@ -4,7 +4,9 @@ graded ONCE per session and checked by several test modules.
 Every fault and cheat of helpers.faults, every escape attempt of helpers.escapes and the
 graded lab's ordinary submissions (helpers.submissions) go into one batch, sandboxed (the
 default) with tight limits, two workers, as a real course would mix them. The batch's
-coordinator is this test process.
+coordinator is this test process. Every notebook of the batch is the lab as
+helpers.notebooks.mechanics_lab makes it (no figure cells, no tail): the lab itself is
+tested whole elsewhere.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class LabBatch:
 
 @pytest.fixture(scope="session")
 def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
-    course = lab_course(tmp_path_factory.mktemp("labcourse"))
+    course = lab_course(tmp_path_factory.mktemp("labcourse"), mechanics=True)
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = accept_in_background(listener)
     secret_name, secret = "COURSE_TEST_SECRET", secrets.token_hex(16)
@@ -69,11 +71,11 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
                       site_packages=sysconfig.get_paths()["purelib"], coordinator=os.getpid(),
                       loopback_port=listener.getsockname()[1], secret_name=secret_name)
     escapes = escape_cases(targets)
-    base = lab_base()
+    base = lab_base(mechanics=True)
     for case in CASES + escapes:
         submit(course, LAB, case.name, student_notebook(base, case))
     for kind in SUBMISSIONS:  # the graded lab's ordinary submissions, in the same batch
-        submit(course, LAB, f"lab_{kind}", filled_release(kind))
+        submit(course, LAB, f"lab_{kind}", filled_release(kind, mechanics=True))
     data_file = package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     lines: list[str] = []

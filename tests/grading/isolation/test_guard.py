@@ -33,8 +33,29 @@ print("RESULT" + json.dumps(out))
 '''
 
 
-def run_guard_script() -> dict:
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120)
+# pyzmq sets a module global on its first zero-copy send (here in the answer cell, as a flood
+# of output does in a kernel): the library's own doing, not the student's
+LAZY_SCRIPT = r'''
+import json
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import zmq.backend.cython._zmq as backend
+out = {"lazy": backend._gc is None}
+import grading.isolation.guard as guard
+g = guard.install([], [])
+g.before_solution("s1")
+ip.run_cell("import zmq\nctx = zmq.Context()\na = ctx.socket(zmq.PAIR); a.bind('inproc://t')\n"
+            "b = ctx.socket(zmq.PAIR); b.connect('inproc://t')\n"
+            "a.send(b'x' * 200000, copy=False); got = len(b.recv())")
+g.after_solution("s1")
+out["got"] = ip.user_ns["got"]
+out["verdict"] = g.before_test("t1")
+print("RESULT" + json.dumps(out))
+'''
+
+
+def run_guard_script(script: str = SCRIPT) -> dict:
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
     assert line, proc.stdout + proc.stderr
     return json.loads(line[0][len("RESULT"):])
@@ -50,3 +71,9 @@ def test_guard_undoes_only_what_an_answer_cell_changed():
         assert what in undone, (what, undone)
     assert out["test_raised"] == "AssertionError"  # the real test ran with the real numpy
     assert out["json_restored"]
+
+
+def test_guard_leaves_pyzmq_lazy_global_alone():
+    out = run_guard_script(LAZY_SCRIPT)
+    assert out["lazy"] and out["got"] == 200000  # the send really went through pyzmq's lazy path
+    assert out["verdict"] == "GUARD-OK t1"
