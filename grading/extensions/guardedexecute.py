@@ -7,8 +7,7 @@ import secrets
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import is_grade, is_solution
-from traitlets import Bool
+from nbgrader.utils import is_solution
 
 from grading.extensions.cells import grade_id, is_test
 from grading.extensions.judgedexecute import JudgedExecute
@@ -60,15 +59,7 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
 
     max_restarts = 4
     preload_modules = ("numpy", "numpy.testing")
-    skip_after_last_grade = Bool(
-        False,
-        help="Do not execute the cells after the last graded cell: they cannot change a "
-             "grade (faster; the feedback then shows those cells without outputs).",
-    ).tag(config=True)
-
     def preprocess(self, nb, resources=None, km=None):
-        graded = [i for i, c in enumerate(nb.cells) if is_grade(c)]
-        self._last_graded = max(graded) if graded else len(nb.cells) - 1
         self._replay: list = []
         self._restarts = 0
         self._notes: list[str] = []
@@ -164,7 +155,7 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
         self._check_assign_resources(resources)
-        if self.skip_after_last_grade and index > self._last_graded:
+        if self.skipped(index):
             return cell, self.resources
         if not self._guard_ready:
             self._install_guard(index)

@@ -31,6 +31,7 @@ from typing import Any
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade
 from traitlets import Bool
 
 from grading.extensions.cells import grade_id, is_test
@@ -123,8 +124,16 @@ class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
              "trusted work, such as the project's own test assignments). Off: such a cell "
              "stops the notebook's autograde with an error.",
     ).tag(config=True)
+    skip_after_last_grade = Bool(
+        False,
+        help="Do not execute the cells after the last graded cell (faster; the feedback then "
+             "shows those cells without outputs). The hidden tests then probe the answers as "
+             "the last graded cell left them.",
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
+        graded = [i for i, c in enumerate(nb.cells) if is_grade(c)]
+        self._last_graded = max(graded) if graded else len(nb.cells) - 1
         self._tests = test_cells(nb, kernel_verdicts=self.kernel_verdicts)
         for index, test in self._tests.items():
             nb.cells[index].source = split_hidden(test.source)[0]
@@ -151,7 +160,13 @@ class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
         self.set_widgets_metadata()
         return self.nb, self.resources
 
+    def skipped(self, index: int) -> bool:
+        """Whether cell ``index`` is left unexecuted (``skip_after_last_grade``)."""
+        return bool(self.skip_after_last_grade) and index > self._last_graded
+
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int):
+        if self.skipped(index):
+            return cell, self.resources
         if index not in self._tests:
             return super().preprocess_cell(cell, resources, index)
         self._check_assign_resources(resources)

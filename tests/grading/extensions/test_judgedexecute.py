@@ -97,6 +97,16 @@ def test_test_cells_are_judged_by_the_grader_and_hidden_calls_run_last_unseen(tm
     assert cells["last"].outputs[0].text == "after the tests: False\n"
 
 
+@pytest.mark.slow
+def test_skip_after_last_grade_leaves_the_tail_unrun_and_still_judges_every_call(tmp_path):
+    nb = _notebook(_cell(ANSWERS, "answers", "solution"), _test("lookup", "lookup"),
+                   _cell('print("the tail ran")', "last", "readonly"))
+    out, _ = JudgedExecute(timeout=120, skip_after_last_grade=True).preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}})
+    assert out.cells[2].outputs == []  # never executed
+    assert [o.ename for o in out.cells[1].outputs if o.output_type == "error"] == [HIDDEN_FAILED]
+
+
 def test_a_test_cell_that_is_not_judged_calls_stops_the_notebook():
     for source in ("assert my_softmax([1.0]) == [1.0]", "test_my_softmax(my_softmax)\nprint('extra')",
                    "x = 1", "hidden_test_my_softmax(my_softmax, seed=1)"):
