@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from public_tests import evidence as ev
 from public_tests import model_judge, model_tests, softmax_judge, softmax_tests
@@ -150,7 +151,7 @@ def parse_calls(source: str, *, hidden: bool) -> list[Call]:
             raise ValueError(f"{name} takes the answer then {len(test.settings)} setting(s): "
                              f"{ast.unparse(call)[:80]!r}")
         try:
-            settings = {k: ast.literal_eval(a) for k, a in zip(test.settings, call.args[1:])}
+            settings = {k: ast.literal_eval(a) for k, a in zip(test.settings, call.args[1:], strict=False)}
             params = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
         except ValueError:
             raise ValueError(f"{name}: settings and parameters must be literals: "

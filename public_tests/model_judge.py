@@ -7,7 +7,8 @@ itself, so it runs the same in the student's kernel and in the grader's own proc
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -152,7 +153,7 @@ def judge_structure(record: dict[str, Any], classes: int, hidden_units: Sequence
                     f"{units[-1]}.")
         fail("units", f"Wrong numbers of units: {units}, expected {expected}. {hint}", f"Your layers: {found}.")
     kinds = [classify(layer.get("activation"), probe) for layer in layers]
-    for position, (layer, kind) in enumerate(zip(layers[:-1], kinds[:-1]), start=1):
+    for position, (layer, kind) in enumerate(zip(layers[:-1], kinds[:-1], strict=True), start=1):
         if kind != "relu":
             shown = "no activation (linear)" if kind == "linear" else f"a {kind} activation"
             fail("hidden_activation", f"Hidden layer {position} ({ev.text(layer, 'name')}) has {shown}; the "
@@ -191,7 +192,8 @@ def judge_built(record: dict[str, Any], classes: int, input_size: int, hidden_un
             fail("kernel_rows", f"The first layer's weights have shape {kernel}: the layer takes {rows} "
                                 f"inputs, but each example has {input_size} "
                                 f"(use tf.keras.Input(shape=({input_size},))).")
-        want = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip((input_size, *expected[:-1]), expected))
+        fans = zip((input_size, *expected[:-1]), expected, strict=True)
+        want = sum((fan_in + 1) * fan_out for fan_in, fan_out in fans)
         params = ev.count(record, "params")
         if params != want:
             fail("params", f"Your model has {params} parameters, expected {want} (weights and biases of "
@@ -229,7 +231,8 @@ def judge_hidden(record: dict[str, Any], classes: int, input_size: int, hidden_u
             fail("bias", HIDDEN_SENTENCES["bias"])
         weights = [ev.array_from(w) for w in ev.field(record, "weights", list)]
         sizes = (input_size, *hidden_units, classes)
-        want = [s for fan_in, fan_out in zip(sizes, sizes[1:]) for s in ((fan_in, fan_out), (fan_out,))]
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        want = [s for fan_in, fan_out in pairs for s in ((fan_in, fan_out), (fan_out,))]
         if [None if w is None else w.shape for w in weights] != want:
             fail("shapes", HIDDEN_SENTENCES["shapes"])
         predicted = ev.field(record, "predictions", dict)

@@ -8,7 +8,8 @@ hidden test its weights and its predictions on new images. The judge
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,8 @@ kernel and in the grader's own process.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -234,7 +235,7 @@ def judge_hidden(record: dict[str, Any], cases: Sequence[np.ndarray], shifted: d
         for i, z in enumerate(cases):
             if i >= len(calls):
                 fail("evidence", hidden_error_sentence(None))
-            verdict = judged(lambda: judge_call(name, z, None, calls[i]))
+            verdict = judged(lambda: judge_call(name, z, None, calls[i]))  # noqa: B023 (called at once)
             if verdict.passed:
                 passed.add(i)
                 continue

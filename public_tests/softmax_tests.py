@@ -7,7 +7,8 @@ always did; at autograde the grader runs the same judge in its own process.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

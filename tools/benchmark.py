@@ -8,8 +8,8 @@ Prints, in one run:
 2. the 64-digit prediction grid: one batched ``predict`` of 64 images vs a loop of 64
    single-image ``predict`` calls (ratio), plus the whole grid cell;
 3. autograde seconds per submission, sequential (1 worker) vs N workers (ratio), with
-   ``python -m grading`` (grading.batch.coordinator) on K copies of the solution notebook. By default the cells after the
-   last test are not run (``--skip-tail``, training is after the tests), so at most one
+   ``python -m grading`` (grading.batch.coordinator) on K copies of the solution notebook.
+   By default the cells after the last test are not run (``--skip-tail``, training is after the tests), so at most one
    training job runs at a time; ``--full-notebook`` grades the whole notebook;
 4. sandbox overhead: one solution submission autograded (whole notebook, 1 worker) with
    ``--isolation none`` and with the default sandbox, alternating ``--repeats`` times, and
@@ -40,8 +40,8 @@ import statistics
 import sys
 import tempfile
 import time
-from unittest import mock
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 

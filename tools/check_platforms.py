@@ -275,7 +275,7 @@ def resolve(platform: Platform, reqs: Requirements,
 def table(rows: list[tuple[str, ...]]) -> str:
     """Left-aligned columns, the first row a header."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows)
 
 
 def summary_row(platform: Platform, report: dict[str, Any] | None,

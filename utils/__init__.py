@@ -1,7 +1,10 @@
 """Helpers shared by the notebooks of the multiclass-digits course."""
+import matplotlib as _mpl
+
 from utils import _env  # noqa: F401  (must run before TensorFlow is imported)
 from utils.data import as_image, load_data
-from utils.tfsetup import setup_tensorflow
+from utils.diagrams import plot_network_diagram, plot_softmax_layer
+from utils.heldout import display_confident_errors, plot_confusion_matrix, stratified_split
 from utils.plots import (
     display_digit,
     display_errors,
@@ -12,17 +15,14 @@ from utils.plots import (
     widgvis,
 )
 from utils.softmax_widget import plt_softmax
-from utils.diagrams import plot_network_diagram, plot_softmax_layer
-from utils.heldout import display_confident_errors, plot_confusion_matrix, stratified_split
 from utils.stubs import not_answered_yet
+from utils.tfsetup import setup_tensorflow
 
 STYLE = "utils.course"  # use with plt.style.use(STYLE)
 
 # The notebooks keep their figures open: closing one blanks its ipympl canvas in the
 # browser. Re-running figure cells can then pass matplotlib's 20-figure warning,
 # which would land on stderr. (Not a style parameter, so it is set here.)
-import matplotlib as _mpl
-
 _mpl.rcParams["figure.max_open_warning"] = 0
 
 __all__ = [

@@ -1,7 +1,8 @@
 """The four-class data set in the plane used by optional labs 2 and 3 (plain NumPy)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -10,9 +10,9 @@ them without the ipympl JavaScript that interactive canvases need.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
-
 import io
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -75,7 +75,7 @@ def weight_shapes(sizes: Sequence[int]) -> list[tuple[tuple[int, int], tuple[int
     """Shapes of ``W`` and ``b`` of each layer: ``W`` is (units in, units out), ``b`` is (units out,)."""
     if len(sizes) < 2 or any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
         raise ValueError(f"layer sizes must be two or more positive ints, got {list(sizes)!r}")
-    return [((int(a), int(b)), (int(b),)) for a, b in zip(sizes[:-1], sizes[1:])]
+    return [((int(a), int(b)), (int(b),)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
 
 
 def plot_network_diagram() -> StaticFigure:
@@ -89,7 +89,7 @@ def plot_network_diagram() -> StaticFigure:
     ax = fig.subplots()
     xs = np.arange(len(LAYERS)) * 2.6
     columns = []
-    for x, (name, n, act), colour in zip(xs, LAYERS, LAYER_COLOURS):
+    for x, (name, n, act), colour in zip(xs, LAYERS, LAYER_COLOURS, strict=False):
         ys, gap = _unit_positions(n)
         columns.append(ys)
         ax.scatter(np.full(ys.size, x), ys, s=70, facecolor="white", edgecolor=colour,
@@ -150,7 +150,7 @@ def plot_softmax_layer(z: Any = None) -> StaticFigure:
     ax_f.annotate("", xy=(0.95, 0.5), xytext=(0.05, 0.5),
                   arrowprops={"arrowstyle": "-|>", "color": "0.3", "linewidth": 1.5})
     ax_f.text(0.5, 0.62, "softmax", ha="center", va="bottom", fontsize=11, fontweight="bold")
-    ax_f.text(0.5, 0.40, r"$a_j = \dfrac{e^{z_j}}{\sum_{k=0}^{%d} e^{z_k}}$" % (n - 1),
+    ax_f.text(0.5, 0.40, r"$a_j = \dfrac{e^{z_j}}{\sum_{k=0}^{" + str(n - 1) + r"} e^{z_k}}$",
               ha="center", va="top", fontsize=11)
 
     ax_a.barh(rows, a, color="#C00000", height=0.6)

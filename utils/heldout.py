@@ -137,7 +137,7 @@ def display_confident_errors(model: Any, X: Any, y: Any, k: int = N_CONFIDENT_ER
     pred = np.argmax(p, axis=1)
     fig, axes = plt.subplots(1, shown.size, figsize=(0.85 * shown.size + 0.4, 1.7), squeeze=False)
     widgvis(fig)
-    for ax, i in zip(axes.flat, shown):
+    for ax, i in zip(axes.flat, shown, strict=False):
         ax.imshow(as_image(X[i]), cmap="gray")
         ax.set_title(f"{labels[i]},{pred[i]}\n{100 * p[i, pred[i]]:.2f}%", fontsize=8)
         ax.set_axis_off()

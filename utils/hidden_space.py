@@ -60,7 +60,8 @@ def two_unit_network(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     for layer, wanted in ((layers[0], "relu"), (layers[1], "linear")):
         found = _activation(layer)
         if found is not None and found != wanted:
-            raise ValueError(f"layer {getattr(layer, 'name', '?')!r} has activation {found!r}; this view needs {wanted!r}")
+            name = getattr(layer, "name", "?")
+            raise ValueError(f"layer {name!r} has activation {found!r}; this view needs {wanted!r}")
     return W1, b1, W2, b2
 
 

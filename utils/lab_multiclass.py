@@ -7,7 +7,8 @@ with any object that has ``predict(X, verbose=0)`` or NumPy weights.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np

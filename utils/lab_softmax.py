@@ -6,7 +6,8 @@ trained with ``from_logits=True``) and the lab's figures. The data set comes fro
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -56,7 +56,7 @@ def plt_act_trio() -> Figure:
     }
     fig, axes = plt.subplots(1, 3, figsize=(7, 2.4))
     widgvis(fig)
-    for ax, (name, a) in zip(axes, curves.items()):
+    for ax, (name, a) in zip(axes, curves.items(), strict=False):
         ax.plot(z, a, label=name)
         ax.axhline(0, color="0.7", linewidth=0.8)
         ax.axvline(0, color="0.7", linewidth=0.8)
@@ -81,7 +81,7 @@ def display_digit(x: Any) -> Figure:
 def _digit_grid(X: np.ndarray, idx: np.ndarray, titles: list[str], suptitle: str) -> Figure:
     fig, axes = plt.subplots(GRID_SIDE, GRID_SIDE, figsize=(5, 5))
     widgvis(fig)
-    for ax, i, title in zip(axes.flat, idx, titles):
+    for ax, i, title in zip(axes.flat, idx, titles, strict=False):
         ax.imshow(as_image(X[i]), cmap="gray")
         ax.set_title(title, fontsize=9, pad=2)
         ax.set_axis_off()
@@ -108,7 +108,7 @@ def display_predictions_grid(model: Any, X: Any, y: Any, seed: int | None = None
     labels = check_labels(y, X.shape[0])
     idx = _sample(X.shape[0], seed)
     yhat = predict_labels(model, X[idx])
-    titles = [f"{labels[i]},{p}" for i, p in zip(idx, yhat)]
+    titles = [f"{labels[i]},{p}" for i, p in zip(idx, yhat, strict=True)]
     return _digit_grid(X, idx, titles, "Label, yhat")
 
 
@@ -125,7 +125,7 @@ def display_errors(model: Any, X: Any, y: Any) -> int:
     if shown.size:
         fig, axes = plt.subplots(1, shown.size, figsize=(0.75 * shown.size + 0.5, 1.4), squeeze=False)
         widgvis(fig)
-        for ax, i in zip(axes.flat, shown):
+        for ax, i in zip(axes.flat, shown, strict=False):
             ax.imshow(as_image(X[i]), cmap="gray")
             ax.set_title(f"{labels[i]},{yhat[i]}", fontsize=9)
             ax.set_axis_off()

@@ -1,8 +1,8 @@
 """Interactive softmax explorer: four sliders for z0..z3 and the bars of softmax(z)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -47,7 +47,7 @@ class SoftmaxExplorer:
             self.fig.axes[0].set_title(f"softmax_fn failed: {type(err).__name__}: {err}", color="red", fontsize=8)
         else:
             self.fig.axes[0].set_title(f"softmax(z), sum = {a.sum():0.3f}", color="black")
-        for bar, text, value in zip(self.bars, self.labels, a):
+        for bar, text, value in zip(self.bars, self.labels, a, strict=False):
             bar.set_height(value)
             text.set_y(value)
             text.set_text(f"{value:0.2f}")
@@ -81,7 +81,7 @@ def plt_softmax(softmax_fn: Callable[[np.ndarray], np.ndarray]) -> SoftmaxExplor
     fig.tight_layout()
     sliders = [
         widgets.FloatSlider(value=v, min=-4.0, max=6.0, step=0.1, description=n, continuous_update=True)
-        for n, v in zip(names, START)
+        for n, v in zip(names, START, strict=True)
     ]
     explorer = SoftmaxExplorer(softmax_fn, fig, bars, sliders, labels)
     for s in sliders:

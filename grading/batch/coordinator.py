@@ -25,17 +25,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from grading.batch.client import ClusterOptions, open_client
 from grading.batch.gradebook import (
-    check_db_url, copy_duedate, course_id_of, gradebook_knows, record_result, sqlite_url,
+    check_db_url,
+    copy_duedate,
+    course_id_of,
+    gradebook_knows,
+    record_result,
+    sqlite_url,
 )
 from grading.batch.report import cell_max_scores, write_report
-from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED, \
-    SubmissionResult, clean_note, write_summary
+from grading.batch.results import (
+    STATUS_ERROR,
+    STATUS_FLAGGED,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    SubmissionResult,
+    clean_note,
+    write_summary,
+)
 from grading.batch.scan import submitted_task
 from grading.batch.tasks import Bundle, Outcome
 from grading.batch.worker import grade_task, prepare_worker, worker_ready

@@ -7,8 +7,8 @@ in case an instructor's formgrader holds the database at the same moment.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from grading.errors import GradingError
 

@@ -5,7 +5,6 @@ import ast
 
 from grading.isolation.integrity import PROTECTED_PACKAGES
 
-
 RISKY_CALLS = {
     "os._exit": "os._exit",
     "os.kill": "os.kill",

@@ -126,5 +126,5 @@ class _Desc:
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def __lt__(self, other: "_Desc") -> bool:
+    def __lt__(self, other: _Desc) -> bool:
         return self.name > other.name

@@ -28,13 +28,19 @@ from grading.batch import logs
 from grading.batch.forkserver import ForkServerError, run_nbgrader
 from grading.batch.gradebook import read_private_grades, sqlite_url
 from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
-from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_TIMEOUT, \
-    SubmissionResult
+from grading.batch.results import (
+    STATUS_ERROR,
+    STATUS_FLAGGED,
+    STATUS_MISSING,
+    STATUS_OK,
+    STATUS_TIMEOUT,
+    SubmissionResult,
+)
 from grading.batch.review import review_flags
 from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
 from grading.extensions.cells import grade_id
-from grading.extensions.repair import exercise_grades
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
+from grading.extensions.repair import exercise_grades
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
 from grading.isolation.cleanup import owned_prefix, remove_tree
@@ -329,7 +335,7 @@ def grade_one(ctx: BatchContext, student: str,
         if ipc is not None and not remove_tree(ipc):
             result.notes.append("the kernel's socket folder could not be removed")
     if notes_file.is_file():
-        result.notes.extend(l for l in notes_file.read_text(encoding="utf-8").splitlines() if l)
+        result.notes.extend(n for n in notes_file.read_text(encoding="utf-8").splitlines() if n)
     result.notes.append(_isolation_note(ctx, ws))
     private = None
     if rc is None:

@@ -1,7 +1,7 @@
 """HideHiddenTests: feedback without hidden-test source (each block a note, leaking outputs withheld)."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict

@@ -262,7 +262,7 @@ class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
                     verdicts[index] = verdict.message
                     break
         outputs, self.widget_state, self.widget_buffers, self._display_id_map = kept
-        for cell, saved in zip(self.nb.cells, outputs):
+        for cell, saved in zip(self.nb.cells, outputs, strict=True):
             if saved is not None:
                 cell.outputs = saved
         for index, message in verdicts.items():

@@ -114,7 +114,7 @@ class RepairingExporter(NotebookExporter):
         resources["metadata"]["name"] = os.path.splitext(basename)[0]
         resources["metadata"]["path"] = path
         try:
-            modified = datetime.datetime.fromtimestamp(os.path.getmtime(filename), tz=datetime.timezone.utc)
+            modified = datetime.datetime.fromtimestamp(os.path.getmtime(filename), tz=datetime.UTC)
             resources["metadata"]["modified_date"] = modified.strftime("%B %-d, %Y")
         except OSError:
             pass

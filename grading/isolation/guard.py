@@ -26,7 +26,7 @@ import importlib
 import pkgutil
 import sys
 import types
-from typing import Iterable
+from collections.abc import Iterable
 
 from IPython import get_ipython
 
@@ -158,29 +158,38 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
             if kind == "dict":
                 if orig is MISSING:
                     if key in target:
-                        del target[key]; undone.append(label)
+                        del target[key]
+                        undone.append(label)
                 elif target.get(key, MISSING) is not orig:
-                    target[key] = orig; undone.append(label)
+                    target[key] = orig
+                    undone.append(label)
             elif kind == "cls":
                 cur = vars(target).get(key, MISSING)
                 try:
                     if orig is MISSING and cur is not MISSING:
-                        delattr(target, key); undone.append(label)
+                        delattr(target, key)
+                        undone.append(label)
                     elif orig is not MISSING and cur is not orig:
-                        setattr(target, key, orig); undone.append(label)
+                        setattr(target, key, orig)
+                        undone.append(label)
                 except (AttributeError, TypeError):
                     pass
             elif kind == "list":
                 while any(x is key for x in target):
-                    target.remove(key); undone.append(label)
+                    target.remove(key)
+                    undone.append(label)
             elif kind == "custom":
                 if (ip.custom_exceptions, ip.CustomTB) != orig:
-                    ip.custom_exceptions, ip.CustomTB = orig; undone.append(label)
+                    ip.custom_exceptions, ip.CustomTB = orig
+                    undone.append(label)
             elif kind == "streams":
                 if (sys.stdout, sys.stderr, sys.displayhook) != orig:
-                    sys.stdout, sys.stderr, sys.displayhook = orig; undone.append(label)
+                    sys.stdout, sys.stderr, sys.displayhook = orig
+                    undone.append(label)
         if sys.gettrace() is not None or sys.getprofile() is not None:
-            sys.settrace(None); sys.setprofile(None); undone.append("trace/profile hook")
+            sys.settrace(None)
+            sys.setprofile(None)
+            undone.append("trace/profile hook")
         ns = ip.user_ns
         for k, v in protected.items():
             if ns.get(k, MISSING) is not v:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from grading.errors import GradingError
 
@@ -39,7 +39,7 @@ class PackageSnapshot:
     files: dict[str, dict[str, bytes]]
 
     @classmethod
-    def take(cls, names: Iterable[str] = PROTECTED_PACKAGES) -> "PackageSnapshot":
+    def take(cls, names: Iterable[str] = PROTECTED_PACKAGES) -> PackageSnapshot:
         roots, files = {}, {}
         for name in names:
             try:

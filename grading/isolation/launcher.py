@@ -244,7 +244,7 @@ def hand_over_fds(output: int, keep: list[int]) -> list[int]:
     os.dup2(output, 1)
     os.dup2(output, 2)
     new = [3 + i for i in range(len(rest))]
-    for fd, to in zip(rest, new):
+    for fd, to in zip(rest, new, strict=True):
         os.dup2(fd, to)  # (inheritable: dup2's default)
     os.closerange(3 + len(new), _FD_MAX)
     return new
