@@ -5,7 +5,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -140,7 +140,7 @@ def hidden_error_sentence(kind: str | None) -> str:
     return f"{GENERIC_HIDDEN[:-1]} with {kind}." if kind in KNOWN_ERRORS else GENERIC_HIDDEN
 
 
-def fail(rule: str, *lines: str, not_answered: bool = False) -> None:
+def fail(rule: str, *lines: str, not_answered: bool = False) -> NoReturn:
     """Raise :class:`Failure` for ``rule`` with the non-empty ``lines`` as its message."""
     raise Failure(rule, "\n".join(line for line in lines if line), not_answered=not_answered)
 

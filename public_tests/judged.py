@@ -20,7 +20,9 @@ import ast
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
+
+import numpy as np
 
 from public_tests import evidence as ev
 from public_tests import model_judge, model_tests, softmax_judge, softmax_tests
@@ -48,8 +50,17 @@ def _hidden_softmax_payload(settings: dict, params: dict) -> dict:
     return {"cases": [ev.array_record(z) for z in softmax_tests.hidden_cases(**params)[0]]}
 
 
+def _input_array(rec: object) -> np.ndarray:
+    """An input array of the grader's payload: always recorded as numbers (:func:`ev.array_record`
+    of the grader's own float arrays), never as text only."""
+    arr = ev.array_from(rec)
+    if arr is None:
+        raise ev.EvidenceError("an input array of the payload was recorded as text, not as numbers")
+    return arr
+
+
 def _softmax_probe(answer: Any, payload: dict) -> dict:
-    return softmax_tests.probe(answer, [ev.array_from(z) for z in payload["cases"]])
+    return softmax_tests.probe(answer, [_input_array(z) for z in payload["cases"]])
 
 
 def _softmax_judge(record: dict, settings: dict, params: dict) -> Verdict:
@@ -61,9 +72,13 @@ def _hidden_softmax_judge(record: dict, settings: dict, params: dict) -> Verdict
     return softmax_judge.judge_hidden(record, cases, shifted)
 
 
+def _positive_int(n: object) -> TypeGuard[int]:
+    return isinstance(n, int) and not isinstance(n, bool) and n > 0
+
+
 def _model_settings(settings: dict) -> tuple[int, int]:
     classes, input_size = settings.get("classes"), settings.get("input_size")
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (classes, input_size)):
+    if not (_positive_int(classes) and _positive_int(input_size)):
         raise ValueError("test_model needs positive integers: test_model(model, classes, input_size)")
     return classes, input_size
 
@@ -83,7 +98,7 @@ def _hidden_model_payload(settings: dict, params: dict) -> dict:
 def _model_probe(answer: Any, payload: dict) -> dict:
     batch = payload.get("batch")
     return model_tests.probe(answer, payload["classes"], payload["input_size"],
-                             probe_x=ev.array_from(payload["probe_x"]),
+                             probe_x=_input_array(payload["probe_x"]),
                              batch=None if batch is None else ev.array_from(batch))
 
 

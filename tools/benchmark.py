@@ -187,7 +187,8 @@ def machine_scaling(repeats: int = 3) -> tuple[float, float]:
             "floor_seconds; from grading.limits import Limits; "
             "floor_seconds(Limits().threads)")
     cmd = [sys.executable, "-c", code, str(ROOT)]
-    alone, both = [], []
+    alone: list[float] = []
+    both: list[float] = []
     for _ in range(repeats):
         for copies, out in ((1, alone), (2, both)):
             start = time.perf_counter()

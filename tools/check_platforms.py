@@ -202,7 +202,7 @@ def installed(report: dict[str, Any]) -> dict[str, dict[str, str]]:
     """Canonical name -> {"version", "wheel"} of every distribution a pip report installs."""
     if str(report.get("version")) != "1":
         raise ValueError(f"unknown pip report format version {report.get('version')!r}")
-    out = {}
+    out: dict[str, dict[str, str]] = {}
     for item in report.get("install", []):
         meta = item["metadata"]
         url = item.get("download_info", {}).get("url", "")
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check_platforms: {exc}", file=sys.stderr)
         return 2
     chosen = [p for p in PLATFORMS if not args.platform or p.key in args.platform]
-    rows = [("platform", "tensorflow", "tensorflow wheel", "packages", "result")]
+    rows: list[tuple[str, ...]] = [("platform", "tensorflow", "tensorflow wheel", "packages", "result")]
     failures: list[str] = []
     wheels: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from utils.checks import check_labels, check_points
 from utils.lab_multiclass import DEFAULT_RESOLUTION, _light, _linear_text, _scatter_classes, mesh_points
@@ -110,7 +111,7 @@ def plot_hidden_space(model: Any, X: Any, y: Any, *, resolution: int = DEFAULT_R
     ax0.set_ylabel("$a_1$ = output of hidden unit 1")
     ax0.set_title("What the output layer sees:\neach point at its $(a_0, a_1)$, shaded by the winning class")
     ax0.legend(loc="upper right", fontsize=7)
-    image = None
+    image: AxesImage | None = None
     for k in range(n_out):
         ax = fig.add_subplot(grid[k % 2, 1 + k // 2])
         image = ax.imshow(logits[:, k].reshape(ny, nx), cmap=LOGIT_CMAP, vmin=-limit, vmax=limit, origin="lower",
@@ -125,5 +126,6 @@ def plot_hidden_space(model: Any, X: Any, y: Any, *, resolution: int = DEFAULT_R
         ax.set_ylim(ext[2], ext[3])
         ax.set_title(f"output {k}: $z_{k}$ = {_linear_text(W2[:, k], float(b2[k]), HIDDEN_NAMES)}", fontsize=8)
         ax.tick_params(labelsize=7)
+    assert image is not None  # n_out >= 2: two_unit_network checked it
     fig.colorbar(image, ax=fig.axes[1:], shrink=0.9, label="logit $z_k$ (the largest wins)")
     return fig

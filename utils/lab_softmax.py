@@ -52,8 +52,10 @@ def plot_blobs(X: Any, y: Any, ax: Axes | None = None, title: str = "Four-class 
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.8, 3.4))
         widgvis(fig)
-    else:
+    elif isinstance(ax.figure, Figure):
         fig = ax.figure
+    else:  # a SubFigure has no tight_layout
+        raise TypeError("plot_blobs draws on an Axes of a whole Figure, not of a SubFigure")
     for k in np.unique(labels):
         pts = X[labels == k]
         ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.8, color=COLORS[k], label=f"class {k}")

@@ -14,9 +14,9 @@ def _machinery_dirs() -> tuple[str, ...]:
     and IPython's and ipykernel's (IPython's run_code frame opens every cell's traceback)."""
     dirs = [_PACKAGE_DIR + os.sep]
     for name in ("IPython", "ipykernel"):
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            dirs.append(str(Path(module.__file__).resolve().parent) + os.sep)
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path:
+            dirs.append(str(Path(path).resolve().parent) + os.sep)
     return tuple(dirs)
 
 

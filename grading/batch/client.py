@@ -14,8 +14,12 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grading.errors import GradingError
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: Dask settings for long single-threaded tasks, applied to the embedded cluster (its workers
 #: inherit them through their nanny) and to the coordinator's own process. Dask's defaults
@@ -51,14 +55,14 @@ class ClusterOptions:
 
 
 def _security(opts: ClusterOptions):
-    tls = (opts.tls_ca_file, opts.tls_cert, opts.tls_key)
-    if not any(tls):
+    ca_file, cert, key = opts.tls_ca_file, opts.tls_cert, opts.tls_key
+    if not (ca_file or cert or key):
         if opts.scheduler and opts.scheduler.startswith("tls://"):
             raise GradingError("a tls:// scheduler needs --tls-ca-file, --tls-cert and --tls-key")
         return None
-    if not all(tls):
+    if not (ca_file and cert and key):
         raise GradingError("TLS needs all three of --tls-ca-file, --tls-cert and --tls-key")
-    for path in tls:
+    for path in (ca_file, cert, key):
         if not Path(path).is_file():
             raise GradingError(f"TLS file {path} does not exist")
     from distributed.security import Security
@@ -68,7 +72,7 @@ def _security(opts: ClusterOptions):
 
 
 @contextlib.contextmanager
-def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
+def open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
     """A Dask client (and the number of worker threads it reaches), closed on exit."""
     import dask
     import distributed  # noqa: F401  first: registers its defaults, which config.set's undo
@@ -80,7 +84,7 @@ def open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
         yield from _open_client(opts)
 
 
-def _open_client(opts: ClusterOptions) -> Iterator[tuple[object, int]]:
+def _open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
     from distributed import Client, LocalCluster
 
     security = _security(opts)

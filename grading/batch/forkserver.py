@@ -128,6 +128,7 @@ def serve(inp: int = 0, out: int = 1) -> None:
         # cannot be reused, so neither the killpg below nor the worker's on_end can hit
         # another process
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        assert info is not None  # None only with WNOHANG
         try:
             os.killpg(pid, signal.SIGKILL)  # what the child left running in its session
         except (ProcessLookupError, PermissionError):
@@ -157,6 +158,7 @@ class ForkServer:
 
     def _read(self, deadline: float) -> dict | None:
         """The next reply line, or None if ``deadline`` (monotonic) passes first."""
+        assert self.proc.stdout is not None  # Popen(stdout=PIPE)
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
@@ -177,6 +179,12 @@ class ForkServer:
                                   "something printed to its stdout")
         return reply
 
+    def _send(self, request: dict) -> None:
+        """Write one request line to the server."""
+        assert self.proc.stdin is not None  # Popen(stdin=PIPE)
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        self.proc.stdin.flush()
+
     def wait_ready(self) -> None:
         if not self._ready:
             if self._read(time.monotonic() + START_TIMEOUT) is None:
@@ -196,8 +204,7 @@ class ForkServer:
         """
         self.wait_ready()
         request = {"argv": argv, "cwd": str(cwd), "env": env, "log": str(log)}
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        self.proc.stdin.flush()
+        self._send(request)
         started = self._read(time.monotonic() + REPLY_TIMEOUT)
         if started is None:
             self.stop()
@@ -213,8 +220,7 @@ class ForkServer:
             self.stop()  # the killed child's rc never came
             return None
         try:
-            self.proc.stdin.write((json.dumps({"reap": pid}) + "\n").encode())
-            self.proc.stdin.flush()
+            self._send({"reap": pid})
             if self._read(time.monotonic() + REPLY_TIMEOUT) is None:
                 self.stop()
         except (BrokenPipeError, ForkServerError):  # the result stands; the next run restarts it

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import nbformat
+from nbformat import NotebookNode
 from nbgrader.utils import is_solution
 
 from grading.extensions.cells import grade_id
@@ -72,7 +73,7 @@ def oversized_cell(nb, limit: int) -> str | None:
     return None
 
 
-def rebuild_notebook(release_nb, submitted_nb) -> tuple[object, list[str]]:
+def rebuild_notebook(release_nb: NotebookNode, submitted_nb: NotebookNode) -> tuple[NotebookNode, list[str]]:
     """The notebook to grade: the release notebook with the student's solution-cell sources.
 
     Only the source of cells that are solution cells in the release (matched by
@@ -81,8 +82,8 @@ def rebuild_notebook(release_nb, submitted_nb) -> tuple[object, list[str]]:
     cells, metadata) comes from the release. Returns (notebook, notes on what changed).
     """
     nb = copy.deepcopy(release_nb)
-    by_grade_id: dict[str, object] = {}
-    by_cell_id: dict[str, object] = {}
+    by_grade_id: dict[str, NotebookNode] = {}
+    by_cell_id: dict[str, NotebookNode] = {}
     duplicates: set[str] = set()
     for cell in submitted_nb.cells:
         gid = grade_id(cell)
@@ -101,7 +102,7 @@ def rebuild_notebook(release_nb, submitted_nb) -> tuple[object, list[str]]:
             release_sources[gid] = cell.source
         if not is_solution(cell):
             continue
-        student_cell = by_grade_id.get(gid) or by_cell_id.get(cell.get("id", ""))
+        student_cell = by_grade_id.get(gid or "") or by_cell_id.get(cell.get("id", ""))
         if student_cell is None:
             notes.append(f"answer cell {gid} missing")
             continue

@@ -58,7 +58,7 @@ def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
                         links.append(name)
                     elif isinstance(got, int):
                         oversize.append((name, got))
-                    elif got is not None:
+                    elif isinstance(got, bytes):  # else None: gone, or no regular file
                         files[name] = got
     finally:
         os.close(folder)

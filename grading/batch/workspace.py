@@ -199,7 +199,7 @@ def _lost(release_nb, notes: list[str]) -> bool:
         gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
 
 
-def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[object, list[str], tuple[str, ...]]:
+def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
     """The submission repaired by utils.repair, as nbgrader's plain path repairs it: (notebook,
     notes, graded cells not found: every one where it is not a notebook at all)."""
     repair = repair_submission(release_nb, parse_submission(path.read_bytes(), ctx.limits.notebook_bytes))
@@ -216,7 +216,10 @@ def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[object, list[s
 
 SHM = Path("/dev/shm")
 #: the kernel-side guard, copied into each workspace's packages (found, not imported: it imports IPython)
-GUARD_FILE = Path(str(importlib.util.find_spec("grading.isolation.guard").origin))
+_GUARD_SPEC = importlib.util.find_spec("grading.isolation.guard")
+if _GUARD_SPEC is None:
+    raise ImportError("grading.isolation.guard is missing: the grading package is incomplete")
+GUARD_FILE = Path(str(_GUARD_SPEC.origin))
 IPC_PREFIX = "course-ipc-"  # the kernel's socket folder
 
 
@@ -303,7 +306,10 @@ def grade_one(ctx: BatchContext, student: str,
     ctx.packages.write_copy(ws / "pkgs")
     shutil.copy(GUARD_FILE, ws / "pkgs" / f"{GUARD_MODULE}.py")
     notes_file = ws / "guard_notes.txt"
-    config_text, env_extra, cgroup_dirs, ipc = ctx.config_text, {}, [], None
+    config_text = ctx.config_text
+    env_extra: dict[str, str] = {}
+    cgroup_dirs: list[Path] = []
+    ipc: Path | None = None
     if ctx.isolation != "none":
         extra, env_extra, cgroup_dirs, ipc = _setup_sandbox(ctx, student, ws)
         config_text += extra

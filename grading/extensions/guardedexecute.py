@@ -5,8 +5,10 @@ import copy
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import nbformat
+from nbformat.notebooknode import NotebookNode
 from nbgrader.utils import is_solution
 
 from grading.extensions.cells import grade_id, is_test
@@ -34,7 +36,7 @@ def pids_refused(path: str | None) -> int:
         return 0
 
 
-class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
+class GuardedExecute(JudgedExecute):
     """nbgrader's Execute with judged test cells, a guard that undoes tampering, and recovery
     from a dead kernel.
 
@@ -59,7 +61,7 @@ class GuardedExecute(JudgedExecute):  # type: ignore[misc,valid-type]
 
     max_restarts = 4
     preload_modules = ("numpy", "numpy.testing")
-    def preprocess(self, nb, resources=None, km=None):
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         self._replay: list = []
         self._restarts = 0
         self._notes: list[str] = []

@@ -113,7 +113,7 @@ def verdict_outputs(test: TestCell, verdict: Verdict) -> list[NotebookNode]:
                                    traceback=[RULE, f"\x1b[0;31m{ename}\x1b[0m: {verdict.message}"])]
 
 
-class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
+class JudgedExecute(Execute):
     """nbgrader's Execute in which test cells are judged by the grader (see the module
     docstring). Configure it in place of ``Execute`` in ``c.Autograde.autograde_preprocessors``."""
 
@@ -130,6 +130,12 @@ class JudgedExecute(Execute):  # type: ignore[misc,valid-type]
              "shows those cells without outputs). The hidden tests then probe the answers as "
              "the last graded cell left them.",
     ).tag(config=True)
+
+    # nbclient's NotebookClient state, which run_hidden_tests saves and restores (declared for
+    # the type checker: nbgrader's Execute, between the two, has no type information)
+    widget_state: dict[str, dict[str, Any]]
+    widget_buffers: dict[str, dict[tuple[str, ...], dict[str, str]]]
+    _display_id_map: dict[str, Any]
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         graded = [i for i, c in enumerate(nb.cells) if is_grade(c)]

@@ -27,6 +27,7 @@ import pkgutil
 import sys
 import types
 from collections.abc import Iterable
+from typing import Any
 
 from IPython import get_ipython
 
@@ -40,7 +41,7 @@ def settle_lazy_state() -> None:
     pyzmq's zero-copy send sets ``zmq.backend.cython._zmq._gc`` on the first large message
     (a flood of output, a big figure): the same object is set here, as pyzmq would.
     """
-    zmq_backend = sys.modules.get("zmq.backend.cython._zmq")
+    zmq_backend: Any = sys.modules.get("zmq.backend.cython._zmq")  # a compiled module: its globals are not typed
     if zmq_backend is not None and getattr(zmq_backend, "_gc", False) is None:
         try:
             from zmq.utils.garbage import gc
@@ -67,7 +68,10 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
                                           "display")} | {("getpass", "getpass"), ("time", "tzname")}
     HOOK_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
     g = types.ModuleType("_course_guard")
-    protected, before, window, changes = {}, {}, {}, []
+    protected: dict[str, Any] = {}  # name -> value a read-only cell bound
+    before: dict[str, int] = {}  # name -> id() of its value before a read-only cell
+    window: dict[str, Any] = {}  # snapshot() taken before the current answer cell
+    changes: list[tuple[str, Any, Any, Any, str]] = []  # (kind, target, key, original, label)
 
     def user_module(mod):
         return getattr(mod, "__dict__", None) is ip.user_ns or mod.__name__ in ("__main__", "__mp_main__")
