@@ -70,7 +70,7 @@ TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add
 def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(GradingError, match="no submissions"):
         autograde_all("toy", course_dir=tmp_path, progress=None)
-    with pytest.raises(GradingError, match="timeouts must be positive"):
+    with pytest.raises(GradingError, match="--timeout must be a positive number of seconds"):
         autograde_all("toy", course_dir=tmp_path, progress=None, timeout=0)
     with pytest.raises(TypeError):
         Options("course")  # keyword-only
