@@ -2,23 +2,28 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from grading.batch.coordinator import DEFAULT_CELL_TIMEOUT, DEFAULT_TIMEOUT, Options, autograde_all
+from grading.batch.coordinator import autograde_all
+from grading.batch.options import Options
 from grading.batch.results import STATUS_FLAGGED, STATUS_MISSING, STATUS_OK, STATUS_SKIPPED
 from grading.errors import GradingError
-from grading.limits import LEVELS, Limits, parse_size
+from grading.limits import LEVEL_SUMMARY, LEVELS, Limits, format_size, parse_size
 
 
 def parser() -> argparse.ArgumentParser:
+    """The flags; every default is :class:`Options`' (and its :class:`Limits`')."""
+    default = Options()
+    limits = default.limits
+    levels = "; ".join(f"{level}{' (default)' if level == default.isolation else ''}: "
+                       f"{LEVEL_SUMMARY[level]}" for level in LEVELS)
     p = argparse.ArgumentParser(
         prog="python -m grading",
         description="Autograde all submissions of an nbgrader assignment on Dask distributed "
                     "(an embedded local cluster, or --scheduler), each student's kernel in its "
                     "own sandbox on the worker.")
     p.add_argument("assignment")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+    p.add_argument("--workers", type=int, default=default.workers,
                    help="worker processes of the embedded Dask cluster, one autograde each "
                         "(default: number of cores; ignored with --scheduler)")
     p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -32,40 +37,37 @@ def parser() -> argparse.ArgumentParser:
                         "(default: skip them, so an interrupted batch can be rerun)")
     p.add_argument("--db", default=None,
                    help="gradebook URL (default: sqlite:///COURSE_DIR/gradebook.db)")
-    p.add_argument("--course-dir", default=".", help="nbgrader course directory (default: .)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help=f"wall-clock seconds per submission (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--cell-timeout", type=int, default=DEFAULT_CELL_TIMEOUT,
-                   help=f"seconds per cell before it is interrupted (default {DEFAULT_CELL_TIMEOUT})")
+    p.add_argument("--course-dir", default=default.course_dir,
+                   help=f"nbgrader course directory (default: {default.course_dir})")
+    p.add_argument("--timeout", type=float, default=default.timeout,
+                   help=f"wall-clock seconds per submission (default {default.timeout:g})")
+    p.add_argument("--cell-timeout", type=int, default=default.cell_timeout,
+                   help=f"seconds per cell before it is interrupted (default {default.cell_timeout})")
     p.add_argument("--student", action="append", default=None,
                    help="grade only this student (repeatable)")
     p.add_argument("--skip-tail", action="store_true",
                    help="do not run the cells after the last graded cell (faster)")
     p.add_argument("--no-restore", action="store_true",
                    help="only report changed course files, do not put them back")
-    p.add_argument("--isolation", choices=LEVELS, default="sandboxed",
-                   help="sandboxed (default): bubblewrap namespaces + cgroup limits; namespaces: "
-                        "bubblewrap without cgroup limits; none: no sandbox (trusted code only)")
-    p.add_argument("--memory", default="4G", help="memory limit per submission (default 4G)")
-    p.add_argument("--pids", type=int, default=512,
-                   help="processes and threads per submission (default 512)")
-    p.add_argument("--file-size", default="1G", help="largest file a submission may write (default 1G)")
-    p.add_argument("--kernel-threads", type=int, default=1,
-                   help="compute threads (TensorFlow, BLAS) of each kernel (default 1: one core "
-                        "per worker; run one worker per core)")
+    # argparse's choices only for --help and its usage error: Options checks the level
+    p.add_argument("--isolation", choices=LEVELS, default=default.isolation, help=levels)
+    memory, file_size = format_size(limits.memory), format_size(limits.file_size)
+    p.add_argument("--memory", default=memory, help=f"memory limit per submission (default {memory})")
+    p.add_argument("--pids", type=int, default=limits.pids,
+                   help=f"processes and threads per submission (default {limits.pids})")
+    p.add_argument("--file-size", default=file_size,
+                   help=f"largest file a submission may write (default {file_size})")
+    p.add_argument("--kernel-threads", type=int, default=limits.threads,
+                   help=f"compute threads (TensorFlow, BLAS) of each kernel (default {limits.threads}: "
+                        "one core per worker; run one worker per core)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        if args.pids < 1:
-            raise GradingError("--pids must be at least 1")
-        if args.kernel_threads < 1:
-            raise GradingError("--kernel-threads must be at least 1")
+    try:  # Limits and Options check every value; cpu_seconds follows the timeout (Options.kernel_limits)
         limits = Limits(memory=parse_size(args.memory), pids=args.pids,
-                        file_size=parse_size(args.file_size),
-                        cpu_seconds=int(max(args.timeout, 60) * 4), threads=args.kernel_threads)
+                        file_size=parse_size(args.file_size), threads=args.kernel_threads)
         opts = Options(course_dir=args.course_dir, db_url=args.db, workers=args.workers,
                        scheduler=args.scheduler, tls_ca_file=args.tls_ca_file,
                        tls_cert=args.tls_cert, tls_key=args.tls_key, regrade=args.regrade,

@@ -402,6 +402,11 @@ def test_nbval_rejects_trained_numbers_outside_the_tolerances(tmp_path, source_n
         assert what in proc.stdout, what
 
 
+#: the submissions of the end-to-end autograde whose every cell runs (the others stop after
+#: the last test)
+WHOLE_NOTEBOOK = frozenset({"reference", "blank"})
+
+
 @pytest.mark.slow
 def test_autograde_end_to_end(tmp_path):
     from nbgrader.api import Gradebook
@@ -415,12 +420,18 @@ def test_autograde_end_to_end(tmp_path):
     # the instructor's fresh release is the committed one
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_bytes() == RELEASE_NB.read_bytes()
 
-    # nbgrader grades one notebook after another: two copies of the course, each with half of
-    # the students, are graded at the same time (both cores busy), each with its own gradebook
+    # nbgrader grades one notebook after another: two copies of the course, each with part of
+    # the students, are graded at the same time (both cores busy), each with its own gradebook.
+    # The first has the course's config as instructors use it: every cell runs (training
+    # included) for the reference and the blank notebook. The second leaves the cells after the
+    # last test unrun (JudgedExecute.skip_after_last_grade), which no score or feedback check
+    # here reads: the lab's tail is run whole by nbval (tests/test_notebooks.py)
     students = {f"s_{kind}": kind for kind in subs.SUBMISSIONS}
     shutil.copytree(course, tmp_path / "course2")
     halves = [course, tmp_path / "course2"]
-    where = {student: halves[i % 2] for i, student in enumerate(students)}
+    with open(halves[1] / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+        fh.write("\nc.JudgedExecute.skip_after_last_grade = True\n")
+    where = {student: halves[0 if kind in WHOLE_NOTEBOOK else 1] for student, kind in students.items()}
     for student, kind in students.items():
         subs.write_submission(where[student], student, kind)
     for proc in nbgrader_in_each(halves, "autograde", ASSIGNMENT, "--force"):
@@ -443,6 +454,13 @@ def test_autograde_end_to_end(tmp_path):
         assert max_score == 20.0
         assert cells == expected, kind
         assert score == sum(expected.values()), kind
+
+    def fit_outputs(student: str) -> list:
+        path = where[student] / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        return cells_by_id(nbformat.read(path, as_version=4))["compile-fit"].outputs
+
+    assert "6280 batches in 40 epochs" in str(fit_outputs("s_reference"))  # trained, as instructors grade
+    assert fit_outputs("s_alternative") == []  # the tail left unrun
 
     for proc in nbgrader_in_each(halves, "generate_feedback", ASSIGNMENT, "--force"):
         assert proc.returncode == 0, proc.stdout + proc.stderr

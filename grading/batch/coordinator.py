@@ -26,10 +26,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
-from grading.batch.client import ClusterOptions, open_client
+from grading.batch.client import open_client
 from grading.batch.gradebook import (
     check_db_url,
     copy_duedate,
@@ -38,6 +38,7 @@ from grading.batch.gradebook import (
     record_result,
     sqlite_url,
 )
+from grading.batch.options import Options
 from grading.batch.report import cell_max_scores, write_report
 from grading.batch.results import (
     STATUS_ERROR,
@@ -57,48 +58,15 @@ from grading.errors import GradingError
 from grading.filetree import read_tree, write_tree
 from grading.isolation import sandbox
 from grading.isolation.integrity import PackageSnapshot
-from grading.limits import LEVELS, Limits
 from grading.processes import nbgrader_env
-
-DEFAULT_TIMEOUT = 900.0  # seconds per submission, whole autograde
-DEFAULT_CELL_TIMEOUT = 300  # seconds per cell (nbgrader's own default of 30 s is too short for fit)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Options:
-    """How a batch is graded (every field has the command line's default)."""
-
-    course_dir: Path | str = "."
-    db_url: str | None = None  # default: sqlite:///COURSE_DIR/gradebook.db
-    workers: int | None = None  # embedded cluster's worker processes; default: number of cores
-    scheduler: str | None = None  # tcp:// or tls:// address of an existing Dask scheduler
-    tls_ca_file: str | None = None
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    cell_timeout: int = DEFAULT_CELL_TIMEOUT
-    students: list[str] | None = None  # default: everyone with a submission
-    regrade: bool = False  # grade students the gradebook already has a result for
-    restore_course_files: bool = True
-    skip_tail: bool = False
-    isolation: str = "sandboxed"
-    limits: Limits = field(default_factory=Limits)
-
-    def cluster(self) -> ClusterOptions:
-        return ClusterOptions(scheduler=self.scheduler, workers=self.workers,
-                              tls_ca_file=self.tls_ca_file, tls_cert=self.tls_cert,
-                              tls_key=self.tls_key)
 
 
 def check_batch(assignment: str, opts: Options) -> None:
-    """The checks that need no cluster: the source folder and the isolation level."""
+    """The check that needs no cluster: the source folder (the options checked themselves)."""
     course_dir = Path(opts.course_dir)
     source = course_dir / "source" / assignment
     if not source.is_dir():
         raise GradingError(f"no source folder {source}: is {course_dir} the course directory?")
-    if opts.isolation not in LEVELS:
-        raise GradingError(f"unknown isolation level {opts.isolation!r}: use one of "
-                           f"{', '.join(LEVELS)}")
 
 
 def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:
@@ -137,7 +105,7 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bu
         source=read_tree(source), release=read_tree(scratch / "release" / assignment),
         template_db=template_db.read_bytes(), packages=PackageSnapshot.take().files,
         config_text=config_text, timeout=opts.timeout, isolation=opts.isolation,
-        limits=opts.limits, restore_course_files=opts.restore_course_files)
+        limits=opts.kernel_limits, restore_course_files=opts.restore_course_files)
 
 
 def list_students(course_dir: Path, assignment: str) -> list[str]:
@@ -170,7 +138,8 @@ def autograde_all(
     stats: dict[str, float] | None = None,
     **fields,
 ) -> list[SubmissionResult]:
-    """Autograde every submission of ``assignment``; ``fields`` override ``options``' fields.
+    """Autograde every submission of ``assignment``; ``fields`` override ``options``' fields
+    (:class:`~grading.batch.options.Options`, which checks them).
 
     The gradebook is ``course_dir/gradebook.db`` unless ``db_url`` is given (any
     SQLAlchemy URL nbgrader accepts, e.g. ``postgresql://user:pw@127.0.0.1:5432/db``).
@@ -191,10 +160,6 @@ def autograde_all(
     course_dir = Path(opts.course_dir).resolve()
     opts = replace(opts, course_dir=course_dir)
     db_url = check_db_url(opts.db_url or sqlite_url(course_dir / "gradebook.db"))
-    if opts.timeout <= 0 or opts.cell_timeout <= 0:
-        raise GradingError("timeouts must be positive numbers of seconds")
-    if opts.workers is not None and opts.workers < 1:
-        raise GradingError("--workers must be at least 1")
     say = progress or (lambda _msg: None)
     students = opts.students if opts.students is not None else list_students(course_dir, assignment)
     if not students:

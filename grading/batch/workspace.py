@@ -243,7 +243,9 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
                                 dir=SHM if on_shm else ctx.work))
     dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
         if ctx.cgroups is not None else []
-    limits = ctx.limits
+    # a batch's limits have their cpu_seconds (Options.kernel_limits); a context made without
+    # a batch (tests) gets it by the same rule
+    limits = ctx.limits.for_timeout(ctx.timeout)
     # the grader's own folders (never bound into the sandbox): the connection files, and what
     # each kernel printed to its stdout and stderr (grading.isolation.launcher)
     runtime, output = box / "runtime", box / "kernel-output"

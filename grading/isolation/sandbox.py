@@ -51,7 +51,7 @@ from grading.isolation.cgroups import detect_cgroups
 from grading.isolation.cgroups import write as _write
 from grading.isolation.cleanup import SCOPE_LEN
 from grading.isolation.launcher import CONNECTION_PATH
-from grading.limits import LEVELS, Limits, format_size
+from grading.limits import Limits, check_level, format_size
 
 SANDBOX_UID = 4242
 KERNEL_NAME = "course-sandbox"
@@ -210,8 +210,11 @@ def launch(config_file: str, connection_file: str) -> None:
 
 def check_host(level: str) -> tuple[str, int | None]:
     """Check that ``level`` can be given here: (bwrap path, cgroup version); else one clear error."""
-    if level not in LEVELS:
-        raise GradingError(f"unknown isolation level {level!r}: use one of {', '.join(LEVELS)}")
+    # a batch's Options checked the level already; this check is for the callers without one:
+    # grading.batch.worker.check_worker, which runs on a Dask worker with whatever level a
+    # client of the cluster sent (prepare_worker's argument, Bundle.isolation), and direct
+    # callers (tests): an unknown level would otherwise get bubblewrap without cgroups
+    check_level(level)
     if level == "none":
         return "", None
     bwrap = shutil.which("bwrap")

@@ -1,12 +1,14 @@
 """Fixtures of the grading tests: a temporary toy course, and the graded lab's big batch,
 graded ONCE per session and checked by several test modules.
 
-Every fault and cheat of helpers.faults, every escape attempt of helpers.escapes and the
-graded lab's ordinary submissions (helpers.submissions) go into one batch, sandboxed (the
+Every fault and cheat of helpers.faults, every escape attempt of helpers.escapes, the
+graded lab's ordinary submissions (helpers.submissions) and the corpus of notebooks saved by
+other editors or damaged (helpers.foreign, as they were handed in) go into one batch, sandboxed (the
 default) with tight limits, two workers, as a real course would mix them. The batch's
-coordinator is this test process. Every notebook of the batch is the lab as
-helpers.notebooks.mechanics_lab makes it (no figure cells, no tail): the lab itself is
-tested whole elsewhere.
+coordinator is this test process. The course's source is the lab as
+helpers.notebooks.mechanics_lab makes it (no figure cells, no tail), and so are its students'
+notebooks, but for the corpus: the whole lab as it was handed in, whose cells that release
+lacks are extra cells, never run. The lab itself is tested whole elsewhere.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ from helpers.courses import (
 )
 from helpers.escapes import Targets, accept_in_background, escape_cases
 from helpers.faults import CASES, Case, student_notebook
+from helpers.foreign import CASES as CORPUS
+from helpers.foreign import student_of
 from helpers.repo import LAB, ROOT
 from helpers.submissions import SUBMISSIONS, filled_release
 
@@ -76,6 +80,10 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
         submit(course, LAB, case.name, student_notebook(base, case))
     for kind in SUBMISSIONS:  # the graded lab's ordinary submissions, in the same batch
         submit(course, LAB, f"lab_{kind}", filled_release(kind, mechanics=True))
+    for case in CORPUS.values():  # notebooks from other editors, and damaged ones, as handed in
+        folder = course / "submitted" / student_of(case) / LAB
+        folder.mkdir(parents=True)
+        (folder / f"{LAB}.ipynb").write_bytes(case.build())
     data_file = package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     lines: list[str] = []

@@ -13,7 +13,10 @@ from helpers.faults import Case, student_notebook
 from helpers.notebooks import find_cell, stream_text
 from helpers.repo import LAB
 
+from grading import cli
+from grading.batch.coordinator import Options
 from grading.cli import parser
+from grading.limits import Limits, parse_size
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -27,6 +30,42 @@ def test_defaults_and_levels():
     assert args.kernel_threads == 1
     with pytest.raises(SystemExit):
         parser().parse_args(["lab", "--isolation", "paranoid"])
+
+
+def test_flag_defaults_are_the_options_defaults():
+    args, default = parser().parse_args(["lab"]), Options()
+    assert (args.course_dir, args.workers, args.timeout, args.cell_timeout, args.isolation) == \
+        (default.course_dir, default.workers, default.timeout, default.cell_timeout, default.isolation)
+    limits = default.limits
+    assert (parse_size(args.memory), args.pids, parse_size(args.file_size), args.kernel_threads) == \
+        (limits.memory, limits.pids, limits.file_size, limits.threads)
+
+
+@pytest.mark.parametrize("timeout", [None, 30.0, 300.0, 5000.0])
+def test_cli_and_python_callers_get_the_same_options(monkeypatch, timeout):
+    seen: list[Options] = []
+    monkeypatch.setattr(cli, "autograde_all", lambda assignment, opts: seen.append(opts) or [])
+    assert cli.main(["toy", *(["--timeout", str(timeout)] if timeout is not None else [])]) == 0
+    (opts,) = seen
+    python = Options() if timeout is None else Options(timeout=timeout)
+    assert opts == python
+    assert opts.kernel_limits == python.kernel_limits == \
+        Limits(cpu_seconds=int(max(python.timeout, 60) * 4))
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--pids", "0", "--pids must be at least 1"),
+    ("--kernel-threads", "0", "--kernel-threads must be at least 1"),
+    ("--memory", "0", "bad size '0': it must be positive"),
+    ("--file-size", "lots", "bad size 'lots': use a number with an optional K, M, G or T"),
+    ("--timeout", "0", "--timeout must be a positive number of seconds"),
+    ("--timeout", "nan", "--timeout must be a positive number of seconds"),
+    ("--cell-timeout", "0", "--cell-timeout must be at least 1 second"),
+    ("--workers", "0", "--workers must be at least 1"),
+])
+def test_each_bad_value_is_one_line(tmp_path, capsys, flag, value, message):
+    assert cli.main(["toy", "--course-dir", str(tmp_path), flag, value]) == 2
+    assert capsys.readouterr().err == f"error: {message}\n"
 
 
 def test_errors_are_one_clear_line(tmp_path, toy_course):

@@ -68,6 +68,11 @@ class Case:
         return self.status in ("incomplete", "unreadable")
 
 
+def student_of(case: Case) -> str:
+    """The student id of a case in a batch (the plain path's, the sandboxed lab batch)."""
+    return f"c_{case.name}"
+
+
 def filled(answers: dict[str, str]) -> nbformat.NotebookNode:
     """The release with ``answers`` put into its graded cells."""
     nb = copy.deepcopy(read_release())

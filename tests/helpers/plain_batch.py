@@ -20,16 +20,11 @@ from typing import Sequence
 import nbformat
 
 from helpers.courses import lab_course
-from helpers.foreign import ANSWERS, Case, filled
+from helpers.foreign import ANSWERS, Case, filled, student_of
 from helpers.repo import LAB
 
 TRAINS = 25.0  # rough seconds of one autograde that trains the model (two fits of 40 epochs)
 QUICK = 7.0  # one that stops before training (no model): kernel, TensorFlow import, tests
-
-
-def student_of(case: Case) -> str:
-    """The student id of a case in the batch."""
-    return f"c_{case.name}"
 
 
 def twin_student(answers: str) -> str:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from helpers.foreign import CASES, TWIN_SCORES, expected_scores
+from helpers.foreign import CASES, TWIN_SCORES, expected_scores, student_of
 from helpers.notebooks import grade_id
-from helpers.plain_batch import student_of, twin_student
+from helpers.plain_batch import twin_student
 from helpers.submissions import read_release
 
 pytestmark = pytest.mark.slow

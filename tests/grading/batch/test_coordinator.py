@@ -35,6 +35,8 @@ from helpers.faults import (
     answer,
     student_notebook,
 )
+from helpers.foreign import CASES as CORPUS
+from helpers.foreign import student_of
 from helpers.notebooks import read_cell
 from helpers.repo import LAB, ROOT
 from helpers.submissions import (
@@ -70,7 +72,7 @@ TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add
 def test_bad_inputs_give_clear_errors(tmp_path):
     with pytest.raises(GradingError, match="no submissions"):
         autograde_all("toy", course_dir=tmp_path, progress=None)
-    with pytest.raises(GradingError, match="timeouts must be positive"):
+    with pytest.raises(GradingError, match="--timeout must be a positive number of seconds"):
         autograde_all("toy", course_dir=tmp_path, progress=None, timeout=0)
     with pytest.raises(TypeError):
         Options("course")  # keyword-only
@@ -249,12 +251,14 @@ def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
 def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
     assert lab_batch.data_after == lab_batch.data_before
     stored = stored_scores(lab_batch)
-    everyone = [c.name for c in CASES + lab_batch.escapes] + [f"lab_{k}" for k in SUBMISSIONS]
+    everyone = [c.name for c in CASES + lab_batch.escapes] + [f"lab_{k}" for k in SUBMISSIONS] + \
+        [student_of(c) for c in CORPUS.values()]
     assert sorted(stored) == sorted(everyone) == sorted(lab_batch.results)
     assert all(set(g) == {"test_my_softmax", "test_model"} for g in stored.values())
     # the guard is silent for honest work: it only undoes what an answer cell changed
     for honest in ("good", "wrong_softmax", "deleted_test_good", "stderr_flood",
-                   *(f"lab_{k}" for k in SUBMISSIONS if k not in LEAK_ATTEMPTS)):
+                   *(f"lab_{k}" for k in SUBMISSIONS if k not in LEAK_ATTEMPTS),
+                   *(student_of(c) for c in CORPUS.values())):
         assert not any("GUARD-UNDONE" in n for n in lab_batch.results[honest].notes), \
             lab_batch.results[honest].notes
     # the leak attempt's spying hook is undone before every test cell and hidden block

@@ -5,16 +5,16 @@ whose nbgrader metadata was lost, as Colab saves it, was graded as the blank rel
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
-from helpers.foreign import CASES, twin
+from helpers.foreign import CASES, expected_scores, student_of, twin
 from helpers.notebooks import grade_id
 from helpers.repo import ROOT
+from nbgrader.api import Gradebook
 
 from grading.batch import workspace
-from grading.batch.results import STATUS_ERROR, SubmissionResult
+from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_OK, SubmissionResult
 from grading.batch.workspace import BatchContext
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
@@ -66,3 +66,21 @@ def test_every_corpus_case_is_graded_with_its_twins_answers(rebuilt, name):
     # the status "needs manual grading"); no other
     tests = {"my_softmax": "test_my_softmax", "my_model": "test_model"}
     assert sorted(manual) == sorted(tests[g] for g in case.missing), (manual, notes)
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_corpus_case_scores_its_twin_in_the_sandboxed_batch(lab_batch, name):
+    """The corpus as handed in, graded end to end by ``python -m grading`` (the session's lab
+    batch): the twin's points, less the exercises not found, which are graded by hand."""
+    case, student = CASES[name], student_of(CASES[name])
+    res = lab_batch.results[student]
+    with Gradebook(f"sqlite:///{lab_batch.course / 'gradebook.db'}") as gb:
+        grades = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).grades
+        scores = {g.name: g.score for g in grades}
+        manual = {g.name for g in grades if g.needs_manual_grade}
+    assert scores == expected_scores(case), res.notes
+    tests = {"my_softmax": "test_my_softmax", "my_model": "test_model"}
+    assert manual == {tests[g] for g in case.missing} == set(res.manual), res.notes
+    assert res.status == (STATUS_FLAGGED if case.flagged else STATUS_OK), res.notes
