@@ -37,6 +37,9 @@ class Options:
         check_number(self.cell_timeout, "--cell-timeout", least=1, what=" second")
         if self.workers is not None:
             check_number(self.workers, "--workers", integer=True, least=1)
+        for flag in ("regrade", "restore_course_files", "skip_tail"):
+            if not isinstance(getattr(self, flag), bool):
+                raise GradingError(f"{flag} must be True or False, not {getattr(self, flag)!r}")
         check_level(self.isolation)
         if not isinstance(self.limits, Limits):
             raise GradingError(f"limits must be a grading.limits.Limits, not {type(self.limits).__name__}")

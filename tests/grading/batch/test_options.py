@@ -31,6 +31,8 @@ def test_kernel_limits_follow_the_timeout_unless_given():
     ({"isolation": "paranoid"},
      "unknown isolation level 'paranoid': use one of sandboxed, namespaces, none"),
     ({"limits": {"pids": 64}}, "limits must be a grading.limits.Limits, not dict"),
+    ({"restore_course_files": 0}, "restore_course_files must be True or False, not 0"),
+    ({"skip_tail": "yes"}, "skip_tail must be True or False, not 'yes'"),
 ])
 def test_each_bad_option_is_one_clear_error(tmp_path, fields, message):
     with pytest.raises(GradingError) as err:
