@@ -1,9 +1,11 @@
 """The foreign-notebook corpus graded on nbgrader's plain path: real ``nbgrader autograde``.
 
 nbgrader grades one notebook after another, so the batch is split into two course folders
-graded at the same time (both cores busy), each with its own gradebook; the cases that train
-the model (40 epochs, twice) are spread over the two. With each case go the clean twins of
-the answers used, graded in the same batch.
+graded at the same time (both cores busy), each with its own gradebook. The first runs every
+cell of the cases named in ``whole`` (the VS Code case: its repaired tail must train the model);
+the second leaves the cells after the last test unrun (``JudgedExecute.skip_after_last_grade``),
+which no score reads; the rest are spread so that both take about as long. With each case go
+the clean twins of the answers used, graded in the same batch.
 """
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import nbformat
 
@@ -30,10 +32,6 @@ QUICK = 7.0  # one that stops before training (no model): kernel, TensorFlow imp
 def twin_student(answers: str) -> str:
     """The student id of the clean twin of an answer set."""
     return f"twin_{answers}"
-
-
-def _cost(answers: str, trains: bool) -> float:
-    return TRAINS if trains and "my_model" in ANSWERS[answers] else QUICK
 
 
 @dataclass
@@ -72,9 +70,11 @@ def _read_gradebook(batch: CorpusBatch, course: Path, students: list[str]) -> No
             batch.comments[student] = {c.name: c.auto_comment for c in nb.comments}
 
 
-def grade_corpus(root: Path, cases: Sequence[Case], config: str | None = None) -> CorpusBatch:
+def grade_corpus(root: Path, cases: Sequence[Case], config: str | None = None,
+                 whole: Collection[str] = ("vscode",)) -> CorpusBatch:
     """Grade ``cases`` and their twins under ``root`` with the course's nbgrader_config.py (or
-    ``config``, the text of another one), in two course folders at once."""
+    ``config``, the text of another one), in two course folders at once; every cell runs for the
+    cases named in ``whole``, the others stop after the last test."""
     start = time.monotonic()
     first = lab_course(root / "course1")
     if config is not None:
@@ -84,20 +84,27 @@ def grade_corpus(root: Path, cases: Sequence[Case], config: str | None = None) -
         raise RuntimeError(f"generate_assignment failed:\n{proc.stdout}{proc.stderr}")
     second = root / "course2"
     shutil.copytree(first, second)
+    with (second / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nc.JudgedExecute.skip_after_last_grade = True\n")
     courses = [first, second]
-    work: list[tuple[str, float, bytes]] = [
-        (student_of(c), _cost(c.answers, c.status != "unreadable" and "my_model" not in c.missing), c.build())
-        for c in cases]
-    for answers in sorted({c.answers for c in cases}):
-        work.append((twin_student(answers), _cost(answers, True),
-                     nbformat.writes(filled(ANSWERS[answers])).encode()))
     load = [0.0, 0.0]
     where: dict[str, Path] = {}
-    for student, cost, data in sorted(work, key=lambda w: -w[1]):
-        half = load.index(min(load))
-        load[half] += cost
-        where[student] = courses[half]
-        folder = courses[half] / "submitted" / student / LAB
+    work: list[tuple[str, bytes, bool]] = []  # student, notebook, whether every cell run would train
+    for c in cases:
+        trains = c.status != "unreadable" and "my_model" not in c.missing and "my_model" in ANSWERS[c.answers]
+        if c.name in whole:  # in the first course, every cell run
+            load[0] += TRAINS if trains else QUICK
+            where[student_of(c)] = first
+        work.append((student_of(c), c.build(), trains))
+    for answers in sorted({c.answers for c in cases}):
+        work.append((twin_student(answers), nbformat.writes(filled(ANSWERS[answers])).encode(),
+                     "my_model" in ANSWERS[answers]))
+    for student, data, trains in work:
+        if student not in where:  # one that would train goes where the training is skipped
+            half = 1 if trains else load.index(min(load))
+            load[half] += QUICK
+            where[student] = courses[half]
+        folder = where[student] / "submitted" / student / LAB
         folder.mkdir(parents=True)
         (folder / f"{LAB}.ipynb").write_bytes(data)
     with ThreadPoolExecutor(2) as pool:

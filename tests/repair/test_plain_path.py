@@ -4,9 +4,9 @@ notebooks: one real batch (helpers.plain_batch), each case scoring what its clea
 The batch: every case of helpers.foreign (Colab, VS Code, Notebook 7, nbformat 4.4, metadata lost,
 locked cells deleted/retyped/edited, extra cells, a test cell deleted, copied and split graded
 cells, Windows line endings, sources as strings, nbformat 3; invalid JSON, no cells, binary junk,
-a graded cell really gone) and the clean twins of their answers, 23 notebooks. Only the Colab and
-VS Code cases and one twin answer Exercise 2 and so train the model (two fits of 40 epochs);
-the others answer Exercise 1 only or nothing and stop before training, a few seconds each.
+a graded cell really gone) and the clean twins of their answers, 23 notebooks. Only the VS Code
+case runs the cells after the last test (its repaired tail trains the model, checked below); the
+others stop after the last test, which no score reads, a few seconds each.
 """
 from __future__ import annotations
 
