@@ -23,6 +23,7 @@ import pytest
 from nbclient import NotebookClient
 
 from grading.extensions.hiddenblocks import hidden_lines
+from helpers.courses import skip_tail_in
 from helpers.feedback import leaked_lines
 from helpers import submissions as subs
 from helpers.repo import LAB as ASSIGNMENT
@@ -429,8 +430,7 @@ def test_autograde_end_to_end(tmp_path):
     students = {f"s_{kind}": kind for kind in subs.SUBMISSIONS}
     shutil.copytree(course, tmp_path / "course2")
     halves = [course, tmp_path / "course2"]
-    with open(halves[1] / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-        fh.write("\nc.JudgedExecute.skip_after_last_grade = True\n")
+    skip_tail_in(halves[1])
     where = {student: halves[0 if kind in WHOLE_NOTEBOOK else 1] for student, kind in students.items()}
     for student, kind in students.items():
         subs.write_submission(where[student], student, kind)

@@ -148,3 +148,10 @@ def lab_course(root: Path, mechanics: bool = False) -> Path:
         path = root / "source" / LAB / f"{LAB}.ipynb"
         nbformat.write(mechanics_lab(nbformat.read(path, as_version=4)), path)
     return root
+
+
+def skip_tail_in(course: Path) -> None:
+    """Make ``nbgrader autograde`` in ``course`` leave the cells after the last test unrun
+    (``JudgedExecute.skip_after_last_grade``, as docs/instructors.md tells instructors)."""
+    with (course / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
+        fh.write("\nc.JudgedExecute.skip_after_last_grade = True\n")

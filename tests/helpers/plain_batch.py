@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.courses import lab_course
+from helpers.courses import lab_course, skip_tail_in
 from helpers.foreign import ANSWERS, Case, filled, student_of
 from helpers.repo import LAB
 
@@ -84,8 +84,7 @@ def grade_corpus(root: Path, cases: Sequence[Case], config: str | None = None,
         raise RuntimeError(f"generate_assignment failed:\n{proc.stdout}{proc.stderr}")
     second = root / "course2"
     shutil.copytree(first, second)
-    with (second / "nbgrader_config.py").open("a", encoding="utf-8") as fh:
-        fh.write("\nc.JudgedExecute.skip_after_last_grade = True\n")
+    skip_tail_in(second)
     courses = [first, second]
     load = [0.0, 0.0]
     where: dict[str, Path] = {}
