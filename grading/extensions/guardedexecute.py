@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,16 @@ def pids_refused(path: str | None) -> int:
         return int(fields.get("max", "0"))
     except (OSError, ValueError):
         return 0
+
+
+def course_packages_named(nb: NotebookNode) -> list[str]:
+    """The course packages the guard imports whole before the first cell: every one of
+    :data:`PROTECTED_PACKAGES` if any code cell names one of them (the lab: its tests call
+    ``public_tests``, which uses ``utils``), none for an assignment that never does (its
+    tests cannot depend on them, and its kernel is spared their imports, TensorFlow's 6 s)."""
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    named = any(re.search(rf"\b{name}\b", src) for src in sources for name in PROTECTED_PACKAGES)
+    return list(PROTECTED_PACKAGES) if named else []
 
 
 class GuardedExecute(JudgedExecute):
@@ -105,7 +116,7 @@ class GuardedExecute(JudgedExecute):
 
     def _install_guard(self, index: int) -> None:
         src = (f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
-               f"{list(PROTECTED_PACKAGES)!r})\npass\n")
+               f"{course_packages_named(self.nb)!r})\npass\n")
         note = self._hidden(src, index)
         if note:
             self._notes.append(note)

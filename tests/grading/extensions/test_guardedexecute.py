@@ -1,14 +1,17 @@
 """grading.extensions.guardedexecute (GuardedExecute) end to end: every fault and cheat of
 tests/helpers/faults.py gets the fair score, in the same sandboxed batch as honest students
-(conftest.lab_batch)."""
+(conftest.lab_batch); and which course packages its guard imports before the first cell."""
 from __future__ import annotations
 
+import nbformat
 import pytest
 from helpers.courses import gradebook_scores
 from helpers.faults import CASES, Case
 from helpers.repo import LAB
 
 from grading.batch.gradebook import sqlite_url
+from grading.extensions.guardedexecute import course_packages_named
+from grading.isolation.integrity import PROTECTED_PACKAGES
 
 COURSE_ID = "multiclass-digits"
 
@@ -28,3 +31,26 @@ def test_fault_outcome_is_fair(lab_batch, case: Case):
     joined = "; ".join(res.notes)
     for fragment in case.notes:
         assert fragment in joined, (case.name, fragment, joined)
+
+
+def _code_nb(*sources: str):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("the utils of `public_tests`")]  # prose never counts
+    nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+    return nb
+
+
+def test_the_lab_has_the_guard_import_every_course_package(source_nb, release_nb):
+    assert course_packages_named(source_nb) == list(PROTECTED_PACKAGES)
+    assert course_packages_named(release_nb) == list(PROTECTED_PACKAGES)
+    assert PROTECTED_PACKAGES == ("utils", "public_tests")
+
+
+@pytest.mark.parametrize("sources, walked", [
+    (("import numpy as np", "assert 1 + 1 == 2"), []),  # a toy assignment: no TensorFlow import
+    (("x = my_utilsx", "the_public_tests = 1"), []),  # a name that only contains one
+    (("from public_tests import *",), ["utils", "public_tests"]),
+    (("import numpy", "utils.plot(1)"), ["utils", "public_tests"]),  # one named: every one walked
+])
+def test_the_guard_imports_course_packages_only_for_an_assignment_naming_one(sources, walked):
+    assert course_packages_named(_code_nb(*sources)) == walked
