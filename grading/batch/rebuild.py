@@ -42,8 +42,9 @@ def _slim_cell(cell) -> dict:
     return slim
 
 
-def read_submission(path: str | Path):
-    """A submitted notebook, reduced to what :func:`rebuild_notebook` takes from it.
+def read_submission(source: bytes | str | Path):
+    """A submitted notebook (its bytes, or the path of its file), reduced to what
+    :func:`rebuild_notebook` takes from it.
 
     nbformat turns every JSON value into a NotebookNode and validates it: about 170 bytes
     of the worker's memory per byte of a notebook whose outputs or metadata are full of
@@ -51,7 +52,7 @@ def read_submission(path: str | Path):
     ``json.loads`` (about 25 bytes per byte) sees the whole file; outputs, attachments and
     metadata other than nbgrader's are dropped before nbformat sees the rest.
     """
-    data = json.loads(Path(path).read_bytes())
+    data = json.loads(source if isinstance(source, bytes) else Path(source).read_bytes())
     if not isinstance(data, dict) or data.get("nbformat") != 4 \
             or not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat_minor", 0), int):
         raise Unreadable("not a version 4 notebook")

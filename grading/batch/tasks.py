@@ -37,15 +37,16 @@ class Bundle:
 
 @dataclass(frozen=True)
 class Task:
-    """One student's submitted files (``submitted/STUDENT/ASSIGNMENT/*``, flat).
+    """One student's submitted files (``submitted/STUDENT/ASSIGNMENT/*``, flat), as the
+    coordinator's scan (:mod:`grading.batch.scan`) found them; the worker grades this value
+    as it is (:func:`grading.batch.workspace.grade_one`), writing none of it back as files.
 
-    Symbolic links are not read by the coordinator: ``links`` names the files that were
-    links and ``folder_link`` says the folder itself was one; the worker recreates them as
-    links to an empty file (folder), which the workspace refuses to follow and notes.
-    Nor are files it does not grade (``stray``: the first few names, recreated empty for the
-    "not graded" note; ``stray_more`` counts the others)
-    or notebooks over the size limit (``oversize``: (name, bytes), recreated as sparse
-    files of that size, which the workspace refuses by size without reading them).
+    ``files`` holds the bytes of the graded notebooks and of ``timestamp.txt``. Symbolic
+    links are not read: ``links`` names the files that were links (graded as unreadable
+    notebooks, never followed) and ``folder_link`` says the folder itself was one (not
+    graded). Nor are files it does not grade (``stray``: the first few names, for the "files
+    not graded" note; ``stray_more`` counts the others) or notebooks (and a timestamp.txt)
+    over the size limit (``oversize``: (name, bytes), refused by that size).
     """
 
     student: str

@@ -1,11 +1,11 @@
 """What a Dask worker does: check its host, keep its fork server warm, grade one task.
 
-A worker shares no folder with the coordinator: it writes the bundle and the task into a
-private scratch course, grades the student there with
-:func:`grading.batch.workspace.grade_one` (the kernel in the sandbox, on the worker's
-machine) and returns an :class:`~grading.batch.tasks.Outcome`: the result, the private
-grades, the autograded files and the worker's name. Only the coordinator writes the
-gradebook and ``autograded/`` (:mod:`grading.batch.coordinator`).
+A worker shares no folder with the coordinator: it grades the task as the coordinator sent
+it with :func:`grading.batch.workspace.grade_one`, in a workspace under a private scratch
+folder (the kernel in the sandbox, on the worker's machine), and returns that
+:class:`~grading.batch.tasks.Outcome` (the result, the private grades, the autograded files)
+with the worker's name and any course file the submission changed. Only the coordinator
+writes the gradebook and ``autograded/`` (:mod:`grading.batch.coordinator`).
 """
 from __future__ import annotations
 
@@ -19,34 +19,10 @@ from grading.batch.results import STATUS_ERROR, SubmissionResult
 from grading.batch.tasks import Bundle, Outcome, Task
 from grading.batch.workspace import IPC_PREFIX, SHM, BatchContext, grade_one
 from grading.errors import GradingError
-from grading.filetree import read_tree, write_tree
 from grading.isolation import sandbox
 from grading.isolation.cgroups import CGROUP_ROOT, Cgroups, batch_name
 from grading.isolation.cleanup import owned_prefix, owner_gone, remove_tree
 from grading.isolation.integrity import PROTECTED_PACKAGES, PackageSnapshot
-
-
-def _write_submission(course: Path, assignment: str, task: Task) -> None:
-    folder = course / "submitted" / task.student / assignment
-    if task.folder_link:
-        folder.parent.mkdir(parents=True)
-        (course / "empty").mkdir()
-        folder.symlink_to(course / "empty")
-        return
-    folder.mkdir(parents=True)
-    write_tree(folder, task.files)
-    (course / "not-followed").touch()
-    for name in (*task.links, *task.stray, *(n for n, _ in task.oversize)):
-        if "/" in name or name in ("", ".", ".."):
-            raise GradingError(f"refusing a file named {name!r}")
-    for name in task.links:
-        (folder / name).symlink_to(course / "not-followed")
-    for name in task.stray:
-        (folder / name).touch()
-    for name, size in task.oversize:
-        with open(folder / name, "wb") as fh:
-            fh.truncate(size)  # sparse: the size without the bytes
-
 
 _host_cache: dict[str, tuple[str, int | None]] = {}
 _snapshots: dict[str, PackageSnapshot] = {}
@@ -95,7 +71,7 @@ SCRATCH_PREFIX = "grading-task-"
 
 
 def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Path]:
-    """Remove the scratch courses (in ``root``, the temporary folder) and the kernels' socket
+    """Remove the scratch folders (in ``root``, the temporary folder) and the kernels' socket
     folders (on ``shm``, /dev/shm: host memory) of worker processes that died mid-task."""
     gone = []
     for top, prefix in ((Path(root or tempfile.gettempdir()), SCRATCH_PREFIX), (shm or SHM, IPC_PREFIX)):
@@ -107,7 +83,7 @@ def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Pat
 
 
 def grade_task(bundle: Bundle, task: Task) -> Outcome:
-    """Grade one student on this worker, in a private scratch course; return the outcome."""
+    """Grade one student on this worker, in a private scratch folder; return the outcome."""
     if task.unreadable:
         return Outcome(SubmissionResult(task.student, STATUS_ERROR, notes=[task.unreadable]), None,
                        worker=_worker_name())
@@ -119,11 +95,6 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
     tmp = Path(tempfile.mkdtemp(prefix=owned_prefix(SCRATCH_PREFIX)))
     cgroups = None
     try:
-        course = tmp / "course"
-        write_tree(course / "source" / bundle.assignment, bundle.source)
-        _write_submission(course, bundle.assignment, task)
-        write_tree(tmp / "release", bundle.release)
-        (tmp / "template.db").write_bytes(bundle.template_db)
         if cgroup_version is not None:
             cgroups = Cgroups(cgroup_version, CGROUP_ROOT, batch_name())
             try:
@@ -132,21 +103,20 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
             except OSError as exc:
                 raise GradingError(f"cannot create cgroups under {CGROUP_ROOT} ({exc})") from None
         ctx = BatchContext(
-            course_dir=course, assignment=bundle.assignment, db_url="", course_id=bundle.course_id,
-            work=tmp / "work", template_db=tmp / "template.db", release_dir=tmp / "release",
+            assignment=bundle.assignment, course_id=bundle.course_id, work=tmp / "work",
+            source=bundle.source, release=bundle.release, template_db=bundle.template_db,
             packages=PackageSnapshot(roots={}, files=bundle.packages), timeout=bundle.timeout,
             config_text=bundle.config_text, isolation=bundle.isolation, limits=bundle.limits,
             bwrap=bwrap, cgroups=cgroups)
         (tmp / "work").mkdir()
-        result, private = grade_one(ctx, task.student, not_carried=task.stray_more)
+        outcome = grade_one(ctx, task)
         with _lock:
             touched = installed.restore_changes(write=bundle.restore_course_files)
         if touched:
             verb = "restored" if bundle.restore_course_files else "NOT restored"
-            result.notes.append(f"course files changed ({verb}): " + ", ".join(touched))
-        made = course / "autograded" / task.student
-        files = read_tree(made) if made.is_dir() else {}
-        return Outcome(result, private, files, _worker_name())
+            outcome.result.notes.append(f"course files changed ({verb}): " + ", ".join(touched))
+        outcome.worker = _worker_name()
+        return outcome
     finally:
         if cgroups is not None:
             cgroups.close_batch()

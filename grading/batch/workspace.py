@@ -1,13 +1,15 @@
 """One submission in a private workspace: rebuilt notebook, private gradebook, sandboxed kernel.
 
-A workspace is a temporary course directory of one student: ``source/`` (for nbgrader
-only; the kernel never sees it), the rebuilt submission, a private SQLite gradebook copied
-from the batch's template, a private copy of the course packages, and, when sandboxed, the
-kernelspec, the sandbox configuration and the ipc socket folder (the kernel copies the
-assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there
-as a fresh process in its own session, forked from the worker's fork server
-(:mod:`grading.batch.forkserver`), with a wall-clock limit; afterwards every process of the
-submission is killed.
+A workspace is a temporary course directory of one student, written from the batch's values
+and the student's :class:`~grading.batch.tasks.Task`: ``source/`` (for nbgrader only; the
+kernel never sees it), the rebuilt submission, a private SQLite gradebook (the batch's
+template), a private copy of the course packages, and, when sandboxed, the kernelspec, the
+sandbox configuration and the ipc socket folder (the kernel copies the assignment folder onto
+its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there as a fresh process in its
+own session, forked from the worker's fork server (:mod:`grading.batch.forkserver`), with a
+wall-clock limit; afterwards every process of the submission is killed. What nbgrader made
+(the autograded notebooks, its log) goes back as values, in the
+:class:`~grading.batch.tasks.Outcome`.
 """
 from __future__ import annotations
 
@@ -37,10 +39,11 @@ from grading.batch.results import (
     SubmissionResult,
 )
 from grading.batch.review import review_flags
-from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES
+from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES, Outcome, Task
 from grading.extensions.cells import grade_id
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
 from grading.extensions.repair import exercise_grades
+from grading.filetree import read_tree, write_tree
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
 from grading.isolation.cleanup import owned_prefix, remove_tree
@@ -84,15 +87,17 @@ c.Execute.kernel_name = {kernel!r}
 
 @dataclass(kw_only=True)
 class BatchContext:
-    """Everything a worker needs, prepared once per batch by the parent."""
+    """What grading a task needs besides the task: the batch's values (from its
+    :class:`~grading.batch.tasks.Bundle`), a scratch folder ``work`` of the worker's for the
+    workspaces, and the worker's host (bubblewrap, cgroups). Made by the worker for each task
+    (:func:`grading.batch.worker.grade_task`)."""
 
-    course_dir: Path
     assignment: str
-    db_url: str
     course_id: str
     work: Path
-    template_db: Path
-    release_dir: Path
+    source: dict[str, bytes]  # source/ASSIGNMENT/*, written into the workspace for nbgrader
+    release: dict[str, bytes]  # the release notebooks every submission is rebuilt on
+    template_db: bytes  # the private template gradebook: each workspace's gradebook
     packages: PackageSnapshot
     timeout: float
     config_text: str
@@ -122,70 +127,73 @@ def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB"
 
 
-def _rebuild_submission(ctx: BatchContext, student: str, sub_dst: Path,
-                        result: SubmissionResult, not_carried: int = 0) -> bool:
-    """Write the rebuilt notebooks of ``student`` into ``sub_dst``; False if none was submitted.
+def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: SubmissionResult) -> bool:
+    """Write the rebuilt notebooks of ``task`` into ``sub_dst``; False if none was submitted.
 
-    ``not_carried``: files not graded that the coordinator counted but did not send (it
-    names the first :data:`STRAY_NAMED` only), added to the note's count.
+    The notes on what is not graded come from the task's own fields (the coordinator's scan,
+    :class:`~grading.batch.tasks.Task`): a folder that is a link, links (never followed),
+    files not graded (the first :data:`STRAY_NAMED` named, the others counted). No name the
+    student chose becomes a path: only the release's names and ``timestamp.txt`` are written.
 
-    Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``):
-    this runs in the worker, outside any memory or time limit, so it is never parsed.
+    Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``) or a
+    ``timestamp.txt`` longer than a timestamp: this runs in the worker, outside any memory or
+    time limit, so it is never parsed.
     """
-    sub_src = ctx.course_dir / "submitted" / student / ctx.assignment
-    if sub_src.is_symlink() or sub_src.parent.is_symlink():
+    if task.folder_link:
         result.notes.append("submission folder is a symbolic link: not followed, not graded")
         return False
-    stamp = sub_src / TIMESTAMP
-    if stamp.is_file() and not stamp.is_symlink():
-        if (size := stamp.stat().st_size) > TIMESTAMP_BYTES:  # nbgrader reads it whole
+    links = set(task.links)
+    sizes = {name: size for name, size in task.oversize if name not in links}
+    sizes.update((name, len(data)) for name, data in task.files.items() if name not in links)
+    if TIMESTAMP in sizes:
+        if (size := sizes[TIMESTAMP]) > TIMESTAMP_BYTES:  # nbgrader reads it whole
             raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
                           "timestamp: not graded")
-        shutil.copy(stamp, sub_dst / TIMESTAMP)
-    releases = sorted(ctx.release_dir.glob("*.ipynb"))
-    graded = {p.name for p in releases} | {TIMESTAMP}
-    stray = sorted(p.name for p in sub_src.iterdir() if p.name not in graded)
+        if TIMESTAMP in task.files:
+            (sub_dst / TIMESTAMP).write_bytes(task.files[TIMESTAMP])
+    releases = sorted((n, b) for n, b in ctx.release.items() if "/" not in n and n.endswith(".ipynb"))
+    graded = {n for n, _ in releases} | {TIMESTAMP}
+    stray = sorted({*task.stray, *(n for n in (*sizes, *links) if n not in graded)})
     if stray:  # a submission may hold thousands: the note names the first few
-        extra = len(stray) - STRAY_NAMED + not_carried
+        extra = max(len(stray) - STRAY_NAMED, 0) + task.stray_more
         more = f" and {extra} more" if extra > 0 else ""
         named = ", ".join(map(_shown, stray[:STRAY_NAMED]))
         result.notes.append(f"files not graded: {named}{more}")
     flags: set[str] = set()
     found = False
-    for release_nb_path in releases:
-        student_path = sub_src / release_nb_path.name
-        if not student_path.is_file():
+    for name, release_bytes in releases:
+        link = name in links
+        if not link and name not in sizes:
             continue
         found = True
-        size = student_path.lstat().st_size
-        if size > ctx.limits.notebook_bytes and not student_path.is_symlink():
-            raise Refused(f"{student_path.name} is {_mb(size)}, over the "
+        if not link and (sizes[name] > ctx.limits.notebook_bytes or name not in task.files):
+            raise Refused(f"{name} is {_mb(sizes[name])}, over the "
                           f"{_mb(ctx.limits.notebook_bytes)} limit: not graded")
-        release_nb = nbformat.read(release_nb_path, as_version=4)
+        release_nb = nbformat.reads(release_bytes.decode("utf-8"), as_version=4)
         unreadable = None
         try:
-            if student_path.is_symlink():  # it could point at the solution: never followed
+            if link:  # it could point at the solution: never followed
                 raise Unreadable("a symbolic link")
-            submitted = read_submission(student_path)
+            submitted = read_submission(task.files[name])
         except Exception as exc:  # unreadable: grade as the unanswered release
             why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
-            unreadable = f"{student_path.name} unreadable ({why})"
+            unreadable = f"{name} unreadable ({why})"
             submitted = nbformat.v4.new_notebook()
         too_long = oversized_cell(submitted, ctx.limits.cell_chars)
         if too_long:
             raise Refused(too_long)
         rebuilt, notes = rebuild_notebook(release_nb, submitted)
-        if not student_path.is_symlink() and (unreadable or _lost(release_nb, notes)):
+        if not link and (unreadable or _lost(release_nb, notes)):
             # the graded cells are not where nbgrader's ids say (another editor, a split or
             # copied cell, an old format): found as nbgrader's plain path finds them
-            rebuilt, notes, missing = _repaired(ctx, release_nb, student_path)
+            rebuilt, notes, missing = _repaired(ctx, release_nb, name, task.files[name])
             result.manual.extend(exercise_grades(rebuilt, set(missing)))
         result.notes.extend([unreadable] if unreadable else [])
         result.notes.extend(notes)
         for cell in rebuilt.cells:
             if is_solution(cell) and cell.cell_type == "code":
                 flags.update(review_flags(cell.source))
-        nbformat.write(rebuilt, sub_dst / release_nb_path.name)
+        nbformat.write(rebuilt, sub_dst / name)
     if flags:
         result.notes.append("review: " + ", ".join(sorted(flags)))
     return found
@@ -199,12 +207,14 @@ def _lost(release_nb, notes: list[str]) -> bool:
         gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
 
 
-def _repaired(ctx: BatchContext, release_nb, path: Path) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
-    """The submission repaired by utils.repair, as nbgrader's plain path repairs it: (notebook,
-    notes, graded cells not found: every one where it is not a notebook at all)."""
-    repair = repair_submission(release_nb, parse_submission(path.read_bytes(), ctx.limits.notebook_bytes))
+def _repaired(ctx: BatchContext, release_nb, name: str,
+              data: bytes) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
+    """The submission ``name`` (its bytes ``data``) repaired by utils.repair, as nbgrader's plain
+    path repairs it: (notebook, notes, graded cells not found: every one where it is not a
+    notebook at all)."""
+    repair = repair_submission(release_nb, parse_submission(data, ctx.limits.notebook_bytes))
     if repair.status == STATUS_UNREADABLE:
-        return repair.notebook, [f"{path.name}: {repair.note}; scored 0 (grade it by hand)"], repair.missing
+        return repair.notebook, [f"{name}: {repair.note}; scored 0 (grade it by hand)"], repair.missing
     too_long = oversized_cell(repair.notebook, ctx.limits.cell_chars)
     if too_long:
         raise Refused(too_long)
@@ -279,15 +289,15 @@ def _isolation_note(ctx: BatchContext, ws: Path) -> str:
     return "isolation: " + ("; ".join(got) if got else "no kernel started")
 
 
-def grade_one(ctx: BatchContext, student: str,
-              not_carried: int = 0) -> tuple[SubmissionResult, dict | None]:
-    """Autograde ``student`` in a private workspace. Returns the result and the private grades.
+def grade_one(ctx: BatchContext, task: Task) -> Outcome:
+    """Autograde ``task`` in a private workspace: its outcome (the result, the private grades,
+    and the files made under ``autograded/STUDENT/``: the assignment's autograded notebooks and
+    its autograde log, none when nothing was autograded).
 
-    ``not_carried``: see :func:`_rebuild_submission`.
-
-    Never raises for a problem of the submission; the parent records whatever happened.
+    Never raises for a problem of the submission; the coordinator records whatever happened.
     """
     start = time.monotonic()
+    student = task.student
     result = SubmissionResult(student, STATUS_ERROR)
     ws = ctx.work / "students" / student
     if os.path.lexists(ws):
@@ -295,16 +305,16 @@ def grade_one(ctx: BatchContext, student: str,
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
     try:
-        if not _rebuild_submission(ctx, student, sub_dst, result, not_carried):
+        if not _rebuild_submission(ctx, task, sub_dst, result):
             result.status = STATUS_MISSING
             result.seconds = time.monotonic() - start
-            return result, None
+            return Outcome(result, None)
     except Refused as exc:
         result.notes.append(str(exc))
         result.seconds = time.monotonic() - start
-        return result, None
-    shutil.copytree(ctx.course_dir / "source" / ctx.assignment, ws / "source" / ctx.assignment)
-    shutil.copy(ctx.template_db, ws / "gradebook.db")
+        return Outcome(result, None)
+    write_tree(ws / "source" / ctx.assignment, ctx.source)
+    (ws / "gradebook.db").write_bytes(ctx.template_db)
     ctx.packages.write_copy(ws / "pkgs")
     shutil.copy(GUARD_FILE, ws / "pkgs" / f"{GUARD_MODULE}.py")
     notes_file = ws / "guard_notes.txt"
@@ -364,16 +374,10 @@ def grade_one(ctx: BatchContext, student: str,
         else:
             result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
-    out = ctx.course_dir / "autograded" / student / ctx.assignment
     made = ws / "autograded" / student / ctx.assignment
-    if made.is_dir():
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(made, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} \
+        if made.is_dir() else {}
     # bounded: nbgrader's log, then what each kernel printed (grading.batch.logs)
-    (out.parent / f"{ctx.assignment}.autograde.log").write_bytes(
-        logs.autograde_log(log_path, ws / "box" / "kernel-output"))
+    files[f"{ctx.assignment}.autograde.log"] = logs.autograde_log(log_path, ws / "box" / "kernel-output")
     result.seconds = time.monotonic() - start
-    return result, private
+    return Outcome(result, private, files)

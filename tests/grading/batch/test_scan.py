@@ -23,8 +23,8 @@ from grading.batch import workspace
 from grading.batch.results import STATUS_ERROR, SubmissionResult
 from grading.batch.scan import submitted_task
 from grading.batch.tasks import Task
-from grading.batch.worker import _write_submission, grade_task
-from grading.batch.workspace import BatchContext
+from grading.batch.worker import grade_task
+from grading.batch.workspace import BatchContext, Refused
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 
@@ -42,12 +42,14 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
                            graded=frozenset({"toy.ipynb", "extra.ipynb"}))
     assert set(task.files) == {"toy.ipynb"}
     assert task.stray == ("dataset.bin",) and task.oversize == (("extra.ipynb", 100 << 20),)
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)  # the worker sees the same names and sizes
-    made = scratch / "submitted" / "s" / "toy"
-    assert (made / "dataset.bin").stat().st_size == 0
-    big = made / "extra.ipynb"
-    assert big.stat().st_size == 100 << 20 and big.stat().st_blocks * 512 < 1 << 20
+    # the worker grades the same names and sizes: the stray file named, the big one refused
+    ctx = _context(tmp_path, Limits(), ("toy.ipynb", "extra.ipynb"))
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(Refused, match=r"^extra.ipynb is 100.0 MB, over the 20.0 MB limit: not graded$"):
+        workspace._rebuild_submission(ctx, task, dest, result)
+    assert result.notes == ["files not graded: dataset.bin"] and not list(dest.iterdir())
 
 
 def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestamp(tmp_path):
@@ -69,7 +71,7 @@ def test_the_coordinator_reads_no_notebook_it_does_not_grade_nor_a_long_timestam
 
 def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_a_count(tmp_path):
     """The coordinator names the first 20 files not graded (a link among them: never read)
-    and counts the rest; the worker recreates only those 20, and the note counts them all."""
+    and counts the rest; the worker writes none of them, and the note counts them all."""
     course = tmp_path / "course"
     folder = course / "submitted" / "s" / "toy"
     folder.mkdir(parents=True)
@@ -81,26 +83,21 @@ def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_
     task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
     assert task.stray == ("a-link", *names[:19]) and task.stray_more == 2981
     assert set(task.files) == {"toy.ipynb"} and task.links == ()
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)
-    made = scratch / "submitted" / "s" / "toy"
-    assert sorted(p.name for p in made.iterdir()) == sorted(["toy.ipynb", *task.stray])
-    ctx = _context(scratch, tmp_path, Limits())
+    ctx = _context(tmp_path, Limits())
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    assert workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    assert workspace._rebuild_submission(ctx, task, dest, result)
+    assert sorted(p.name for p in dest.iterdir()) == ["toy.ipynb"]  # the rebuilt notebook only
     named = ", ".join(task.stray)
     assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
 
 
-def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
-    release = tmp / "release"
-    release.mkdir()
-    nbformat.write(toy_source(), release / "toy.ipynb")
+def _context(tmp: Path, limits: Limits, notebooks: tuple[str, ...] = ("toy.ipynb",)) -> BatchContext:
     (tmp / "work").mkdir()
-    return BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
-                        work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+    release = {name: nbformat.writes(toy_source()).encode() for name in notebooks}
+    return BatchContext(assignment="toy", course_id="course", work=tmp / "work",
+                        source=release, release=release, template_db=b"",
                         packages=PackageSnapshot(roots={}, files={}), timeout=60,
                         config_text="", isolation="none", limits=limits)
 

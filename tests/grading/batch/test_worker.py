@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import dask
+import nbformat
 import pytest
 from helpers.courses import (
     TOY_ADD,
@@ -29,11 +30,14 @@ from helpers.submissions import EXPECTED_SCORES, filled_release
 
 from grading.batch.coordinator import Options, autograde_all, prepare_batch
 from grading.batch.gradebook import sqlite_url
+from grading.batch.results import STATUS_ERROR, SubmissionResult
 from grading.batch.scan import submitted_task
 from grading.batch.tasks import Task
-from grading.batch.worker import _write_submission, grade_task, sweep_scratch
-from grading.errors import GradingError
+from grading.batch.worker import grade_task, sweep_scratch
+from grading.batch.workspace import BatchContext, _rebuild_submission
 from grading.isolation.cleanup import scope
+from grading.isolation.integrity import PackageSnapshot
+from grading.limits import Limits
 
 KINDS = ("reference", "wrong_softmax", "softmax_output", "blank")
 
@@ -255,11 +259,26 @@ def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
     whole = submitted_task(course, "toy", "folder", max_bytes=1 << 20,
                             graded=frozenset({"toy.ipynb"}))
     assert whole.folder_link and whole.files == {}
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)
-    link = scratch / "submitted" / "linker" / "toy" / "toy.ipynb"
-    assert link.is_symlink() and link.read_bytes() == b""  # a link, to nothing of the course
-    _write_submission(scratch, "toy", whole)
-    assert (scratch / "submitted" / "folder" / "toy").is_symlink()
-    with pytest.raises(GradingError, match="file named"):
-        _write_submission(tmp_path / "other", "toy", Task("x", {}, links=("../escape",)))
+    # the worker grades the link as one (unreadable, never followed), the folder not at all
+    (tmp_path / "work").mkdir()
+    release = {"toy.ipynb": nbformat.writes(toy_source()).encode()}
+    ctx = BatchContext(assignment="toy", course_id="course", work=tmp_path / "work", source={},
+                       release=release, template_db=b"", packages=PackageSnapshot(roots={}, files={}),
+                       timeout=60, config_text="", isolation="none", limits=Limits())
+
+    def rebuilt(task: Task) -> tuple[bool, list[str], Path]:
+        dest = tmp_path / "dest" / task.student
+        dest.mkdir(parents=True)
+        result = SubmissionResult(task.student, STATUS_ERROR)
+        return _rebuild_submission(ctx, task, dest, result), result.notes, dest
+
+    found, notes, dest = rebuilt(task)
+    assert found and "toy.ipynb unreadable (a symbolic link)" in notes, notes
+    assert "files not graded: notes.txt" in notes, notes
+    graded = dest / "toy.ipynb"  # the unanswered release, no link, nothing of the solution
+    assert not graded.is_symlink() and "THE SOLUTION" not in graded.read_text()
+    assert rebuilt(whole)[:2] == (False, ["submission folder is a symbolic link: not followed, not graded"])
+    # a name the student chose is never a path: nothing written for it, inside or out
+    found, notes, dest = rebuilt(Task("x", {}, links=("../escape",), stray=("../stray",)))
+    assert not found and notes == ["files not graded: '../escape', '../stray'"], notes
+    assert not list(dest.iterdir()) and not (tmp_path / "dest" / "escape").exists()

@@ -24,28 +24,35 @@ from helpers.courses import (
 from grading.batch import workspace
 from grading.batch.results import STATUS_ERROR, SubmissionResult, clean_note
 from grading.batch.scan import submitted_task
-from grading.batch.worker import _write_submission, sweep_scratch
+from grading.batch.tasks import Task
+from grading.batch.worker import sweep_scratch
 from grading.batch.workspace import BatchContext, grade_one
 from grading.errors import GradingError
+from grading.filetree import read_tree
 from grading.isolation.cleanup import owned_prefix, remove_tree
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 
 
-def _context(course: Path, tmp: Path, limits: Limits) -> BatchContext:
-    release = tmp / "release"
-    release.mkdir()
-    nbformat.write(toy_source(), release / "toy.ipynb")
+def _context(tmp: Path, limits: Limits) -> BatchContext:
     (tmp / "work").mkdir()
-    return BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
-                        work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+    release = {"toy.ipynb": nbformat.writes(toy_source()).encode()}
+    return BatchContext(assignment="toy", course_id="course", work=tmp / "work",
+                        source=release, release=release, template_db=b"",
                         packages=PackageSnapshot(roots={}, files={}), timeout=60,
                         config_text="", isolation="none", limits=limits)
 
 
+def _task(course: Path, student: str) -> Task:
+    """The task the coordinator makes of ``student``'s submitted folder (default size limit)."""
+    return submitted_task(course, "toy", student, max_bytes=Limits().notebook_bytes,
+                          graded=frozenset({"toy.ipynb"}))
+
+
 @pytest.fixture()
 def parsed(monkeypatch) -> list[str]:
-    """What the worker parses: notebooks (nbformat.read) and cell sources (review_flags)."""
+    """What the worker parses: notebook files (nbformat.read), the student's notebooks (their
+    bytes, read_submission: "submitted notebook") and cell sources (review_flags)."""
     seen: list[str] = []
     real_read, real_submission = nbformat.read, workspace.read_submission
     real_review = workspace.review_flags
@@ -54,9 +61,9 @@ def parsed(monkeypatch) -> list[str]:
         seen.append(Path(path).parent.name)
         return real_read(path, *args, **kwargs)
 
-    def submission(path):
-        seen.append(Path(path).parent.name)
-        return real_submission(path)
+    def submission(source):
+        seen.append("submitted notebook")
+        return real_submission(source)
 
     def review(source, *args, **kwargs):
         seen.append(f"cell of {len(source)}")
@@ -73,17 +80,19 @@ def test_a_notebook_over_the_size_limit_is_an_error_and_never_parsed(tmp_path, p
     submit(course, "toy", "big", toy_submission(add="x = 1\n" + "# padding\n" * 300_000))
     size = (course / "submitted" / "big" / "toy" / "toy.ipynb").stat().st_size
     assert size > 3 << 20
-    res, private = grade_one(_context(course, tmp_path, Limits(notebook_bytes=2 << 20)), "big")
+    out = grade_one(_context(tmp_path, Limits(notebook_bytes=2 << 20)), _task(course, "big"))
+    res, private = out.result, out.private
     assert res.status == STATUS_ERROR and private is None
     assert f"toy.ipynb is {size / (1 << 20):.1f} MB, over the 2.0 MB limit: not graded" in res.notes
-    assert "toy" not in parsed  # the student's notebook (parent folder "toy"); the release is "release"
+    assert "submitted notebook" not in parsed and "toy" not in parsed  # the student's notebook
 
 
 def test_a_cell_over_the_source_limit_is_an_error_and_never_parsed(tmp_path, parsed):
     course = make_course(tmp_path / "course", "toy", toy_source())
     answer = "def my_add(a, b):\n    return a + b\n" + "# padding\n" * 200
     submit(course, "toy", "long", toy_submission(add=answer))
-    res, private = grade_one(_context(course, tmp_path, Limits(cell_chars=1000)), "long")
+    out = grade_one(_context(tmp_path, Limits(cell_chars=1000)), _task(course, "long"))
+    res, private = out.result, out.private
     assert res.status == STATUS_ERROR and private is None
     assert f"cell 'my_add' has {len(answer)} characters of source, over the limit of 1000: " \
            "not graded" in res.notes, res.notes
@@ -94,10 +103,13 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     course = make_course(tmp_path / "course", "toy", toy_source())
     submit(course, "toy", "late", toy_submission())
     stamp = course / "submitted" / "late" / "toy" / "timestamp.txt"
-    with open(stamp, "wb") as fh:  # sparse: what the worker makes of an oversized one
+    with open(stamp, "wb") as fh:  # sparse: 8 GiB that take no disk
         fh.truncate(8 << 30)
-    ctx = _context(course, tmp_path, Limits())
-    res, private = grade_one(ctx, "late")
+    ctx = _context(tmp_path, Limits())
+    task = _task(course, "late")
+    assert task.oversize == (("timestamp.txt", 8 << 30),)  # by size, never read
+    out = grade_one(ctx, task)
+    res, private = out.result, out.private
     assert res.status == STATUS_ERROR and private is None
     assert f"timestamp.txt is {8 << 30} bytes, over the 1024 bytes of a timestamp: not graded" \
            in res.notes, res.notes
@@ -111,11 +123,11 @@ def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(
     for i in range(30):
         (folder / f"data{i:02}.csv").write_text("1,2\n")
     nbformat.write(toy_submission(), folder / "other.ipynb")
-    ctx = _context(course, tmp_path, Limits())
+    ctx = _context(tmp_path, Limits())
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    assert workspace._rebuild_submission(ctx, "s", dest, result)
+    assert workspace._rebuild_submission(ctx, _task(course, "s"), dest, result)
     named = ", ".join([f"data{i:02}.csv" for i in range(20)])
     assert f"files not graded: {named} and 11 more" in result.notes, result.notes  # other.ipynb the 31st
 
@@ -149,13 +161,11 @@ def test_a_file_name_cannot_forge_the_files_not_graded_note(tmp_path):
     for name in names:
         (folder / name).touch()
     task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=frozenset({"toy.ipynb"}))
-    scratch = tmp_path / "scratch"
-    _write_submission(scratch, "toy", task)
-    ctx = _context(scratch, tmp_path, Limits())
+    ctx = _context(tmp_path, Limits())
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    workspace._rebuild_submission(ctx, "s", dest, result, not_carried=task.stray_more)
+    workspace._rebuild_submission(ctx, task, dest, result)
     (note,) = [clean_note(n) for n in result.notes if n.startswith("files not graded: ")]
     assert _read_back(note) == (sorted(names), 0), note
     assert note.isprintable(), note  # one line, nothing hidden
@@ -186,7 +196,7 @@ def test_outputs_and_metadata_of_a_submission_never_become_notebook_nodes(tmp_pa
     dest = tmp_path / "dest"
     dest.mkdir()
     result = SubmissionResult("s", STATUS_ERROR)
-    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "s"), dest, result)
     assert size > 1 << 20 and len(json.dumps(seen[0])) < size // 100
     marks = [c.metadata.get("nbgrader", {}).get("grade_id") for c in seen[0].cells]
     assert marks == [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
@@ -222,7 +232,7 @@ def test_a_notebook_of_the_wrong_shape_is_unreadable_not_a_crash(tmp_path, spoil
     dest = tmp_path / "dest"
     dest.mkdir()
     result = SubmissionResult("s", STATUS_ERROR)
-    assert workspace._rebuild_submission(_context(course, tmp_path, Limits()), "s", dest, result)
+    assert workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "s"), dest, result)
     assert f"toy.ipynb unreadable ({why})" in result.notes, result.notes
 
 
@@ -235,10 +245,9 @@ def test_a_socket_folder_on_dev_shm_is_named_for_its_worker(tmp_path):
         def create(self, key, limits):
             return []
 
-    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c",
-                       work=tmp_path, template_db=tmp_path / "t.db", release_dir=tmp_path,
-                       timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
-                       isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
+    ctx = BatchContext(assignment="a", course_id="c", work=tmp_path, source={}, release={},
+                       template_db=b"", timeout=60, packages=PackageSnapshot(roots={}, files={}),
+                       config_text="", isolation="sandboxed", limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
     (tmp_path / "ws").mkdir()
     _, env, _, ipc = _setup_sandbox(ctx, "s", tmp_path / "ws")
     try:  # (with cgroups the grader runs as root: /dev/shm is writable)
@@ -260,8 +269,8 @@ def test_without_cgroups_the_socket_folder_is_on_disk_not_in_host_memory(tmp_pat
 
     work = tmp_path / "work"
     work.mkdir()
-    ctx = BatchContext(course_dir=tmp_path, assignment="a", db_url="", course_id="c", work=work,
-                       template_db=tmp_path / "t.db", release_dir=tmp_path, timeout=60,
+    ctx = BatchContext(assignment="a", course_id="c", work=work, source={}, release={},
+                       template_db=b"", timeout=60,
                        packages=PackageSnapshot(roots={}, files={}), config_text="",
                        isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
     (tmp_path / "ws").mkdir()
@@ -311,18 +320,17 @@ def test_the_socket_folder_is_removed_only_after_the_submissions_cgroup_is_kille
     monkeypatch.setattr(workspace, "remove_tree", remove)
     course = make_course(tmp_path / "course", "toy", toy_source())
     submit(course, "toy", "s", toy_submission())
-    release = tmp_path / "release"
-    release.mkdir()
-    nbformat.write(toy_source(), release / "toy.ipynb")
     (tmp_path / "work").mkdir()
-    (tmp_path / "template.db").touch()
-    ctx = BatchContext(course_dir=course, assignment="toy", db_url="", course_id="course",
-                       work=tmp_path / "work", template_db=tmp_path / "template.db",
-                       release_dir=release, timeout=60, config_text="", isolation="namespaces",
+    ctx = BatchContext(assignment="toy", course_id="course", work=tmp_path / "work",
+                       source=read_tree(course / "source" / "toy"),
+                       release={"toy.ipynb": nbformat.writes(toy_source()).encode()},
+                       template_db=b"", timeout=60, config_text="", isolation="namespaces",
                        packages=PackageSnapshot(roots={}, files={"course_pkg": {"__init__.py": b""}}),
                        limits=Limits(), bwrap="bwrap", cgroups=Cgroups())
-    grade_one(ctx, "s")
+    out = grade_one(ctx, _task(course, "s"))
     assert order == ["autograde", "cgroup killed", "socket folder removed"]
+    # what goes back to the coordinator: the autograde log (nothing was autograded)
+    assert out.autograded == {"toy.autograde.log": b"the autograde ran\n"}
 
 
 def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front(monkeypatch):
@@ -347,9 +355,9 @@ def test_a_temporary_folder_too_long_for_the_kernels_sockets_is_refused_up_front
         scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}4194304-{'f' * SCOPE_LEN}-",
                                         dir=longest))
         (scratch / "work" / "ws").mkdir(parents=True)
-        ctx = BatchContext(course_dir=scratch, assignment="a", db_url="", course_id="c",
-                           work=scratch / "work", template_db=scratch / "t.db", release_dir=scratch,
-                           timeout=60, packages=PackageSnapshot(roots={}, files={}), config_text="",
+        ctx = BatchContext(assignment="a", course_id="c", work=scratch / "work", source={},
+                           release={}, template_db=b"", timeout=60,
+                           packages=PackageSnapshot(roots={}, files={}), config_text="",
                            isolation="namespaces", limits=Limits(), bwrap="bwrap", cgroups=None)
         _, _, _, ipc = _setup_sandbox(ctx, "s", scratch / "work" / "ws")
         assert len(os.fsencode(str(ipc) + "/k-9")) <= sandbox.SOCKET_PATH_MAX

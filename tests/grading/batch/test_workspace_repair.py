@@ -15,7 +15,9 @@ from nbgrader.api import Gradebook
 
 from grading.batch import workspace
 from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_OK, SubmissionResult
+from grading.batch.tasks import Task
 from grading.batch.workspace import BatchContext
+from grading.filetree import read_tree
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 
@@ -30,21 +32,18 @@ def _graded_sources(nb: nbformat.NotebookNode) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode, list[str], list[str]]]:
     tmp = tmp_path_factory.mktemp("repair")
-    course, release = tmp / "course", ROOT / "release" / ASSIGNMENT
     (tmp / "work").mkdir()
-    ctx = BatchContext(course_dir=course, assignment=ASSIGNMENT, db_url="", course_id="course",
-                       work=tmp / "work", template_db=tmp / "template.db", release_dir=release,
+    ctx = BatchContext(assignment=ASSIGNMENT, course_id="course", work=tmp / "work", source={},
+                       release=read_tree(ROOT / "release" / ASSIGNMENT), template_db=b"",
                        packages=PackageSnapshot(roots={}, files={}), timeout=60,
                        config_text="", isolation="none", limits=Limits())
     out = {}
     for name, case in CASES.items():
-        folder = course / "submitted" / name / ASSIGNMENT
-        folder.mkdir(parents=True)
-        (folder / f"{ASSIGNMENT}.ipynb").write_bytes(case.build())
+        task = Task(name, {f"{ASSIGNMENT}.ipynb": case.build()})
         dest = tmp / "dest" / name
         dest.mkdir(parents=True)
         result = SubmissionResult(name, STATUS_ERROR)
-        assert workspace._rebuild_submission(ctx, name, dest, result)
+        assert workspace._rebuild_submission(ctx, task, dest, result)
         out[name] = nbformat.read(dest / f"{ASSIGNMENT}.ipynb", as_version=4), result.notes, result.manual
         shutil.rmtree(dest)
     return out
