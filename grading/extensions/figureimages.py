@@ -8,6 +8,7 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List
 
 from grading.extensions.cells import grade_id
 
@@ -27,6 +28,10 @@ class FigureImages(NbGraderPreprocessor):
 
     nbconvert would show a widget view first (display_data_priority) as an empty placeholder
     that only the widgets' JavaScript, loaded from the network, can fill."""
+
+    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
+    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
+    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         models = _models(nb)

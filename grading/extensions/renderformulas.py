@@ -13,6 +13,7 @@ from matplotlib.mathtext import MathTextParser
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List
 
 #: Size the formulas are drawn at (points); the page sizes them in em of this.
 SIZE = 12.0
@@ -20,9 +21,11 @@ SIZE = 12.0
 CODE = re.compile(r"^(?P<fence>```|~~~).*?^(?P=fence)[ \t]*$|(?P<ticks>`+).+?(?P=ticks)", re.S | re.M)
 #: $$display$$ or $inline$ (no newline, not empty; a backslash-escaped \$ is text).
 FORMULA = re.compile(r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$|(?<![\\$])\$(?P<inline>[^$\n]+?)(?<!\\)\$", re.S)
-#: A one-column matrix environment, which mathtext lacks: drawn as a stack in delimiters.
+#: A one-column matrix environment, which mathtext lacks: drawn as stacked rows in delimiters.
 MATRIX = re.compile(r"\\begin\{(?P<kind>[pbv])matrix\}(?P<rows>[^&]*?)\\end\{(?P=kind)matrix\}", re.S)
 DELIMITERS = {"p": ("(", ")"), "b": ("[", "]"), "v": ("|", "|")}
+#: mathtext sets every fraction small (text style); a displayed one gets display style.
+FRACTION = re.compile(r"\\frac(?![A-Za-z])")
 #: Characters of alt text that Markdown could read as markup even inside a tag.
 MARKUP = {"*": "&#42;", "_": "&#95;", "\\": "&#92;", "`": "&#96;", "$": "&#36;", "\n": " "}
 #: Lays a formula out (its size) without drawing it.
@@ -34,6 +37,10 @@ class RenderFormulas(NbGraderPreprocessor):
     image of the formula (its TeX source as alternative text), so a page read offline shows
     formulas without MathJax. A formula mathtext cannot draw stays visible as its TeX source in
     a code span (and is logged), never dropped or drawn wrong."""
+
+    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
+    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
+    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, cell_index: int
@@ -54,7 +61,7 @@ class RenderFormulas(NbGraderPreprocessor):
         display = match.group("display") is not None
         tex = (match.group("display") if display else match.group("inline")).strip()
         try:
-            svg, width, height, depth = _draw(tex)
+            svg, width, height, depth = _draw(FRACTION.sub(r"\\dfrac", tex) if display else tex)
         except Exception as error:  # mathtext raises ValueError and others for TeX it lacks
             self.log.warning("feedback: formula shown as TeX source (%s): %s", type(error).__name__, tex)
             return f'<code class="formula-source">{html.escape(match.group(0))}</code>'
@@ -67,8 +74,15 @@ class RenderFormulas(NbGraderPreprocessor):
 
 
 def _stack(match: re.Match[str]) -> str:
+    """A one-column matrix as mathtext can draw it: its rows in two stacks, one over the other
+    (a fraction without a rule, so the matrix is centred on the formula's axis), in delimiters."""
     left, right = DELIMITERS[match.group("kind")]
-    return rf"\left{left}\substack{{{match.group('rows').strip()}}}\right{right}"
+    rows = [row.strip() for row in match.group("rows").split(r"\\") if row.strip()]
+    if len(rows) < 2:
+        return rf"\left{left}{''.join(rows)}\right{right}"
+    half = (len(rows) + 1) // 2
+    top, bottom = (r"\substack{" + r" \\ ".join(part) + "}" for part in (rows[:half], rows[half:]))
+    return rf"\genfrac{{{left}}}{{{right}}}{{0}}{{0}}{{{top}}}{{{bottom}}}"
 
 
 def _draw(tex: str) -> tuple[bytes, float, float, float]:
