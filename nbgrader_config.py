@@ -24,8 +24,8 @@ from grading.extensions import (HideHiddenTests, JudgedExecute, LimitNotebookByt
                                 StripRunState)
 from grading.extensions.feedbackpage import TEMPLATE_BASEDIRS, TEMPLATE_NAME, FeedbackPageExporter
 from grading.extensions.figureimages import FigureImages
-from grading.extensions.renderformulas import RenderFormulas
 from grading.extensions.lms_collect import LmsCollector
+from grading.extensions.renderformulas import RenderFormulas
 from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
