@@ -22,7 +22,10 @@ from nbgrader.preprocessors import (
 
 from grading.extensions import (HideHiddenTests, JudgedExecute, LimitNotebookBytes, LimitOutputBytes,
                                 StripRunState)
+from grading.extensions.feedbackpage import TEMPLATE_BASEDIRS, TEMPLATE_NAME, FeedbackPageExporter
+from grading.extensions.figureimages import FigureImages
 from grading.extensions.lms_collect import LmsCollector
+from grading.extensions.renderformulas import RenderFormulas
 from grading.extensions.repair import FlagUnrepaired, RepairingExporter, RepairSubmission
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
@@ -109,8 +112,18 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 # Feedback: nbgrader's list with HideHiddenTests first (hidden blocks shown as a note,
-# outputs holding hidden-test source withheld).
-c.GenerateFeedback.preprocessors = [HideHiddenTests, GetGrades, "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# outputs holding hidden-test source withheld), then what makes a page that reads offline (it is
+# uploaded to an LMS and opened anywhere): FigureImages shows each interactive (ipympl) figure as
+# the PNG its saved widget state holds, with alternative text on every image, and RenderFormulas
+# draws the Markdown formulas as SVG images (matplotlib's mathtext) in place of MathJax.
+c.GenerateFeedback.preprocessors = [HideHiddenTests, FigureImages, RenderFormulas, GetGrades,
+                                    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+# The page: nbgrader's feedback template, extended (grading/extensions/templates/course_feedback):
+# each graded test named in the table of contents ("Exercise 1: my_softmax, 10/10"), long lines
+# wrapped, no MathJax script. Set on the exporter's own class, so the formgrader keeps its pages.
+c.GenerateFeedback.exporter_class = FeedbackPageExporter
+c.FeedbackPageExporter.template_name = TEMPLATE_NAME
+c.FeedbackPageExporter.extra_template_basedirs = TEMPLATE_BASEDIRS
 
 # The LMS route (docs/lms.md): `nbgrader zip_collect` of a Canvas or Moodle download takes the
 # student id from the LMS's file names (and collects a "Copy of", " (1)" or "-1" renamed notebook

@@ -25,6 +25,7 @@ from nbclient import NotebookClient
 from grading.extensions.hiddenblocks import hidden_lines
 from helpers.courses import skip_tail_in
 from helpers.feedback import leaked_lines
+from helpers.feedback_page import assert_reads_offline
 from helpers import submissions as subs
 from helpers.repo import LAB as ASSIGNMENT
 from helpers.repo import RELEASE_NB, ROOT, SOURCE_NB, TESTS, not_ignored
@@ -464,6 +465,7 @@ def test_autograde_end_to_end(tmp_path):
 
     for proc in nbgrader_in_each(halves, "generate_feedback", ASSIGNMENT, "--force"):
         assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "formula shown as TeX source" not in proc.stderr, proc.stderr
     # what nbgrader wrote (gradebook, submissions, autograded, feedback, grades.csv) is all
     # student data that the repository's .gitignore keeps out of commits
     for proc in nbgrader_in_each(halves, "export"):
@@ -497,3 +499,6 @@ def test_autograde_end_to_end(tmp_path):
     assert "my_softmax gives wrong probabilities for inputs that the public test does not try" in lookup
     assert "a hidden test of this cell failed with ValueError." in htmllib.unescape(pages["s_leak_in_error"])
     assert "Hidden test failed" not in htmllib.unescape(pages["s_reference"])
+
+    # the reference page, every cell run, stands alone: opened in Chromium with the network off
+    assert_reads_offline(where["s_reference"] / "feedback" / "s_reference" / ASSIGNMENT / f"{ASSIGNMENT}.html")

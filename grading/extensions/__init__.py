@@ -2,8 +2,10 @@
 
 ``nbgrader_config.py`` names them; ``python -m grading`` adds GuardedExecute for its private
 autograde. What only they share is here too: the parsing of hidden-test blocks and the marks
-of a cell. The plain path's repair (``repair``, ``repairing``) and the LMS route (``lms_collect``,
-``lms_export``) are imported by name from their modules.
+of a cell. The plain path's repair (``repair``, ``repairing``), the LMS route (``lms_collect``,
+``lms_export``) and the feedback page's parts (``figureimages``, ``renderformulas``, which import
+matplotlib, and ``feedbackpage`` with its template in ``templates/``) are imported by name from
+their modules.
 """
 from grading.extensions.guardedexecute import GuardedExecute
 from grading.extensions.hidehiddentests import HideHiddenTests

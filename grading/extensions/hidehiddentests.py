@@ -7,6 +7,7 @@ import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List
 
 from grading.extensions.hiddenblocks import hidden_lines, split_hidden
 
@@ -18,6 +19,10 @@ WITHHELD = "[output withheld from feedback: it contained the autograder's hidden
 class HideHiddenTests(NbGraderPreprocessor):
     """For generate_feedback: hidden blocks become a one-line note, and any output that
     contains a line of hidden-test source is withheld (a second line of defence)."""
+
+    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
+    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
+    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         lines = hidden_lines(nb)
