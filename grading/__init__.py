@@ -12,6 +12,7 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``filetree``    folders as ``{relative path: bytes}`` and back
 ``grading.batch`` (the batch and cluster side)
     ``coordinator`` a batch: preparation, one Dask task per student, recording, summary
+    ``options``     Options: every setting of a batch, checked once, the flags' defaults
     ``tasks``       Bundle, Task, Outcome: what coordinator and workers send (no Dask)
     ``scan``        the coordinator's scan of an untrusted submitted folder into a Task
     ``client``      the coordinator's Dask client: embedded LocalCluster or a scheduler
@@ -33,6 +34,14 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``limitnotebookbytes`` LimitNotebookBytes: a byte budget for all of a notebook's outputs
     ``striprunstate``    StripRunState: a release free of run state
     ``cells``            a cell's nbgrader marks (grade id, test cell)
+    ``repair``           the plain path's repair: every submission graded as its answers deserve
+    ``lms_names``        the file names Canvas and Moodle give submissions and take feedback by
+    ``lms_collect``      LmsCollector: ``zip_collect`` of an LMS download, the student id from names
+    ``lms_export``       LmsExportPlugin: ``nbgrader export`` as Canvas's or Moodle's grade CSV
+    ``lms_feedback``     feedback pages zipped as the LMS hands them out per student
+    ``figureimages``     FigureImages: feedback shows each interactive figure as its PNG, alt text
+    ``renderformulas``   RenderFormulas: Markdown formulas drawn at export, no MathJax
+    ``feedbackpage``     FeedbackPageExporter: the feedback page's template (offline, named tests)
 ``grading.isolation`` (what keeps the student's kernel in)
     ``sandbox``     bubblewrap around the kernel, host checks, the kernel launcher
     ``launcher``    the root side of each kernel (re)start: connection file, socket folder, fds
