@@ -72,7 +72,17 @@ class OfflinePage:
 
 
 def read_offline(page_path: Path, screenshot: Path | None = None) -> OfflinePage:
-    """Open ``page_path`` in headless Chromium with the network cut; optionally screenshot the whole page."""
+    """Open ``page_path`` in headless Chromium with the network cut; optionally screenshot the whole page.
+
+    Playwright's sync API runs in a thread of its own: it refuses a thread with a running asyncio
+    loop, which an earlier test of the same pytest worker may leave (nbclient's nested loops)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_read_offline, page_path, screenshot).result()
+
+
+def _read_offline(page_path: Path, screenshot: Path | None) -> OfflinePage:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
