@@ -5,7 +5,7 @@ import nbformat
 from helpers.courses import toy_source
 from helpers.notebooks import grade_id
 
-from grading.batch.report import write_report
+from grading.batch.report import _histogram, write_report
 from grading.batch.results import SubmissionResult
 
 
@@ -51,3 +51,25 @@ def test_report_pass_rates_failures_slowest_and_histogram(tmp_path):
         ["bob", "carol", "alice"]
     assert (out / "toy_scores.png").read_bytes()[:4] == b"\x89PNG"
     assert "![score histogram](toy_scores.png)" in text
+
+
+def _bars(fig) -> dict[float, float]:
+    """{centre: height} of the drawn bars (empty bars left out)."""
+    (ax,) = fig.axes
+    return {round(p.get_x() + p.get_width() / 2, 6): p.get_height() for p in ax.patches
+            if p.get_height()}
+
+
+def test_histogram_one_bar_per_integer_score_and_integer_counts(tmp_path):
+    fig = _histogram([0, 10, 19, 20, 20], 20.0, tmp_path / "h.png")
+    assert _bars(fig) == {0: 1, 10: 1, 19: 1, 20: 2}
+    (ax,) = fig.axes
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+    assert ax.get_xlabel() == "score (out of 20)"
+    assert ax.get_title() == "Score distribution (5 submissions)"
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_histogram_partial_credit_goes_to_the_nearest_integer_halves_down(tmp_path):
+    fig = _histogram([19.4, 19.5, 19.6, 20.0, 0.25], 20.0, tmp_path / "h.png")
+    assert _bars(fig) == {0: 1, 19: 2, 20: 2}
