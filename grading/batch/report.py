@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TOP = 10  # rows of the failure-message and slowest-submission tables
+MESSAGE_CHARS = 1000  # a failure message longer than this (a student's huge exception) is cut
 
 
 def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:
@@ -37,7 +38,11 @@ def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, f
 
 
 def failure_messages(autograded: Path, students: list[str], assignment: str) -> Counter:
-    """How often each ``test cell: error`` message appears in the autograded notebooks."""
+    """How often each ``test cell: error`` message appears in the autograded notebooks.
+
+    A message is kept whole (the teaching text of a test), on one line; past MESSAGE_CHARS
+    characters it is cut and says how much was left out.
+    """
     found: Counter = Counter()
     for student in students:
         for path in sorted((autograded / student / assignment).glob("*.ipynb")):
@@ -51,9 +56,17 @@ def failure_messages(autograded: Path, students: list[str], assignment: str) -> 
                 gid = cell.metadata["nbgrader"].get("grade_id", "?")
                 for out in cell.get("outputs", []):
                     if out.get("output_type") == "error":
-                        first = (str(out.get("evalue", "")).strip().splitlines() or [""])[0][:120]
-                        found[f"{gid}: {out.get('ename', 'Error')}: {first}".rstrip(": ")] += 1
+                        message = _one_line(str(out.get("evalue", "")))
+                        found[f"{gid}: {out.get('ename', 'Error')}: {message}".rstrip(": ")] += 1
     return found
+
+
+def _one_line(message: str) -> str:
+    """The whole message as one table cell (its lines joined by spaces), cut visibly if huge."""
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    return f"{text[:MESSAGE_CHARS]}... (cut: {len(text) - MESSAGE_CHARS} characters)"
 
 
 MAX_BARS = 100  # one bar per point up to this many points; wider (integer) bars beyond

@@ -5,7 +5,7 @@ import nbformat
 from helpers.courses import toy_source
 from helpers.notebooks import grade_id
 
-from grading.batch.report import _histogram, write_report
+from grading.batch.report import _histogram, failure_messages, write_report
 from grading.batch.results import SubmissionResult
 
 
@@ -45,7 +45,7 @@ def test_report_pass_rates_failures_slowest_and_histogram(tmp_path):
     assert "(1 submission(s) graded by an earlier run" in text
     failures = text.split("## Most common failure messages")[1].split("##")[0]
     assert failures.index("| 2 | test_my_mul: NameError: name 'my_mul' is not defined |") < \
-        failures.index("| 1 | test_my_add: AssertionError: my_add(1, 2) != 3 |")
+        failures.index("| 1 | test_my_add: AssertionError: my_add(1, 2) != 3 more |")
     slowest = text.split("## Slowest submissions")[1]
     assert [l.split(" | ")[0].strip("| ") for l in slowest.strip().splitlines()[2:]] == \
         ["bob", "carol", "alice"]
@@ -73,3 +73,19 @@ def test_histogram_one_bar_per_integer_score_and_integer_counts(tmp_path):
 def test_histogram_partial_credit_goes_to_the_nearest_integer_halves_down(tmp_path):
     fig = _histogram([19.4, 19.5, 19.6, 20.0, 0.25], 20.0, tmp_path / "h.png")
     assert _bars(fig) == {0: 1, 19: 2, 20: 2}
+
+
+def test_failure_messages_whole_on_one_line_and_huge_ones_cut_visibly(tmp_path):
+    out = tmp_path / "autograded"
+    first = "my_add(1, 2) returned 4: " + " ".join(["check the sign of each term;"] * 10)
+    teaching = f"{first}\n  see part 2\n"
+    assert len(teaching) > 300
+    huge = "x" * 50_000
+    _autograded(out, "alice", {"test_my_add": ("AssertionError", teaching)})
+    _autograded(out, "bob", {"test_my_mul": ("ValueError", huge)})
+    found = failure_messages(out, ["alice", "bob"], "toy")
+    whole = f"test_my_add: AssertionError: {first} see part 2"
+    assert found[whole] == 1
+    (cut,) = [m for m in found if m.startswith("test_my_mul")]
+    assert cut == f"test_my_mul: ValueError: {'x' * 1000}... (cut: 49000 characters)"
+    assert "\n" not in "".join(found)
