@@ -124,6 +124,11 @@ c.GenerateFeedback.preprocessors = [HideHiddenTests, FigureImages, RenderFormula
 c.GenerateFeedback.exporter_class = FeedbackPageExporter
 c.FeedbackPageExporter.template_name = TEMPLATE_NAME
 c.FeedbackPageExporter.extra_template_basedirs = TEMPLATE_BASEDIRS
+# Always write the pages again, as `generate_feedback --force` does: without it nbgrader keeps a
+# student's existing page unless the autograded timestamp.txt is newer, and a regrade keeps the
+# submission's timestamp, so after a regrade the old pages (old scores) would stay, silently.
+# (BaseConverter.force, nbgrader 0.9.6; set on GenerateFeedback so autograde keeps skipping.)
+c.GenerateFeedback.force = True
 
 # The LMS route (docs/lms.md): `nbgrader zip_collect` of a Canvas or Moodle download takes the
 # student id from the LMS's file names (and collects a "Copy of", " (1)" or "-1" renamed notebook

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from grading.batch.coordinator import autograde_all
@@ -63,6 +64,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def next_steps(assignment: str, course_dir: str, db_url: str | None) -> str:
+    """The instructor's next commands after a batch (docs/instructors.md, 6-8, and docs/lms.md)."""
+    a = shlex.quote(assignment)
+    db = f" --db={shlex.quote(db_url)}" if db_url else ""
+    where = "" if course_dir in (".", "") else f" (cd {shlex.quote(str(course_dir))})"
+    return "\n".join([
+        f"Next, in the course folder{where}:",
+        f"  nbgrader generate_feedback {a} --force{db}   # feedback/<student>/{assignment}/*.html",
+        f"  python -m grading.extensions.lms_feedback {a}   # LMS: the pages zipped to upload (docs/lms.md)",
+        f"  nbgrader export{db}   # grades.csv"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:  # Limits and Options check every value; cpu_seconds follows the timeout (Options.kernel_limits)
@@ -78,4 +91,5 @@ def main(argv: list[str] | None = None) -> int:
     except GradingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(next_steps(args.assignment, str(args.course_dir), args.db))
     return 0 if all(r.status in (STATUS_OK, STATUS_FLAGGED, STATUS_MISSING, STATUS_SKIPPED) for r in results) else 1

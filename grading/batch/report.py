@@ -7,15 +7,21 @@ notebooks) and the slowest submissions.
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from nbgrader.utils import is_grade, is_solution
 
 from grading.batch.results import STATUS_MISSING, STATUS_SKIPPED, SubmissionResult
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 TOP = 10  # rows of the failure-message and slowest-submission tables
+MESSAGE_CHARS = 1000  # a failure message longer than this (a student's huge exception) is cut
 
 
 def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:
@@ -32,7 +38,11 @@ def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, f
 
 
 def failure_messages(autograded: Path, students: list[str], assignment: str) -> Counter:
-    """How often each ``test cell: error`` message appears in the autograded notebooks."""
+    """How often each ``test cell: error`` message appears in the autograded notebooks.
+
+    A message is kept whole (the teaching text of a test), on one line; past MESSAGE_CHARS
+    characters it is cut and says how much was left out.
+    """
     found: Counter = Counter()
     for student in students:
         for path in sorted((autograded / student / assignment).glob("*.ipynb")):
@@ -46,27 +56,55 @@ def failure_messages(autograded: Path, students: list[str], assignment: str) -> 
                 gid = cell.metadata["nbgrader"].get("grade_id", "?")
                 for out in cell.get("outputs", []):
                     if out.get("output_type") == "error":
-                        first = (str(out.get("evalue", "")).strip().splitlines() or [""])[0][:120]
-                        found[f"{gid}: {out.get('ename', 'Error')}: {first}".rstrip(": ")] += 1
+                        message = _one_line(str(out.get("evalue", "")))
+                        found[f"{gid}: {out.get('ename', 'Error')}: {message}".rstrip(": ")] += 1
     return found
 
 
-def _histogram(scores: list[float], max_score: float, png: Path) -> None:
+def _one_line(message: str) -> str:
+    """The whole message as one table cell (its lines joined by spaces), cut visibly if huge."""
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    if len(text) <= MESSAGE_CHARS:
+        return text
+    return f"{text[:MESSAGE_CHARS]}... (cut: {len(text) - MESSAGE_CHARS} characters)"
+
+
+MAX_BARS = 100  # one bar per point up to this many points; wider (integer) bars beyond
+
+
+def _histogram(scores: list[float], max_score: float, png: Path) -> Figure:
+    """Draw the score histogram into ``png`` and return its figure (the tests read its bars).
+
+    One bar per integer score 0..max, centred on it (edges at k - 0.5), so 20/20 is not merged
+    with 19. A partial-credit score counts in the bar of its nearest integer, a half rounded down
+    (19.5 with 19: no bar shows more points than were earned). Above MAX_BARS points each bar
+    spans a whole number of points (k*w .. k*w + w - 1). The counts axis has integer ticks.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a grading server
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
+    top = math.ceil(max([max_score, *scores, 1.0]))
+    width = max(1, math.ceil((top + 1) / MAX_BARS))
+    counts = [0] * (top // width + 1)
+    for score in scores:
+        nearest = min(max(math.ceil(score - 0.5), 0), top)  # halves down; clamped to 0..top
+        counts[nearest // width] += 1
     fig = Figure(figsize=(6, 3.5))
     ax = fig.add_subplot()
-    top = max([max_score, *scores, 1.0])
-    ax.hist(scores, bins=min(20, max(1, int(top)) + 1), range=(0, top), color="tab:blue",
-            edgecolor="white")
+    ax.bar([i * width + (width - 1) / 2 for i in range(len(counts))], counts, width=width,
+           color="tab:blue", edgecolor="white")
+    ax.set_xlim(-0.5, len(counts) * width - 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"score (out of {max_score:g})")
     ax.set_ylabel("submissions")
     ax.set_title(f"Score distribution ({len(scores)} submissions)")
     fig.tight_layout()
     fig.savefig(png, dpi=100)
+    return fig
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:

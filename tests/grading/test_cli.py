@@ -53,6 +53,27 @@ def test_cli_and_python_callers_get_the_same_options(monkeypatch, timeout):
         Limits(cpu_seconds=int(max(python.timeout, 60) * 4))
 
 
+def test_cli_ends_with_the_next_commands_for_this_assignment(monkeypatch, capsys, tmp_path):
+    from grading.batch.results import SubmissionResult
+
+    done = [SubmissionResult("alice", "ok", 5, 5, 1.0), SubmissionResult("bob", "error", 0, 5, 1.0)]
+    monkeypatch.setattr(cli, "autograde_all", lambda assignment, opts: done)
+    course = tmp_path / "my course"
+    assert cli.main(["hw3", "--course-dir", str(course)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert 3 <= len(lines) <= 5, lines
+    assert f"cd '{course}'" in lines[0]
+    commands = [line.split("#")[0].strip() for line in lines[1:]]
+    assert commands == ["nbgrader generate_feedback hw3 --force",
+                        "python -m grading.extensions.lms_feedback hw3", "nbgrader export"]
+    assert cli.main(["hw3", "--db", "sqlite:////tmp/g.db"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert "cd" not in lines[0]
+    assert [line.split("#")[0].strip() for line in lines[1:]] == \
+        ["nbgrader generate_feedback hw3 --force --db=sqlite:////tmp/g.db",
+         "python -m grading.extensions.lms_feedback hw3", "nbgrader export --db=sqlite:////tmp/g.db"]
+
+
 @pytest.mark.parametrize(("flag", "value", "message"), [
     ("--pids", "0", "--pids must be at least 1"),
     ("--kernel-threads", "0", "--kernel-threads must be at least 1"),

@@ -43,3 +43,25 @@ def test_long_lines_wrap_and_the_page_loads_no_script():
     page = course_feedback_page(_lab())
     assert "#notebook pre, #notebook code { white-space: pre-wrap; overflow-wrap: anywhere; }" in page
     assert "<script" not in page
+
+
+def test_the_course_regenerates_existing_feedback_pages(tmp_path):
+    """After a regrade the autograded notebook keeps the submission's timestamp, so nbgrader
+    (without --force) would keep the old page ("Skipping existing assignment")."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from helpers.repo import ROOT
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    for folder in ("autograded", "feedback"):
+        (tmp_path / folder / "alice" / "hw").mkdir(parents=True)
+        (tmp_path / folder / "alice" / "hw" / "timestamp.txt").write_text("2026-01-01 10:00:00\n")
+    old = tmp_path / "feedback" / "alice" / "hw" / "hw.html"
+    old.write_text("the page of the first grading")
+    cfg.CourseDirectory.root = str(tmp_path)
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg)
+    assert converter.init_destination("hw", "alice") is True  # nbgrader converts alice again
+    assert not old.exists()
+    assert cfg.GenerateFeedback.get("force") is True  # the course's setting, not nbgrader's default
