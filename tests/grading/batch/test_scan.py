@@ -291,3 +291,24 @@ def test_a_submission_the_grader_may_not_read_is_an_error_for_its_student_only(t
     outcome = grade_task(None, task)  # (no bundle needed: nothing is graded)
     assert outcome.result.status == STATUS_ERROR and outcome.private is None
     assert outcome.result.notes == [task.unreadable]
+
+
+@pytest.mark.xfail(strict=True, reason="red team: the scan carries only regular files and links, so a "
+                   "folder (or FIFO) in a submission is in no note, and a notebook handed in inside a "
+                   "folder (or a folder named like the notebook) is 'missing' with nothing saying why")
+@pytest.mark.parametrize("inside", ["my work", "toy.ipynb"])
+def test_a_notebook_handed_in_inside_a_folder_is_named_in_a_note(tmp_path, inside):
+    """A student who hands in a folder (the notebook inside it, as an LMS upload of a folder
+    unpacks) submitted something: the instructor reads the note naming it, not a bare
+    "missing" as if nothing had been handed in (the names of files not graded are noted)."""
+    course = tmp_path / "course"
+    folder = course / "submitted" / "s" / "toy"
+    (folder / inside).mkdir(parents=True)
+    nbformat.write(toy_submission(), folder / inside / "toy.ipynb")
+    task = submitted_task(course, "toy", "s", max_bytes=20 << 20, graded=GRADED)
+    ctx = _context(tmp_path, Limits())
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert not workspace._rebuild_submission(ctx, task, dest, result)  # nothing graded
+    assert any(inside in note for note in result.notes), result.notes

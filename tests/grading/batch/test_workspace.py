@@ -116,6 +116,68 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     assert not list((ctx.work / "students").rglob("timestamp.txt"))
 
 
+@pytest.mark.xfail(strict=True, reason="red team: timestamp.txt reaches nbgrader as written, and "
+                   "nbgrader's parse_utc hands its third word to dateutil.tz.gettz, which opens an "
+                   "absolute path as a zone file: nbgrader (the grader, outside the sandbox) opens the "
+                   "host file the student names, and fails the autograde if it exists and is no zone file")
+@pytest.mark.parametrize("zone", ["/etc/hostname", "/etc/passwd"])
+def test_a_timestamp_whose_zone_is_a_host_path_never_opens_it(tmp_path, monkeypatch, zone):
+    """nbgrader reads timestamp.txt in the worker, as the grader, before any sandbox: a zone
+    that is a path is the student's choice of a host file for it to open (one that blocks on
+    read, as /proc/kmsg does, holds the submission until its wall clock; and "no zone file"
+    stops the autograde where a missing file does not, which tells whether the file exists).
+    The timestamp the worker hands nbgrader names no file (or the submission is refused)."""
+    import contextlib
+    import importlib
+
+    import dateutil.tz
+    from nbgrader.coursedir import CourseDirectory
+
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "s", toy_submission())
+    (course / "submitted" / "s" / "toy" / "timestamp.txt").write_text(f"2026-11-29 01:00:00 {zone}\n")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("s", STATUS_ERROR)
+    try:
+        workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "s"), dest, result)
+    except workspace.Refused:
+        return  # refused with a note: nbgrader never parses it
+    opened: list[str] = []
+    real_open = open
+
+    def recording_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    zone_files = importlib.import_module(dateutil.tz.tzfile.__module__)  # where tzfile opens them
+    monkeypatch.setattr(zone_files, "open", recording_open, raising=False)
+    dateutil.tz.gettz.cache_clear()
+    with contextlib.suppress(Exception):  # as nbgrader autograde reads it (it stops on a bad one)
+        CourseDirectory().get_existing_timestamp(str(dest))
+    assert zone not in opened, f"nbgrader opened {zone} named by the student's timestamp.txt"
+
+
+@pytest.mark.xfail(strict=True, reason="red team: review_flags catches only SyntaxError of "
+                   "ast.parse, whose RecursionError and MemoryError on an answer nested too deep "
+                   "escape _rebuild_submission and grade_one (which never raises for a submission)")
+@pytest.mark.parametrize("deep", ["x = " + "-" * 900_000 + "1", "x = 1" + " + 1" * 200_000])
+def test_an_answer_too_deep_for_the_parser_is_a_note_not_an_exception(tmp_path, deep):
+    """An answer cell under the source limit that Python's parser cannot build (900,000
+    unary minuses, 200,000 additions) is the student's problem: a note for them, never an
+    exception out of the worker's rebuild (the coordinator would show it as a bare
+    ``RecursionError`` for that student, the notebook not graded at all)."""
+    course = make_course(tmp_path / "course", "toy", toy_source())
+    submit(course, "toy", "deep", toy_submission(add=TOY_ADD + deep + "\n"))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    result = SubmissionResult("deep", STATUS_ERROR)
+    try:
+        workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "deep"), dest, result)
+    except workspace.Refused:
+        pass  # refused with a note: fine
+
+
 def test_the_files_not_graded_note_names_other_notebooks_and_only_the_first_few(tmp_path):
     course = make_course(tmp_path / "course", "toy", toy_source())
     submit(course, "toy", "s", toy_submission())

@@ -54,3 +54,34 @@ def test_the_lab_has_the_guard_import_every_course_package(source_nb, release_nb
 ])
 def test_the_guard_imports_course_packages_only_for_an_assignment_naming_one(sources, walked):
     assert course_packages_named(_code_nb(*sources)) == walked
+
+
+def test_a_lab_submission_cannot_spare_its_kernel_the_guards_walk():
+    """The guard walks the course packages only for a notebook whose code cells name one, and
+    a submission chooses its code cells: but what GuardedExecute runs is the submission rebuilt
+    on the release skeleton (grading.batch.rebuild) or repaired onto it (utils.repair), whose
+    read-only cells (``from utils import *``) are the release's, however the student edited or
+    deleted them (red team: every code cell but the answers deleted, answers that name neither)."""
+    import copy
+
+    from helpers.courses import lab_base
+    from helpers.notebooks import find_cell, grade_id
+
+    from grading.batch.rebuild import read_submission, rebuild_notebook
+    from utils.repair import parse_submission, repair_submission
+
+    release = lab_base()
+    sub = copy.deepcopy(release)
+    sub.cells = [c for c in sub.cells if c.cell_type != "code" or grade_id(c) in ("my_softmax", "my_model")]
+    find_cell(sub, "my_softmax").source = "def my_softmax(z):\n    return z\n"
+    find_cell(sub, "my_model").source = "model = None\n"
+    assert course_packages_named(sub) == []
+    raw = nbformat.writes(sub).encode()
+    rebuilt, _ = rebuild_notebook(release, read_submission(raw))
+    assert course_packages_named(rebuilt) == list(PROTECTED_PACKAGES)
+    for cell in sub.cells:  # another editor dropped nbgrader's marks: the repair's path
+        cell.metadata = {}
+    repaired = repair_submission(release, parse_submission(nbformat.writes(sub).encode())).notebook
+    assert course_packages_named(repaired) == list(PROTECTED_PACKAGES)
+    unreadable = repair_submission(release, parse_submission(b"not a notebook")).notebook
+    assert course_packages_named(unreadable) == list(PROTECTED_PACKAGES)
