@@ -30,9 +30,14 @@ def review_flags(source: str) -> list[str]:
     redefinitions of test names, and calls/imports that can reach outside the answer.
     """
     try:
-        tree = ast.parse(source)
+        return _flags(ast.parse(source))
     except SyntaxError:
         return ["syntax error"]
+    except (RecursionError, MemoryError):  # Python's parser on code nested too deep: not an error of ours
+        return ["nested too deeply to review"]
+
+
+def _flags(tree: ast.AST) -> list[str]:
     flags: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -127,6 +127,20 @@ def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB"
 
 
+#: the zone of a three-word timestamp.txt: a numeric offset or a zone's abbreviation (nbgrader
+#: hands any other word to dateutil's gettz, which opens a path, even ``../``, as a zone file)
+_ZONE = re.compile(r"[+-]?[0-9]{1,4}|[A-Za-z]{1,6}")
+
+
+def _check_timestamp(data: bytes) -> None:
+    """Refuse a ``timestamp.txt`` whose zone nbgrader would look up as a file (it reads the
+    timestamp in the worker, as the grader, outside any sandbox)."""
+    words = data.decode("utf-8", "replace").strip().split(" ")
+    if len(words) == 3 and not _ZONE.fullmatch(words[2]):
+        raise Refused(f"timestamp.txt names the time zone {_shown(words[2][:60])}, which is neither "
+                      "an offset nor a zone's abbreviation (as nbgrader submit writes): not graded")
+
+
 def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: SubmissionResult) -> bool:
     """Write the rebuilt notebooks of ``task`` into ``sub_dst``; False if none was submitted.
 
@@ -150,6 +164,7 @@ def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: Su
             raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
                           "timestamp: not graded")
         if TIMESTAMP in task.files:
+            _check_timestamp(task.files[TIMESTAMP])
             (sub_dst / TIMESTAMP).write_bytes(task.files[TIMESTAMP])
     releases = sorted((n, b) for n, b in ctx.release.items() if "/" not in n and n.endswith(".ipynb"))
     graded = {n for n, _ in releases} | {TIMESTAMP}
