@@ -116,6 +116,17 @@ def test_a_timestamp_file_longer_than_a_timestamp_is_an_error_and_never_copied(t
     assert not list((ctx.work / "students").rglob("timestamp.txt"))
 
 
+def _rebuild_or_refuse(tmp_path, course, student: str, dest) -> SubmissionResult | None:
+    """The toy ``student``'s submission rebuilt into ``dest`` by the workspace; None if refused."""
+    dest.mkdir()
+    result = SubmissionResult(student, STATUS_ERROR)
+    try:
+        workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, student), dest, result)
+    except workspace.Refused:
+        return None
+    return result
+
+
 @pytest.mark.parametrize("zone", ["/etc/hostname", "/etc/passwd", "../../../../etc/passwd"])
 def test_a_timestamp_whose_zone_is_a_host_path_never_opens_it(tmp_path, monkeypatch, zone):
     """nbgrader reads timestamp.txt in the worker, as the grader, before any sandbox: a zone
@@ -133,11 +144,7 @@ def test_a_timestamp_whose_zone_is_a_host_path_never_opens_it(tmp_path, monkeypa
     submit(course, "toy", "s", toy_submission())
     (course / "submitted" / "s" / "toy" / "timestamp.txt").write_text(f"2026-11-29 01:00:00 {zone}\n")
     dest = tmp_path / "dest"
-    dest.mkdir()
-    result = SubmissionResult("s", STATUS_ERROR)
-    try:
-        workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "s"), dest, result)
-    except workspace.Refused:
+    if _rebuild_or_refuse(tmp_path, course, "s", dest) is None:
         return  # refused with a note: nbgrader never parses it
     opened: list[str] = []
     real_open = open
@@ -162,12 +169,8 @@ def test_an_answer_too_deep_for_the_parser_is_a_note_not_an_exception(tmp_path, 
     ``RecursionError`` for that student, the notebook not graded at all)."""
     course = make_course(tmp_path / "course", "toy", toy_source())
     submit(course, "toy", "deep", toy_submission(add=TOY_ADD + deep + "\n"))
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    result = SubmissionResult("deep", STATUS_ERROR)
-    try:
-        workspace._rebuild_submission(_context(tmp_path, Limits()), _task(course, "deep"), dest, result)
-    except workspace.Refused:
+    result = _rebuild_or_refuse(tmp_path, course, "deep", tmp_path / "dest")
+    if result is None:
         return  # refused with a note: fine
     assert any("nested too deeply to review" in note for note in result.notes), result.notes
 
