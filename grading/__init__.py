@@ -41,7 +41,7 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``lms_feedback``     feedback pages zipped as the LMS hands them out per student
     ``figureimages``     FigureImages: feedback shows each interactive figure as its PNG, alt text
     ``renderformulas``   RenderFormulas: Markdown formulas drawn at export, no MathJax
-    ``feedbackpage``     FeedbackPageExporter: the feedback page's template (offline, named tests)
+    ``feedbackpage``     FeedbackPageExporter (the offline page, named tests), FeedbackPreprocessor
 ``grading.isolation`` (what keeps the student's kernel in)
     ``sandbox``     bubblewrap around the kernel, host checks, the kernel launcher
     ``launcher``    the root side of each kernel (re)start: connection file, socket folder, fds

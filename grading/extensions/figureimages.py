@@ -7,10 +7,9 @@ from typing import Any
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List
 
 from grading.extensions.cells import grade_id
+from grading.extensions.feedbackpage import FeedbackPreprocessor
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -21,17 +20,13 @@ UNDESCRIPTIVE = ("Canvas(", "<Figure", "Figure(", "<IPython", "HBox(", "VBox(")
 NO_PICTURE = "[interactive widget: it works in Jupyter only, this page cannot show it]\n"
 
 
-class FigureImages(NbGraderPreprocessor):
+class FigureImages(FeedbackPreprocessor):
     """For generate_feedback: each widget view that holds a figure (an ipympl canvas, alone or
     in a box with sliders) becomes the figure's PNG from the saved widget state (else the PNG
     the display carried), and every PNG output gets alternative text.
 
     nbconvert would show a widget view first (display_data_priority) as an empty placeholder
     that only the widgets' JavaScript, loaded from the network, can fill."""
-
-    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
-    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
-    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         models = _models(nb)

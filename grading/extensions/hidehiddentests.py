@@ -6,9 +6,8 @@ from collections.abc import Iterable
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List
 
+from grading.extensions.feedbackpage import FeedbackPreprocessor
 from grading.extensions.hiddenblocks import hidden_lines, split_hidden
 
 #: What feedback shows in place of a hidden block.
@@ -16,13 +15,9 @@ HIDDEN_NOTE = "# (hidden tests: the autograder runs them; their result is shown 
 WITHHELD = "[output withheld from feedback: it contained the autograder's hidden test code]\n"
 
 
-class HideHiddenTests(NbGraderPreprocessor):
+class HideHiddenTests(FeedbackPreprocessor):
     """For generate_feedback: hidden blocks become a one-line note, and any output that
     contains a line of hidden-test source is withheld (a second line of defence)."""
-
-    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
-    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
-    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         lines = hidden_lines(nb)

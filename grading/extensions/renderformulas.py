@@ -12,8 +12,8 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.mathtext import MathTextParser
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import List
+
+from grading.extensions.feedbackpage import FeedbackPreprocessor
 
 #: Size the formulas are drawn at (points); the page sizes them in em of this.
 SIZE = 12.0
@@ -32,15 +32,11 @@ MARKUP = {"*": "&#42;", "_": "&#95;", "\\": "&#92;", "`": "&#96;", "$": "&#36;",
 PARSER = MathTextParser("path")
 
 
-class RenderFormulas(NbGraderPreprocessor):
+class RenderFormulas(FeedbackPreprocessor):
     """For generate_feedback: each ``$...$`` and ``$$...$$`` of a Markdown cell becomes an SVG
     image of the formula (its TeX source as alternative text), so a page read offline shows
     formulas without MathJax. A formula mathtext cannot draw stays visible as its TeX source in
     a code span (and is logged), never dropped or drawn wrong."""
-
-    #: Unused here. The HTML exporter sets it for every preprocessor; declared configurable (as in
-    #: nbconvert, unlike nbgrader's base class) so that traitlets takes it without a warning on stderr.
-    display_data_priority: List[str] = List().tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, cell_index: int
