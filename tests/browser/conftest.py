@@ -6,25 +6,17 @@ test fails or times out. Driving the page: helpers.lab_page (its JavaScript: hel
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers.chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 from helpers.jupyter_server import JupyterServer
 from helpers.lab_page import LabPage
 from helpers.repo import ROOT
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "artifacts" / "browser"
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -41,7 +33,7 @@ def artifacts_dir() -> Path:
 def chromium_path() -> Path:
     """Debian's Chromium (or $COURSE_CHROMIUM); the test fails saying how to install it."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash tools/install_browser.sh` (installs Debian's chromium)")
+        pytest.fail(MISSING)
     return CHROMIUM
 
 

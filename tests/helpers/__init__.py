@@ -23,5 +23,7 @@ Modules: :mod:`repo` (paths of the repository), :mod:`notebooks` (cells by nbgra
 course folders, gradebook reads), :mod:`feedback` (hidden-test lines found in feedback pages), :mod:`trained_outputs` and :mod:`nbval_tolerance`
 (cross-CPU tolerances), :mod:`figures` (pyplot figures and ipympl for the figure tests),
 :mod:`jupyter_server` and :mod:`lab_page` (a private JupyterLab and a Chromium page driving
-it, for the browser tests; the page's JavaScript is in ``js/``).
+it, for the browser tests; the page's JavaScript is in ``js/``), :mod:`chromium` (Debian's
+Chromium and its flags), :mod:`feedback_page` (a feedback page as the course writes it, read
+offline in Chromium).
 """

@@ -8,7 +8,6 @@ is not a ``file://`` one aborted (and recorded), and reports what a student woul
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,9 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from grading.extensions.renderformulas import CODE, FORMULA
+from helpers.chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 from helpers.repo import ROOT, SOURCE_NB
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 BOOTSTRAP_CSS = Path(nbgrader.__file__).parent / "server_extensions/formgrader/static/node_modules/bootstrap/dist/css"
 
 
@@ -86,7 +83,7 @@ def _read_offline(page_path: Path, screenshot: Path | None) -> OfflinePage:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
-        raise RuntimeError(f"{CHROMIUM} is missing: run `bash tools/install_browser.sh` (installs Debian's chromium)")
+        raise RuntimeError(MISSING)
     seen = OfflinePage()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
