@@ -37,6 +37,13 @@ def pids_refused(path: str | None) -> int:
         return 0
 
 
+# Course modules that serve the grader and the student's Validate button, never a kernel: no
+# test imports them (tests/grading/extensions/test_guardedexecute.py checks it), and the
+# guard's walk leaves them out, sparing each lab kernel their imports (nbformat, nbgrader,
+# tornado: about 2 s of its 9).
+UNWALKED_MODULES: tuple[str, ...] = ("utils.repair", "utils.refresh", "utils.validate_server")
+
+
 def course_packages_named(nb: NotebookNode) -> list[str]:
     """The course packages the guard imports whole before the first cell: every one of
     :data:`PROTECTED_PACKAGES` if any code cell names one of them (the lab: its tests call
@@ -116,7 +123,7 @@ class GuardedExecute(JudgedExecute):
 
     def _install_guard(self, index: int) -> None:
         src = (f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
-               f"{course_packages_named(self.nb)!r})\npass\n")
+               f"{course_packages_named(self.nb)!r}, {list(UNWALKED_MODULES)!r})\npass\n")
         note = self._hidden(src, index)
         if note:
             self._notes.append(note)

@@ -50,11 +50,26 @@ def settle_lazy_state() -> None:
         zmq_backend._gc = gc
 
 
-def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.ModuleType:
+def _import_submodules(mod: types.ModuleType, skip: frozenset[str]) -> None:
+    """Import every submodule of package ``mod``, depth first, but those named in ``skip``
+    (and theirs); a submodule that fails to import is passed over."""
+    for info in pkgutil.iter_modules(getattr(mod, "__path__", None) or [], mod.__name__ + "."):
+        if info.name in skip:
+            continue
+        try:
+            sub = importlib.import_module(info.name)
+        except (Exception, SystemExit):
+            continue
+        if info.ispkg:
+            _import_submodules(sub, skip)
+
+
+def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterable[str] = ()) -> types.ModuleType:
     """Install the guard in the running IPython shell; return its function holder.
 
     ``preload`` modules are imported first (their attributes are then protected), and every
-    submodule of the ``walk`` packages too (the course packages the tests use).
+    submodule of the ``walk`` packages too (the course packages the tests use), but the
+    ``skip`` modules (course code no test imports).
     """
     walk = list(walk)
     FUNC = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
@@ -230,13 +245,8 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
             mod = importlib.import_module(name)
         except (Exception, SystemExit):
             continue
-        if name not in walk:
-            continue
-        for info in pkgutil.walk_packages(getattr(mod, "__path__", []) or [], name + "."):
-            try:
-                importlib.import_module(info.name)
-            except (Exception, SystemExit):
-                pass
+        if name in walk:
+            _import_submodules(mod, frozenset(skip))
     settle_lazy_state()
     for fn in (before_readonly, after_readonly, before_solution, after_solution, before_test):
         setattr(g, fn.__name__, fn)

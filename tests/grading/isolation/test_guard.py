@@ -77,3 +77,23 @@ def test_guard_leaves_pyzmq_lazy_global_alone():
     out = run_guard_script(LAZY_SCRIPT)
     assert out["lazy"] and out["got"] == 200000  # the send really went through pyzmq's lazy path
     assert out["verdict"] == "GUARD-OK t1"
+
+
+# the walk imports every submodule of a walked package, but the skipped ones and theirs
+WALK_SCRIPT = r'''
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+InteractiveShell.instance()
+import grading.isolation.guard as guard
+guard.install([], ["utils"], SKIP)
+print("RESULT" + json.dumps(sorted(m for m in sys.modules if m.startswith("utils."))))
+'''
+
+
+def test_guard_walks_every_submodule_but_the_skipped_ones():
+    walked = run_guard_script(WALK_SCRIPT.replace("SKIP", "[]"))
+    assert {"utils.heldout", "utils.repair.core", "utils.validate_server"} <= set(walked)
+    skipped = run_guard_script(WALK_SCRIPT.replace("SKIP", "['utils.repair', 'utils.validate_server']"))
+    assert "utils.heldout" in skipped and "utils.refresh" in skipped  # refresh imports repair itself
+    assert "utils.validate_server" not in skipped
+    assert set(walked) - set(skipped) == {"utils.validate_server"}
