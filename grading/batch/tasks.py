@@ -3,10 +3,13 @@
 A batch is one :class:`Bundle` (shared by every task: the assignment's source folder, the
 release skeleton, the private template gradebook, the course packages snapshot, the
 options) and one :class:`Task` per student (the submitted files); a worker sends back one
-:class:`Outcome` per task.
+:class:`Outcome` per task. :func:`not_graded_notes` is what a task's fields say, as notes,
+of what was handed in and not graded.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from grading.batch.results import SubmissionResult
@@ -57,6 +60,33 @@ class Task:
     stray_more: int = 0  # files not graded beyond the first few named in ``stray`` (not carried)
     oversize: tuple[tuple[str, int], ...] = ()
     unreadable: str = ""  # why the coordinator could not read the folder: an error, not graded
+
+
+def shown(name: str) -> str:
+    """A file name the student chose, for a note: as it is if plain, else quoted as a Python
+    string (so that no name reads as a count, a list separator, another note or a line
+    break, and none hides itself behind a control or right-to-left character)."""
+    return name if re.fullmatch(r"[A-Za-z0-9_.+-]+", name) else repr(name)
+
+
+def not_graded_notes(task: Task, notebooks: Collection[str]) -> list[str]:
+    """The notes on what ``task`` holds and nothing grades (``notebooks``: those of the
+    release): the files not graded, the first :data:`STRAY_NAMED` named and the rest
+    counted (a submission may hold thousands)."""
+    graded = {*notebooks, TIMESTAMP}
+    carried = (*task.files, *(name for name, _ in task.oversize), *task.links)
+    files = sorted({*task.stray, *(n for n in carried if n not in graded)})
+    return _listed("files not graded", [shown(n) for n in files], task.stray_more)
+
+
+def _listed(what: str, items: list[str], more: int) -> list[str]:
+    """One note, ``what: `` and the first :data:`STRAY_NAMED` of ``items``, counting the
+    others and ``more`` (none if there are no items)."""
+    if not items:
+        return []
+    extra = max(len(items) - STRAY_NAMED, 0) + more
+    tail = f" and {extra} more" if extra > 0 else ""
+    return [f"{what}: {', '.join(items[:STRAY_NAMED])}{tail}"]
 
 
 @dataclass
