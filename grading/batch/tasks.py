@@ -17,7 +17,7 @@ from grading.limits import Limits
 
 TIMESTAMP = "timestamp.txt"  # written by nbgrader submit; read for late penalties
 TIMESTAMP_BYTES = 1024  # a timestamp.txt (one date and time) is far shorter
-STRAY_NAMED = 20  # files not graded named in a note
+STRAY_NAMED = 20  # files not graded named in a note (and as many folders and special files)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +49,10 @@ class Task:
     notebooks, never followed) and ``folder_link`` says the folder itself was one (not
     graded). Nor are files it does not grade (``stray``: the first few names, for the "files
     not graded" note; ``stray_more`` counts the others) or notebooks (and a timestamp.txt)
-    over the size limit (``oversize``: (name, bytes), refused by that size).
+    over the size limit (``oversize``: (name, bytes), refused by that size). Nor is what is
+    neither a regular file nor a link (``special``: (name, what it is: "folder", "FIFO",
+    "socket", "device", "special file"), never opened; every graded name and timestamp.txt,
+    the first few others, ``special_more`` counting the rest).
     """
 
     student: str
@@ -59,6 +62,8 @@ class Task:
     stray: tuple[str, ...] = ()
     stray_more: int = 0  # files not graded beyond the first few named in ``stray`` (not carried)
     oversize: tuple[tuple[str, int], ...] = ()
+    special: tuple[tuple[str, str], ...] = ()
+    special_more: int = 0  # folders and special files beyond those in ``special`` (not carried)
     unreadable: str = ""  # why the coordinator could not read the folder: an error, not graded
 
 
@@ -71,12 +76,19 @@ def shown(name: str) -> str:
 
 def not_graded_notes(task: Task, notebooks: Collection[str]) -> list[str]:
     """The notes on what ``task`` holds and nothing grades (``notebooks``: those of the
-    release): the files not graded, the first :data:`STRAY_NAMED` named and the rest
-    counted (a submission may hold thousands)."""
+    release): the files not graded; each graded name that is a folder or a special file;
+    the other folders and special files. Each list names the first :data:`STRAY_NAMED` and
+    counts the rest (a submission may hold thousands)."""
     graded = {*notebooks, TIMESTAMP}
     carried = (*task.files, *(name for name, _ in task.oversize), *task.links)
     files = sorted({*task.stray, *(n for n in carried if n not in graded)})
-    return _listed("files not graded", [shown(n) for n in files], task.stray_more)
+    notes = _listed("files not graded", [shown(n) for n in files], task.stray_more)
+    for name, kind in sorted(task.special):
+        if name in notebooks:
+            inside = ", nor anything inside it" if kind == "folder" else ""
+            notes.append(f"{shown(name)} is a {kind}, not a notebook file: not graded{inside}")
+    others = [f"{shown(n)} ({kind})" for n, kind in sorted(task.special) if n not in notebooks]
+    return notes + _listed("folders and special files not graded", others, task.special_more)
 
 
 def _listed(what: str, items: list[str], more: int) -> list[str]:

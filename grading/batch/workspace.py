@@ -139,8 +139,8 @@ def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: Su
 
     The notes on what is not graded come from the task's own fields (the coordinator's scan,
     :class:`~grading.batch.tasks.Task`): a folder that is a link, links (never followed), and
-    :func:`~grading.batch.tasks.not_graded_notes` (the files not graded: the first few
-    named, the others counted). No name the student chose becomes a path: only the
+    :func:`~grading.batch.tasks.not_graded_notes` (files, folders, special files: the first
+    few named, the others counted). No name the student chose becomes a path: only the
     release's names and ``timestamp.txt`` are written.
 
     Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``) or a
