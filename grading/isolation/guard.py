@@ -98,15 +98,19 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterabl
                 continue
             try:
                 d = vars(mod)
-            except TypeError:
+                mods[name] = (d, dict(d))
+            except Exception:  # not a plain module
                 continue
-            mods[name] = (d, dict(d))
             for value in list(d.values()):
-                if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                    try:
+                # type(), not isinstance(): a value's __class__ can raise (red team: that made
+                # every later snapshot fail, and the guard fail open)
+                if not issubclass(type(value), type):
+                    continue
+                try:
+                    if getattr(value, "__module__", None) == name:
                         classes[id(value)] = (value, dict(vars(value)))
-                    except TypeError:
-                        pass
+                except Exception:  # a metaclass's own attributes can raise too
+                    pass
         kernel = getattr(ip, "kernel", None)
         # the kernel's message handler tables: replacing an entry rewires every later request
         for table in ("shell_handlers", "control_handlers"):

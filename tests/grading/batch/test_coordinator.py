@@ -67,6 +67,9 @@ TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add
     "exit": ("import os\nos._exit(3)\n" + TOY_ADD, TOY_MUL, 0.0, 3.0),
     "hang": (TOY_ADD, HANG_MUL + "my_mul(1, 1)\n", 2.0, 0.0),
     "loop": ("def my_add(a, b):\n    while True:\n        pass\n", TOY_MUL, 0.0, 3.0),
+    # the guard's recorder replaced: the tests still judged, what the cell did named in a note
+    "guard_off": (TOY_ADD + "import sys\nsys.modules['_course_guard'].after_solution = lambda nonce: ''\n",
+                  TOY_MUL, 2.0, 3.0),
 }
 
 
@@ -116,6 +119,9 @@ def test_toy_batch_faults_are_contained(toy_batch):
     assert "kernel died in my_add" in results["exit"].notes
     assert "kernel hung in my_mul" in results["hang"].notes
     assert "timed out and interrupted in test_my_add" in results["loop"].notes
+    guard_notes = [n for n in results["guard_off"].notes if "did not answer" in n]
+    assert guard_notes == ["my_add: the grading guard did not answer (replaced by the notebook?)",
+                           "my_mul: the grading guard did not answer (replaced by the notebook?)"]
     assert "files not graded: numpy.py" in results["s00"].notes  # a planted module is not copied
     graded = nbformat.read(course / "autograded" / "exit" / "toy" / "toy.ipynb", as_version=4)
     assert graded.cells[1].outputs[0]["ename"] == "DeadKernelError"

@@ -6,6 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+from grading.extensions.guardedexecute import UNWALKED_MODULES, GuardedExecute
+from grading.isolation.integrity import PROTECTED_PACKAGES
+
 SCRIPT = r'''
 import json
 from IPython.core.interactiveshell import InteractiveShell
@@ -97,3 +102,90 @@ def test_guard_walks_every_submodule_but_the_skipped_ones():
     assert "utils.heldout" in skipped and "utils.refresh" in skipped  # refresh imports repair itself
     assert "utils.validate_server" not in skipped
     assert set(walked) - set(skipped) == {"utils.validate_server"}
+
+
+FAIL_OPEN_SCRIPT = r'''
+import json
+_dumps = json.dumps  # kept: the cheat below may stay in place
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import grading.isolation.guard as guard
+g = guard.install(["numpy", "json"], [])
+out = {}
+g.before_solution("s1")
+ip.run_cell("import numpy\n"
+            "class _P:\n"
+            "    @property\n"
+            "    def __class__(self):\n"
+            "        raise RuntimeError('no class')\n"
+            "vars(numpy)['_zz'] = _P()\n")  # answer cell 1: plants the object, patches nothing
+g.after_solution("s1")
+out["after_plant"] = g.before_test("t1")
+try:
+    out["before_solution"] = g.before_solution("s2")
+except Exception as exc:
+    out["before_solution"] = "raised " + type(exc).__name__
+ip.run_cell("import json\njson.dumps = lambda *a, **k: 'forged'")  # answer cell 2: the cheat
+out["after_solution"] = g.after_solution("s2")
+out["before_test"] = g.before_test("t2")
+out["json_restored"] = json.dumps([1]) == "[1]"
+print("RESULT" + _dumps(out))
+'''
+
+
+def test_an_answer_cell_cannot_switch_the_guard_off_for_the_next_one():
+    """Red team: an answer cell left in numpy an object whose ``__class__`` raises, which made
+    every later snapshot raise, so the guard answered nothing for the next answer cell and
+    undid nothing of it (GuardedExecute did not note that either)."""
+    out = run_guard_script(FAIL_OPEN_SCRIPT)
+    assert out["after_plant"] == "GUARD-OK t1"
+    # the guard must keep answering, and undo and name the next cell's patch
+    assert out["before_solution"] == "GUARD-OK s2", out
+    assert "json.dumps" in out["before_test"], out
+    assert out["json_restored"], out
+
+
+# a patch of a module only the skipped walk loaded is not recorded in the cell that first imports
+# it (e.g. jinja2.Template, utils.repair's functions): harmless while no probe loads one
+PROBES_SCRIPT = r'''
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import grading.isolation.guard as guard
+UNWALKED_MODULES = @UNWALKED@
+guard.install(@PRELOAD@, @PROTECTED@, UNWALKED_MODULES)  # as GuardedExecute installs it (its imports kept out)
+ip.run_cell("from utils import *\nimport numpy as np\ntf = setup_tensorflow(1234)\n"
+            "from tensorflow.keras.models import Sequential\nfrom tensorflow.keras.layers import Dense\n"
+            "from public_tests import *\n", silent=True)
+before = set(sys.modules)
+ip.run_cell("def my_softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / e.sum()\n"
+            "model = Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation='relu'), "
+            "Dense(15, activation='relu'), Dense(10, activation='linear')])\n", silent=True)
+from public_tests import judged
+calls = [judged.parse_calls("test_my_softmax(my_softmax)\ntest_model(model, 10, 400)\n", hidden=False),
+         judged.parse_calls("hidden_test_my_softmax(my_softmax, seed=1, lengths=[1, 4, 9])\n"
+                            "hidden_test_model(model, 10, 400, seed=2, examples=7)\n", hidden=True)]
+verdicts = []
+for call in calls[0] + calls[1]:
+    ip.run_cell(judged.probe_source(call), silent=True)
+    verdicts.append(judged.judge_text(call, judged.take()).passed)
+print("RESULT" + json.dumps({"verdicts": verdicts, "loaded": sorted(set(sys.modules) - before)}))
+'''
+
+
+@pytest.mark.slow
+def test_no_probe_loads_what_only_the_skipped_walk_loaded():
+    """Red team of the walk that skips UNWALKED_MODULES: once the lab's packages cell has run, the
+    probes of every judged test (public and hidden) load nothing only the skipped walk loaded."""
+    script = PROBES_SCRIPT.replace("@PRELOAD@", repr(list(GuardedExecute.preload_modules))).replace(
+        "@PROTECTED@", repr(list(PROTECTED_PACKAGES))).replace("@UNWALKED@", repr(list(UNWALKED_MODULES)))
+    out = run_guard_script(script)
+    assert out["verdicts"] == [True, True, True, True], out
+    # what the walk of a7c6b02 loaded that the lab's packages cell does not: the modules whose
+    # patching 4f5e18e leaves unrecorded in the cell that first imports them
+    only_skipped = set(run_guard_script(script.replace(
+        "before = set(sys.modules)", "before = set(sys.modules)\n"
+        "[__import__(m) for m in UNWALKED_MODULES]\n"
+        "print('RESULT' + json.dumps({'loaded': sorted(set(sys.modules) - before)}))\nsys.exit(0)"))["loaded"])
+    assert "nbformat" in only_skipped and "utils.repair" in only_skipped
+    assert not only_skipped & set(out["loaded"]), sorted(only_skipped & set(out["loaded"]))
