@@ -189,3 +189,50 @@ def test_no_probe_loads_what_only_the_skipped_walk_loaded():
         "print('RESULT' + json.dumps({'loaded': sorted(set(sys.modules) - before)}))\nsys.exit(0)"))["loaded"])
     assert "nbformat" in only_skipped and "utils.repair" in only_skipped
     assert not only_skipped & set(out["loaded"]), sorted(only_skipped & set(out["loaded"]))
+
+
+# red team rt2: three more ways an answer cell makes the guard fail open (the guard answers with the
+# right nonce every time, so GuardedExecute notes nothing, and the patch of numpy.allclose survives
+# before_test)
+RT2_SCRIPT = r'''
+import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+import grading.isolation.guard as guard
+g = guard.install(["numpy"], ["json"])
+ip.run_cell("import numpy")
+g.before_readonly("r1"); ip.run_cell("def test_x():\n    assert numpy.allclose(1, 2)"); g.after_readonly("r1")
+answers = {
+    # the guard's own state is reachable from the functions it registers: empty its window
+    "closure": ["import sys\nf = sys.modules['_course_guard'].after_solution\n"
+                "dict(zip(f.__code__.co_freevars, f.__closure__))['window'].cell_contents.clear()\n"
+                "numpy.allclose = lambda *a, **k: True"],
+    # sys itself is never snapshotted: take numpy out of sys.modules, patch it in the next cell
+    "sysmodules": ["import sys, types\nreal = numpy\nsys.modules['numpy'] = types.ModuleType('numpy')",
+                   "real.allclose = lambda *a, **k: True\nsys.modules['numpy'] = real"],
+    # a module named like the notebook's is skipped as a user module: only the rename is undone
+    "rename": ["numpy.__name__ = '__main__'", "numpy.allclose = lambda *a, **k: True"],
+}[sys.argv[1]]
+out = {"answers": []}
+for i, code in enumerate(answers):
+    n = "s%d" % i
+    a = g.before_solution(n)
+    ip.run_cell(code)
+    out["answers"].append([a, g.after_solution(n)])
+out["before_test"] = g.before_test("t1")
+out["test_raised"] = type(ip.run_cell("test_x()").error_in_exec).__name__
+print("RESULT" + json.dumps(out))
+'''
+
+
+@pytest.mark.xfail(strict=True, reason="red team rt2: the guard fails open, answering every call")
+@pytest.mark.parametrize("attack", ["closure", "sysmodules", "rename"])
+def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
+    proc = subprocess.run([sys.executable, "-c", RT2_SCRIPT, attack], capture_output=True, text=True,
+                          timeout=120)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    assert line, proc.stdout + proc.stderr
+    out = json.loads(line[0][len("RESULT"):])
+    assert all(a == ["GUARD-OK s%d" % i] * 2 for i, a in enumerate(out["answers"])), out  # no note
+    # the test must run with the real numpy (or the guard must stop answering, which is noted)
+    assert out["test_raised"] == "AssertionError", out
