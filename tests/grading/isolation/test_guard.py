@@ -212,6 +212,10 @@ answers = {
                    "real.allclose = lambda *a, **k: True\nsys.modules['numpy'] = real"],
     # a module named like the notebook's is skipped as a user module: only the rename is undone
     "rename": ["numpy.__name__ = '__main__'", "numpy.allclose = lambda *a, **k: True"],
+    # known (tests/helpers/forgeries.py forge_guard_echo): the nonce is handed to the function called
+    "echo": ["import sys\nm = sys.modules['_course_guard']\n"
+             "m.after_solution = m.before_test = lambda nonce: 'GUARD-OK ' + nonce\n"
+             "numpy.allclose = lambda *a, **k: True"],
 }[sys.argv[1]]
 out = {"answers": []}
 for i, code in enumerate(answers):
@@ -226,7 +230,7 @@ print("RESULT" + json.dumps(out))
 
 
 @pytest.mark.xfail(strict=True, reason="red team rt2: the guard fails open, answering every call")
-@pytest.mark.parametrize("attack", ["closure", "sysmodules", "rename"])
+@pytest.mark.parametrize("attack", ["closure", "sysmodules", "rename", "echo"])
 def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
     proc = subprocess.run([sys.executable, "-c", RT2_SCRIPT, attack], capture_output=True, text=True,
                           timeout=120)
