@@ -216,7 +216,7 @@ answers = {
     "echo": ["import sys\nm = sys.modules['_course_guard']\n"
              "m.after_solution = m.before_test = lambda nonce: 'GUARD-OK ' + nonce\n"
              "numpy.allclose = lambda *a, **k: True"],
-}[sys.argv[1]]
+}[@ATTACK@]
 out = {"answers": []}
 for i, code in enumerate(answers):
     n = "s%d" % i
@@ -232,11 +232,7 @@ print("RESULT" + json.dumps(out))
 @pytest.mark.xfail(strict=True, reason="red team rt2: the guard fails open, answering every call")
 @pytest.mark.parametrize("attack", ["closure", "sysmodules", "rename", "echo"])
 def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
-    proc = subprocess.run([sys.executable, "-c", RT2_SCRIPT, attack], capture_output=True, text=True,
-                          timeout=120)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
-    assert line, proc.stdout + proc.stderr
-    out = json.loads(line[0][len("RESULT"):])
-    assert all(a == ["GUARD-OK s%d" % i] * 2 for i, a in enumerate(out["answers"])), out  # no note
-    # the test must run with the real numpy (or the guard must stop answering, which is noted)
-    assert out["test_raised"] == "AssertionError", out
+    out = run_guard_script(RT2_SCRIPT.replace("@ATTACK@", repr(attack)))
+    # the test must run with the real numpy, or the guard must stop answering (which is noted)
+    noted = any(a != [f"GUARD-OK s{i}"] * 2 for i, a in enumerate(out["answers"]))
+    assert noted or out["test_raised"] == "AssertionError", out
