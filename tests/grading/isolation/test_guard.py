@@ -217,12 +217,17 @@ answers = {
              "m.after_solution = m.before_test = lambda nonce: 'GUARD-OK ' + nonce\n"
              "numpy.allclose = lambda *a, **k: True"],
 }[@ATTACK@]
+def safe(fn, nonce):
+    try:
+        return fn(nonce)
+    except Exception as exc:  # GuardedExecute sees no answer: noted
+        return "raised " + type(exc).__name__
 out = {"answers": []}
 for i, code in enumerate(answers):
     n = "s%d" % i
-    a = g.before_solution(n)
+    a = safe(g.before_solution, n)
     ip.run_cell(code)
-    out["answers"].append([a, g.after_solution(n)])
+    out["answers"].append([a, safe(g.after_solution, n)])
 out["before_test"] = g.before_test("t1")
 out["test_raised"] = type(ip.run_cell("test_x()").error_in_exec).__name__
 print("RESULT" + json.dumps(out))
@@ -236,3 +241,16 @@ def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
     # the test must run with the real numpy, or the guard must stop answering (which is noted)
     noted = any(a != [f"GUARD-OK s{i}"] * 2 for i, a in enumerate(out["answers"]))
     assert noted or out["test_raised"] == "AssertionError", out
+
+
+@pytest.mark.xfail(strict=True, reason="red team rt2: user_module() is outside the per-value containment")
+@pytest.mark.parametrize("plant", ["sys.modules['zz'] = 1",
+                                   "class P:\n    @property\n    def __dict__(self):\n        raise RuntimeError\n"
+                                   "sys.modules['zz'] = P()"])
+def test_rt2_a_non_module_in_sys_modules_does_not_switch_the_guard_off(plant):
+    """Like the planted object of f080939's red team, one line (an int in sys.modules) makes every
+    later snapshot raise: the next answer cells are noted, but their patches are never undone."""
+    answers = repr(["import sys\n" + plant, "numpy.allclose = lambda *a, **k: True"])
+    out = run_guard_script(RT2_SCRIPT.replace("}[@ATTACK@]", f"    'plant': {answers},\n}}['plant']"))
+    assert out["answers"][1][0] == "GUARD-OK s1", out  # the guard still answers the next cell
+    assert out["test_raised"] == "AssertionError", out
