@@ -129,7 +129,7 @@ def _listed_kind(entry: os.DirEntry[str]) -> str | None:
 
 def _read_file(folder: int, name: str, limit: int) -> bytes | int | str | None:
     """The bytes of the regular file ``name`` in ``folder`` if at most ``limit``, else its
-    size; else what it is instead (``_LINK``, "folder", "FIFO"...); None if it is gone."""
+    size; else what it is instead (``_LINK``, "folder", "FIFO", "hard link"...); None if it is gone."""
     try:
         fd = os.open(name, _FILE, dir_fd=folder)
     except OSError as exc:
@@ -147,6 +147,8 @@ def _read_file(folder: int, name: str, limit: int) -> bytes | int | str | None:
         info = os.fstat(fd)  # before io.open, which raises for a folder
         if not stat.S_ISREG(info.st_mode):
             return _kind(info.st_mode)
+        if info.st_nlink > 1:  # (red team) could be the solution's own file, where the kernel lets
+            return "hard link"  # a student link one they cannot read (fs.protected_hardlinks=0)
         if info.st_size > limit:
             return info.st_size
         with open(fd, "rb", closefd=False) as fh:

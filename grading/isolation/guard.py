@@ -13,8 +13,10 @@ cell runs (``course_guard.install(preload, walk)``) and then calls its functions
   rebinding a test name or patching ``numpy.allclose``.
 
 The functions live in a plain module object registered as ``sys.modules["_course_guard"]``.
-A student can replace them, but not forge the nonce of a call made after the replacement:
-the grader then fails closed.
+It is a help for honest answers, not a defence: code in the kernel can switch it off (replace
+its functions, which are handed the nonce; reach its state through their closures; swap
+modules in ``sys.modules``), and no verdict depends on it (docs/security.md). What an answer
+cell leaves behind cannot make it stop recording, and a call it does not answer is noted.
 
 This file is copied into each submission's private package folder as ``course_guard.py``
 (a sandboxed kernel cannot see the grader's installation); it imports only the standard
@@ -88,16 +90,17 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterabl
     window: dict[str, Any] = {}  # snapshot() taken before the current answer cell
     changes: list[tuple[str, Any, Any, Any, str]] = []  # (kind, target, key, original, label)
 
-    def user_module(mod):
-        return getattr(mod, "__dict__", None) is ip.user_ns or mod.__name__ in ("__main__", "__mp_main__")
-
     def snapshot():
         mods, classes = {}, {}
         for name, mod in list(sys.modules.items()):
-            if mod is None or name == "sys" or user_module(mod):
+            # by the key, not mod.__name__ (red team: numpy renamed __main__ went unrecorded);
+            # anything in sys.modules may be planted there: contained
+            if mod is None or name in ("sys", "__main__", "__mp_main__"):
                 continue
             try:
                 d = vars(mod)
+                if d is ip.user_ns:
+                    continue
                 mods[name] = (d, dict(d))
             except Exception:  # not a plain module
                 continue

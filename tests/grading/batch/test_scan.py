@@ -8,6 +8,7 @@ batch, a file that grows after its size was taken is never read past the limit, 
 swapped for a link after its check is not listed through the link."""
 from __future__ import annotations
 
+import ctypes
 import os
 import socket
 import subprocess
@@ -380,3 +381,36 @@ def test_a_notebook_swapped_for_a_folder_after_the_listing_is_named_as_one(tmp_p
     _change_during_scan(monkeypatch, after_listing=swap)
     task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
     assert task.unreadable == "" and task.files == {} and task.special == (("toy.ipynb", "folder"),)
+
+
+# red team rt2: entries that change type between the listing and the open
+def _whiteout(path) -> None:
+    """An unprivileged user's character device (0:0, an overlay whiteout): renameat2 RENAME_WHITEOUT."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    moved = str(path) + ".moved"
+    assert libc.renameat2(-100, str(path).encode(), -100, moved.encode(), 4) == 0, os.strerror(ctypes.get_errno())
+    os.unlink(moved)
+
+
+@pytest.mark.parametrize("name", ["toy.ipynb", "timestamp.txt"])
+def test_rt2_a_file_swapped_for_a_device_after_the_listing(tmp_path, monkeypatch, name):
+    course, folder = _course(tmp_path)
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00")
+    _change_during_scan(monkeypatch, after_listing=lambda: _whiteout(folder / name))
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert task.unreadable == "" and name not in task.files and task.special == ((name, "device"),)
+
+
+def test_rt2_a_file_swapped_for_a_hard_link_to_the_solution(tmp_path, monkeypatch):
+    """Red team rt2: read as the student's notebook before (where fs.protected_hardlinks=0 lets a
+    student link a file they cannot read); now named, never read."""
+    course, folder = _course(tmp_path)
+
+    def swap():
+        (folder / "toy.ipynb").unlink()
+        os.link(course / "source" / "toy" / "toy.ipynb", folder / "toy.ipynb")
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator read the solution through a hard link"
+    assert task.special == (("toy.ipynb", "hard link"),)

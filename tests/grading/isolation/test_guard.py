@@ -234,8 +234,12 @@ print("RESULT" + json.dumps(out))
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="red team rt2: the guard fails open, answering every call")
-@pytest.mark.parametrize("attack", ["closure", "sysmodules", "rename", "echo"])
+@pytest.mark.parametrize("attack", [
+    "rename",
+    *(pytest.param(a, marks=pytest.mark.xfail(strict=True, reason="red team rt2: kernel code switches the "
+                                              "guard off (docs/security.md: no verdict depends on it)"))
+      for a in ("closure", "sysmodules", "echo")),
+])
 def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
     out = run_guard_script(RT2_SCRIPT.replace("@ATTACK@", repr(attack)))
     # the test must run with the real numpy, or the guard must stop answering (which is noted)
@@ -243,13 +247,12 @@ def test_rt2_an_answer_cell_cannot_make_the_guard_fail_open(attack):
     assert noted or out["test_raised"] == "AssertionError", out
 
 
-@pytest.mark.xfail(strict=True, reason="red team rt2: user_module() is outside the per-value containment")
 @pytest.mark.parametrize("plant", ["sys.modules['zz'] = 1",
                                    "class P:\n    @property\n    def __dict__(self):\n        raise RuntimeError\n"
                                    "sys.modules['zz'] = P()"])
 def test_rt2_a_non_module_in_sys_modules_does_not_switch_the_guard_off(plant):
-    """Like the planted object of f080939's red team, one line (an int in sys.modules) makes every
-    later snapshot raise: the next answer cells are noted, but their patches are never undone."""
+    """Red team rt2: like the planted object of f080939's red team, one line (an int in
+    sys.modules) made every later snapshot raise: the next cells noted, their patches never undone."""
     answers = repr(["import sys\n" + plant, "numpy.allclose = lambda *a, **k: True"])
     out = run_guard_script(RT2_SCRIPT.replace("}[@ATTACK@]", f"    'plant': {answers},\n}}['plant']"))
     assert out["answers"][1][0] == "GUARD-OK s1", out  # the guard still answers the next cell
