@@ -39,7 +39,7 @@ from grading.batch.results import (
     SubmissionResult,
 )
 from grading.batch.review import review_flags
-from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES, Outcome, Task
+from grading.batch.tasks import TIMESTAMP, TIMESTAMP_BYTES, Outcome, Task, not_graded_notes, shown
 from grading.extensions.cells import grade_id
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
 from grading.extensions.repair import exercise_grades
@@ -116,13 +116,6 @@ class Refused(Exception):
     """The submission is not graded (the message says why): an error for its student."""
 
 
-def _shown(name: str) -> str:
-    """A file name the student chose, for a note: as it is if plain, else quoted as a Python
-    string (so that no name reads as a count, a list separator, another note or a line
-    break, and none hides itself behind a control or right-to-left character)."""
-    return name if re.fullmatch(r"[A-Za-z0-9_.+-]+", name) else repr(name)
-
-
 def _mb(n: int) -> str:
     return f"{n / (1 << 20):.1f} MB"
 
@@ -137,7 +130,7 @@ def _check_timestamp(data: bytes) -> None:
     timestamp in the worker, as the grader, outside any sandbox)."""
     words = data.decode("utf-8", "replace").strip().split(" ")
     if len(words) == 3 and not _ZONE.fullmatch(words[2]):
-        raise Refused(f"timestamp.txt names the time zone {_shown(words[2][:60])}, which is neither "
+        raise Refused(f"timestamp.txt names the time zone {shown(words[2][:60])}, which is neither "
                       "an offset nor a zone's abbreviation (as nbgrader submit writes): not graded")
 
 
@@ -145,9 +138,10 @@ def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: Su
     """Write the rebuilt notebooks of ``task`` into ``sub_dst``; False if none was submitted.
 
     The notes on what is not graded come from the task's own fields (the coordinator's scan,
-    :class:`~grading.batch.tasks.Task`): a folder that is a link, links (never followed),
-    files not graded (the first :data:`STRAY_NAMED` named, the others counted). No name the
-    student chose becomes a path: only the release's names and ``timestamp.txt`` are written.
+    :class:`~grading.batch.tasks.Task`): a folder that is a link, links (never followed), and
+    :func:`~grading.batch.tasks.not_graded_notes` (files, folders, special files: the first
+    few named, the others counted). No name the student chose becomes a path: only the
+    release's names and ``timestamp.txt`` are written.
 
     Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``) or a
     ``timestamp.txt`` longer than a timestamp: this runs in the worker, outside any memory or
@@ -167,13 +161,7 @@ def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: Su
             _check_timestamp(task.files[TIMESTAMP])
             (sub_dst / TIMESTAMP).write_bytes(task.files[TIMESTAMP])
     releases = sorted((n, b) for n, b in ctx.release.items() if "/" not in n and n.endswith(".ipynb"))
-    graded = {n for n, _ in releases} | {TIMESTAMP}
-    stray = sorted({*task.stray, *(n for n in (*sizes, *links) if n not in graded)})
-    if stray:  # a submission may hold thousands: the note names the first few
-        extra = max(len(stray) - STRAY_NAMED, 0) + task.stray_more
-        more = f" and {extra} more" if extra > 0 else ""
-        named = ", ".join(map(_shown, stray[:STRAY_NAMED]))
-        result.notes.append(f"files not graded: {named}{more}")
+    result.notes.extend(not_graded_notes(task, [n for n, _ in releases]))
     flags: set[str] = set()
     found = False
     for name, release_bytes in releases:

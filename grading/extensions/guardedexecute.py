@@ -37,6 +37,13 @@ def pids_refused(path: str | None) -> int:
         return 0
 
 
+# Course modules that serve the grader and the student's Validate button, never a kernel: no
+# test imports them (tests/grading/extensions/test_guardedexecute.py checks it), and the
+# guard's walk leaves them out, sparing each lab kernel their imports (nbformat, nbgrader,
+# tornado: about 2 s of its 9).
+UNWALKED_MODULES: tuple[str, ...] = ("utils.repair", "utils.refresh", "utils.validate_server")
+
+
 def course_packages_named(nb: NotebookNode) -> list[str]:
     """The course packages the guard imports whole before the first cell: every one of
     :data:`PROTECTED_PACKAGES` if any code cell names one of them (the lab: its tests call
@@ -116,7 +123,7 @@ class GuardedExecute(JudgedExecute):
 
     def _install_guard(self, index: int) -> None:
         src = (f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
-               f"{course_packages_named(self.nb)!r})\npass\n")
+               f"{course_packages_named(self.nb)!r}, {list(UNWALKED_MODULES)!r})\npass\n")
         note = self._hidden(src, index)
         if note:
             self._notes.append(note)
@@ -150,19 +157,27 @@ class GuardedExecute(JudgedExecute):
                     self._notes.append(f"timed out and interrupted in {grade_id(cell)}")
                 return cell
             # (else a test cell left to the kernel: JudgedExecute.kernel_verdicts)
-        elif readonly:
-            self._guard("before_readonly")
         else:
-            self._guard("before_solution")
+            self._guard_around(cell, index, "before_readonly" if readonly else "before_solution", replay)
         cell = self.execute_cell(cell, index, store_history=not replay)
         if not replay and any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
             gid = grade_id(cell) or f"cell {index}"
             self._notes.append(f"timed out and interrupted in {gid}")
         if readonly:
-            self._guard("after_readonly")
+            self._guard_around(cell, index, "after_readonly", replay)
         elif is_solution(cell):
-            self._guard("after_solution")
+            self._guard_around(cell, index, "after_solution", replay)
         return cell
+
+    def _guard_around(self, cell, index: int, fn: str, replay: bool) -> None:
+        """Call the guard around a cell; note it once per cell if it did not answer (what the
+        cell changes could then go unrecorded)."""
+        answered, note = self._guard(fn)
+        if not answered and not replay:
+            gid = grade_id(cell) or f"cell {index}"
+            text = f"{gid}: {note}"
+            if text not in self._notes:
+                self._notes.append(text)
 
     def preprocess_cell(self, cell, resources, index):
         from nbclient.exceptions import CellTimeoutError, DeadKernelError

@@ -13,8 +13,10 @@ cell runs (``course_guard.install(preload, walk)``) and then calls its functions
   rebinding a test name or patching ``numpy.allclose``.
 
 The functions live in a plain module object registered as ``sys.modules["_course_guard"]``.
-A student can replace them, but not forge the nonce of a call made after the replacement:
-the grader then fails closed.
+It is a help for honest answers, not a defence: code in the kernel can switch it off (replace
+its functions, which are handed the nonce; reach its state through their closures; swap
+modules in ``sys.modules``), and no verdict depends on it (docs/security.md). What an answer
+cell leaves behind cannot make it stop recording, and a call it does not answer is noted.
 
 This file is copied into each submission's private package folder as ``course_guard.py``
 (a sandboxed kernel cannot see the grader's installation); it imports only the standard
@@ -50,11 +52,26 @@ def settle_lazy_state() -> None:
         zmq_backend._gc = gc
 
 
-def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.ModuleType:
+def _import_submodules(mod: types.ModuleType, skip: frozenset[str]) -> None:
+    """Import every submodule of package ``mod``, depth first, but those named in ``skip``
+    (and theirs); a submodule that fails to import is passed over."""
+    for info in pkgutil.iter_modules(getattr(mod, "__path__", None) or [], mod.__name__ + "."):
+        if info.name in skip:
+            continue
+        try:
+            sub = importlib.import_module(info.name)
+        except (Exception, SystemExit):
+            continue
+        if info.ispkg:
+            _import_submodules(sub, skip)
+
+
+def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterable[str] = ()) -> types.ModuleType:
     """Install the guard in the running IPython shell; return its function holder.
 
     ``preload`` modules are imported first (their attributes are then protected), and every
-    submodule of the ``walk`` packages too (the course packages the tests use).
+    submodule of the ``walk`` packages too (the course packages the tests use), but the
+    ``skip`` modules (course code no test imports).
     """
     walk = list(walk)
     FUNC = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
@@ -73,25 +90,30 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
     window: dict[str, Any] = {}  # snapshot() taken before the current answer cell
     changes: list[tuple[str, Any, Any, Any, str]] = []  # (kind, target, key, original, label)
 
-    def user_module(mod):
-        return getattr(mod, "__dict__", None) is ip.user_ns or mod.__name__ in ("__main__", "__mp_main__")
-
     def snapshot():
         mods, classes = {}, {}
         for name, mod in list(sys.modules.items()):
-            if mod is None or name == "sys" or user_module(mod):
+            # by the key, not mod.__name__ (red team: numpy renamed __main__ went unrecorded);
+            # anything in sys.modules may be planted there: contained
+            if mod is None or name in ("sys", "__main__", "__mp_main__"):
                 continue
             try:
                 d = vars(mod)
-            except TypeError:
+                if d is ip.user_ns:
+                    continue
+                mods[name] = (d, dict(d))
+            except Exception:  # not a plain module
                 continue
-            mods[name] = (d, dict(d))
             for value in list(d.values()):
-                if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                    try:
+                # type(), not isinstance(): a value's __class__ can raise (red team: that made
+                # every later snapshot fail, and the guard fail open)
+                if not issubclass(type(value), type):
+                    continue
+                try:
+                    if getattr(value, "__module__", None) == name:
                         classes[id(value)] = (value, dict(vars(value)))
-                    except TypeError:
-                        pass
+                except Exception:  # a metaclass's own attributes can raise too
+                    pass
         kernel = getattr(ip, "kernel", None)
         # the kernel's message handler tables: replacing an entry rewires every later request
         for table in ("shell_handlers", "control_handlers"):
@@ -230,13 +252,8 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = ()) -> types.Modu
             mod = importlib.import_module(name)
         except (Exception, SystemExit):
             continue
-        if name not in walk:
-            continue
-        for info in pkgutil.walk_packages(getattr(mod, "__path__", []) or [], name + "."):
-            try:
-                importlib.import_module(info.name)
-            except (Exception, SystemExit):
-                pass
+        if name in walk:
+            _import_submodules(mod, frozenset(skip))
     settle_lazy_state()
     for fn in (before_readonly, after_readonly, before_solution, after_solution, before_test):
         setattr(g, fn.__name__, fn)

@@ -1,21 +1,18 @@
 """Fixtures of the grading tests: a temporary toy course, and the graded lab's big batch,
 graded ONCE per session and checked by several test modules.
 
-Every fault and cheat of helpers.faults, every escape attempt of helpers.escapes, the
-graded lab's ordinary submissions (helpers.submissions) and the corpus of notebooks saved by
-other editors or damaged (helpers.foreign, as they were handed in) go into one batch, sandboxed (the
-default) with tight limits, two workers, as a real course would mix them. The batch's
-coordinator is this test process. The course's source is the lab as
-helpers.notebooks.mechanics_lab makes it (no figure cells, no tail), and so are its students'
-notebooks, but for the corpus: the whole lab as it was handed in, whose cells that release
-lacks are extra cells, never run. The lab itself is tested whole elsewhere.
+Every fault and cheat of helpers.faults, the graded lab's ordinary submissions
+(helpers.submissions) and the corpus of notebooks saved by other editors or damaged
+(helpers.foreign, as they were handed in) go into one batch, sandboxed (the default) with tight
+limits, two workers, as a real course would mix them. The batch's coordinator is this test
+process. The course's source is the lab as helpers.notebooks.mechanics_lab makes it (no figure
+cells, no tail), and so are its students' notebooks, but for the corpus: the whole lab as it was
+handed in, whose cells that release lacks are extra cells, never run. The lab itself is tested
+whole elsewhere. The escape attempts of helpers.escapes test the sandbox, not the lab: they are
+graded in a batch of the toy assignment (tests/grading/isolation/test_sandbox.py).
 """
 from __future__ import annotations
 
-import os
-import secrets
-import socket
-import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +25,10 @@ from helpers.courses import (
     submit,
     toy_source,
 )
-from helpers.escapes import Targets, accept_in_background, escape_cases
-from helpers.faults import CASES, Case, student_notebook
+from helpers.faults import CASES, student_notebook
 from helpers.foreign import CASES as CORPUS
 from helpers.foreign import student_of
-from helpers.repo import LAB, ROOT
+from helpers.repo import LAB
 from helpers.submissions import SUBMISSIONS, filled_release
 
 from grading.batch.coordinator import autograde_all
@@ -51,32 +47,21 @@ def toy_course(tmp_path: Path) -> Path:
 
 @dataclass
 class LabBatch:
-    """The graded batch: course folder, results by student, and what the host saw meanwhile."""
+    """The graded batch: course folder, results by student, the course's data file checksum
+    before and after it, and its progress lines."""
 
     course: Path
     results: dict[str, SubmissionResult]
-    targets: Targets
-    escapes: list[Case]
-    accepted: list
-    secret: str
     data_before: str
     data_after: str
     lines: list[str] = field(default_factory=list)
-    grader_env: dict = field(default_factory=dict)
 
 
 @pytest.fixture(scope="session")
 def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     course = lab_course(tmp_path_factory.mktemp("labcourse"), mechanics=True)
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted = accept_in_background(listener)
-    secret_name, secret = "COURSE_TEST_SECRET", secrets.token_hex(16)
-    targets = Targets(course=str(course), repo=str(ROOT), utils_dir=str(package_dir("utils")),
-                      site_packages=sysconfig.get_paths()["purelib"], coordinator=os.getpid(),
-                      loopback_port=listener.getsockname()[1], secret_name=secret_name)
-    escapes = escape_cases(targets)
     base = lab_base(mechanics=True)
-    for case in CASES + escapes:
+    for case in CASES:
         submit(course, LAB, case.name, student_notebook(base, case))
     for kind in SUBMISSIONS:  # the graded lab's ordinary submissions, in the same batch
         submit(course, LAB, f"lab_{kind}", filled_release(kind, mechanics=True))
@@ -87,17 +72,10 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     data_file = package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     lines: list[str] = []
-    os.environ[secret_name] = secret
-    grader_env = dict(os.environ)
-    try:
-        # 30 s per cell: the longest honest cell (training) takes a few seconds even with both
-        # cores shared; the never-returning softmax costs 3 cell timeouts of one worker
-        results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=30,
-                                progress=lines.append, restore_course_files=False, skip_tail=True,
-                                limits=LAB_LIMITS)
-    finally:
-        del os.environ[secret_name]
-        listener.close()
+    # 30 s per cell: the longest honest cell (training) takes a few seconds even with both
+    # cores shared; the never-returning softmax costs 3 cell timeouts of one worker
+    results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=30,
+                            progress=lines.append, restore_course_files=False, skip_tail=True,
+                            limits=LAB_LIMITS)
     print("\n".join(lines))
-    return LabBatch(course, {r.student: r for r in results}, targets, escapes, accepted, secret,
-                    before, sha256(data_file), lines, grader_env)
+    return LabBatch(course, {r.student: r for r in results}, before, sha256(data_file), lines)

@@ -3,9 +3,12 @@ notebooks, the summary, the report and its histogram, the notes) is student data
 repository's .gitignore keeps out of commits: checked on the files of the lab batch."""
 from __future__ import annotations
 
+import pytest
 from helpers.repo import not_ignored
 
 
+@pytest.mark.slow
+@pytest.mark.sandbox
 def test_the_grader_writes_nothing_that_git_would_commit(lab_batch) -> None:
     written = sorted(p.relative_to(lab_batch.course).as_posix()
                      for p in lab_batch.course.rglob("*") if p.is_file())

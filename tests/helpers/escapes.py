@@ -1,9 +1,13 @@
-"""Escape attempts against the grading sandbox, each one student's submission of the graded lab,
-and the plumbing shared with the red-team attempts (:mod:`helpers.redteam`).
+"""Escape attempts against the grading sandbox, each one student's submission of the toy
+assignment (:func:`helpers.courses.toy_source`), and the plumbing shared with the red-team
+attempts (:mod:`helpers.redteam`) and the forgeries (:mod:`helpers.forgeries`).
 
-Every attempt sits in the ``my_softmax`` answer cell, after a correct ``my_softmax``, and
-prints one ``ESCAPE <label>: OK <what it got>`` or ``ESCAPE <label>: BLOCKED <error>`` line
-per try (:func:`prelude`). The tests read those lines back from the autograded notebook
+The attempts test the sandbox, not the lab: the toy's kernel starts in a second where the lab's
+imports TensorFlow, and it gets the same sandbox, the same copy of the course packages and the
+same limits. Every attempt sits in the toy's first answer cell (:data:`ESCAPE_CELL`), after a
+correct ``my_add``, and prints one ``ESCAPE <label>: OK <what it got>`` or
+``ESCAPE <label>: BLOCKED <error>`` line per try (:func:`prelude`). The tests
+(tests/grading/isolation/test_sandbox.py) read those lines back from the autograded notebook
 (:func:`attempt_lines`) and also check the host independently (files unchanged, no
 connection accepted by :func:`accept_in_background`, no process left).
 
@@ -19,11 +23,22 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.faults import FULL, GOOD_SOFTMAX, NO_SOFTMAX, Case, answer
+import nbformat
+
+from helpers.courses import TOY_ADD, toy_submission
+from helpers.faults import GOOD_SOFTMAX, Case, answer
 from helpers.notebooks import read_cell, stream_text
 from helpers.repo import LAB
 
 MARKER = "4242.0917"  # argument of the `sleep` processes the fork bomb leaves behind
+
+TOY = "toy"  # the assignment the escape attempts are handed in for
+ESCAPE_CELL = "my_add"  # the answer cell that holds every attempt
+ESCAPE_TEST = "test_my_add"  # the test cell that grades that answer
+#: the toy's fair scores: the honest my_add and my_mul both count (a contained attempt) ...
+TOY_FULL = {"test_my_add": 2.0, "test_my_mul": 3.0}
+#: ... or the attempt killed its kernel in the my_add cell: my_add is lost, my_mul still graded
+TOY_NO_ADD = {"test_my_add": 0.0, "test_my_mul": 3.0}
 
 
 def prelude(limit: int) -> str:
@@ -39,9 +54,10 @@ def attempt(label, fn):
 '''
 
 
-def attempt_code(body: str, prelude_code: str, softmax: str = GOOD_SOFTMAX) -> str:
-    """An answer cell: ``softmax`` (the student's my_softmax), the prelude, then the attempt."""
-    return softmax + prelude_code + textwrap.dedent(body)
+def attempt_code(body: str, prelude_code: str, correct: str = GOOD_SOFTMAX) -> str:
+    """An answer cell: ``correct`` (the student's answer, by default the lab's my_softmax),
+    the prelude, then the attempt."""
+    return correct + prelude_code + textwrap.dedent(body)
 
 
 def attempt_lines(notebook: Path, gid: str = "my_softmax") -> dict[str, str]:
@@ -104,7 +120,15 @@ class Targets:
 
 
 def _code(body: str) -> str:
-    return attempt_code(body, PRELUDE)
+    return attempt_code(body, PRELUDE, TOY_ADD)
+
+
+def escape_notebook(case: Case) -> nbformat.NotebookNode:
+    """The toy submission of ``case``: correct answers, then the case's edits."""
+    nb = toy_submission()
+    for edit in case.edits:
+        edit(nb)
+    return nb
 
 
 def escape_cases(t: Targets) -> list[Case]:
@@ -113,41 +137,42 @@ def escape_cases(t: Targets) -> list[Case]:
     that run (harmlessly). ``extra['self_harm']``: the attempt may cost the submission its own
     points (the fork bomb's sleeping children hold its process quota, so its kernel may fail
     to start threads for the tests, or nbgrader may fail it for manual grading); ``expected``
-    is then the most it can get."""
-    lab = LAB
+    is then the most it can get. The repository's own files aimed at are the graded lab's
+    (its source and release folders: the toy has none there)."""
+    toy, lab, cell = TOY, LAB, ESCAPE_CELL
     return [
-        Case("esc_read_solution", "reads the solution notebook and hidden tests", [answer("my_softmax", _code(f'''
-            attempt("course source", lambda: read({t.course!r} + "/source/{lab}/{lab}.ipynb"))
-            attempt("workspace source", lambda: read("../../../source/{lab}/{lab}.ipynb"))
+        Case("esc_read_solution", "reads the solution notebook and hidden tests", [answer(cell, _code(f'''
+            attempt("course source", lambda: read({t.course!r} + "/source/{toy}/{toy}.ipynb"))
+            attempt("workspace source", lambda: read("../../../source/{toy}/{toy}.ipynb"))
             attempt("repo source", lambda: read({t.repo!r} + "/source/{lab}/{lab}.ipynb"))
-            attempt("own notebook, hidden tests restored", lambda: read("{lab}.ipynb"))
+            attempt("own notebook, hidden tests restored", lambda: read("{toy}.ipynb"))
             attempt("any notebook", lambda: find(".ipynb"))
-            '''))], FULL, extra={"blocked": ["course source", "workspace source", "repo source",
+            '''))], TOY_FULL, extra={"blocked": ["course source", "workspace source", "repo source",
                                              "own notebook, hidden tests restored"],
                                  "empty": ["any notebook"]}),
-        Case("esc_read_gradebook", "reads the real and the private gradebook", [answer("my_softmax", _code(f'''
+        Case("esc_read_gradebook", "reads the real and the private gradebook", [answer(cell, _code(f'''
             attempt("course gradebook", lambda: read({t.course!r} + "/gradebook.db"))
             attempt("workspace gradebook", lambda: read("../../../gradebook.db"))
             attempt("any database", lambda: find(".db"))
-            '''))], FULL, extra={"blocked": ["course gradebook", "workspace gradebook"],
+            '''))], TOY_FULL, extra={"blocked": ["course gradebook", "workspace gradebook"],
                                  "empty": ["any database"]}),
-        Case("esc_read_other", "reads another student's submission", [answer("my_softmax", _code(f'''
+        Case("esc_read_other", "reads another student's submission", [answer(cell, _code(f'''
             attempt("submitted", lambda: os.listdir({t.course!r} + "/submitted"))
-            attempt("other student", lambda: read({t.course!r} + "/submitted/good/{lab}/{lab}.ipynb"))
+            attempt("other student", lambda: read({t.course!r} + "/submitted/good/{toy}/{toy}.ipynb"))
             attempt("workspaces", lambda: os.listdir("../../../.."))
-            '''))], FULL, extra={"blocked": ["submitted", "other student"]}),
+            '''))], TOY_FULL, extra={"blocked": ["submitted", "other student"]}),
         Case("esc_write", "writes into the course folder, release/, the packages, the venv",
-             [answer("my_softmax", _code(f'''
+             [answer(cell, _code(f'''
             attempt("course folder", lambda: write({t.course!r} + "/escaped.txt"))
             attempt("release", lambda: write({t.repo!r} + "/release/{lab}/escaped.txt"))
             attempt("installed utils", lambda: write({t.utils_dir!r} + "/escaped.py"))
             attempt("venv", lambda: write({t.site_packages!r} + "/escaped.py"))
             attempt("root", lambda: write("/escaped.txt"))
             attempt("usr", lambda: write("/usr/escaped.txt"))
-            '''))], FULL, extra={"blocked": ["course folder", "release", "installed utils", "venv",
+            '''))], TOY_FULL, extra={"blocked": ["course folder", "release", "installed utils", "venv",
                                              "root", "usr"]}),
         Case("esc_network", "connects to PostgreSQL, a listening loopback port, the internet",
-             [answer("my_softmax", _code(f'''
+             [answer(cell, _code(f'''
             def connect(host, port):
                 with socket.create_connection((host, port), timeout=3):
                     return "connected"
@@ -156,29 +181,29 @@ def escape_cases(t: Targets) -> list[Case]:
             attempt("loopback ipv6", lambda: connect("::1", {t.loopback_port}))
             attempt("internet", lambda: connect("1.1.1.1", 53))
             attempt("postgres socket", lambda: os.listdir("/var/run/postgresql"))
-            '''))], FULL, extra={"blocked": ["postgres", "loopback port", "loopback ipv6", "internet",
+            '''))], TOY_FULL, extra={"blocked": ["postgres", "loopback port", "loopback ipv6", "internet",
                                              "postgres socket"]}),
         Case("esc_secrets", "reads secrets from its environment and the coordinator's /proc",
-             [answer("my_softmax", _code(f'''
+             [answer(cell, _code(f'''
             attempt("environ", lambda: sorted(os.environ.items()))
             attempt("secret", lambda: os.environ[{t.secret_name!r}])
             attempt("coordinator cmdline", lambda: open("/proc/{t.coordinator}/cmdline").read())
             attempt("coordinator environ", lambda: open("/proc/{t.coordinator}/environ").read())
             attempt("all cmdlines", lambda: [open(f"/proc/{{p}}/cmdline").read().replace(chr(0), " ")
                                              for p in os.listdir("/proc") if p.isdigit()])
-            '''))], FULL, extra={"blocked": ["secret", "coordinator cmdline", "coordinator environ"]}),
+            '''))], TOY_FULL, extra={"blocked": ["secret", "coordinator cmdline", "coordinator environ"]}),
         Case("esc_kill", "kills the coordinator and every process it can see",
-             [answer("my_softmax", _code(f'''
+             [answer(cell, _code(f'''
             attempt("coordinator", lambda: os.kill({t.coordinator}, signal.SIGKILL))
             attempt("parent", lambda: (os.getppid(), os.kill(os.getppid(), signal.SIGKILL)))
             attempt("visible pids", lambda: sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
-            '''))], FULL, extra={"blocked": ["coordinator"], "ok": ["parent"]}),
+            '''))], TOY_FULL, extra={"blocked": ["coordinator"], "ok": ["parent"]}),
         Case("esc_kill_all", "kill(-1, SIGKILL): every process it may signal",
-             [answer("my_softmax", _code('''
+             [answer(cell, _code('''
             attempt("everyone", lambda: os.kill(-1, signal.SIGKILL))
-            '''))], FULL, extra={"blocked": ["everyone"]}),
+            '''))], TOY_FULL, extra={"blocked": ["everyone"]}),
         Case("esc_fork_bomb", "forks hundreds of detached processes (setsid) that would outlive it",
-             [answer("my_softmax", _code(f'''
+             [answer(cell, _code(f'''
             def bomb():
                 made = refused = 0
                 for _ in range(600):
@@ -193,14 +218,14 @@ def escape_cases(t: Targets) -> list[Case]:
                     made += 1
                 return f"made {{made}} refused {{refused}}"
             attempt("fork", bomb)
-            '''))], FULL, extra={"ok": ["fork"], "self_harm": True}),
-        Case("esc_memory", "allocates past the memory limit", [answer("my_softmax", _code('''
+            '''))], TOY_FULL, extra={"ok": ["fork"], "self_harm": True}),
+        Case("esc_memory", "allocates past the memory limit", [answer(cell, _code('''
             hog = []
             for _ in range(400):
                 hog.append(b"x" * (100 << 20))
             print("ESCAPE memory: OK allocated", len(hog) * 100, "MB")
-            '''))], NO_SOFTMAX, notes=("kernel died in my_softmax",)),
-        Case("esc_big_file", "writes a file past the size limit", [answer("my_softmax", _code('''
+            '''))], TOY_NO_ADD, notes=(f"kernel died in {cell}",)),
+        Case("esc_big_file", "writes a file past the size limit", [answer(cell, _code('''
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             def big(path):
                 with open(path, "wb") as fh:
@@ -209,5 +234,5 @@ def escape_cases(t: Targets) -> list[Case]:
                 return os.path.getsize(path)
             attempt("big file here", lambda: big("big.bin"))
             attempt("big file tmp", lambda: big("/tmp/big.bin"))
-            '''))], FULL, extra={"blocked": ["big file here", "big file tmp"]}),
+            '''))], TOY_FULL, extra={"blocked": ["big file here", "big file tmp"]}),
     ]

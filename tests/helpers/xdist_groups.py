@@ -29,7 +29,7 @@ GROUPS_ENV = "COURSE_TEST_GROUPS_FILE"
 # fixtures built once for the whole run (scope="session"): one group each
 SESSION_SHARED = ("lab_batch",)
 # fixtures built once per test module (scope="module"): one group per module that uses them
-MODULE_SHARED = frozenset({"red_batch", "toy_batch", "pg_batch", "student_root",
+MODULE_SHARED = frozenset({"red_batch", "toy_batch", "escape_batch", "pg_batch", "student_root",
                            "student_server", "labs_server", "corpus_batch", "lms_course", "forge_batch",
                            "validate_server", "rj_plain_batch"})
 HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres")
@@ -105,9 +105,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         Path(os.environ.pop(GROUPS_ENV)).unlink(missing_ok=True)
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    order_and_group(config, items)
+def mark_shared_fixture_users_slow(items: list[pytest.Item]) -> None:
+    """Mark slow a test that uses a shared fixture (a graded batch, a server) but none of the
+    heavy markers: else ``make test-fast`` would build the fixture (an unmarked test of the
+    lab batch once cost it 235 s of its 90)."""
+    for item in items:
+        if group_of(item) and not any(item.get_closest_marker(m) for m in HEAVY_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
+    mark_shared_fixture_users_slow(items)  # before any other implementation: -m deselects after
+    result = yield
+    order_and_group(config, items)  # after all of them (pytest's own reordering by fixture scope)
+    return result
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own choice of scheduler

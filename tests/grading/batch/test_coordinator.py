@@ -67,6 +67,9 @@ TOY_STUDENTS = {  # student: (my_add source, my_mul source, expected test_my_add
     "exit": ("import os\nos._exit(3)\n" + TOY_ADD, TOY_MUL, 0.0, 3.0),
     "hang": (TOY_ADD, HANG_MUL + "my_mul(1, 1)\n", 2.0, 0.0),
     "loop": ("def my_add(a, b):\n    while True:\n        pass\n", TOY_MUL, 0.0, 3.0),
+    # the guard's recorder replaced: the tests still judged, what the cell did named in a note
+    "guard_off": (TOY_ADD + "import sys\nsys.modules['_course_guard'].after_solution = lambda nonce: ''\n",
+                  TOY_MUL, 2.0, 3.0),
 }
 
 
@@ -116,6 +119,9 @@ def test_toy_batch_faults_are_contained(toy_batch):
     assert "kernel died in my_add" in results["exit"].notes
     assert "kernel hung in my_mul" in results["hang"].notes
     assert "timed out and interrupted in test_my_add" in results["loop"].notes
+    guard_notes = [n for n in results["guard_off"].notes if "did not answer" in n]
+    assert guard_notes == ["my_add: the grading guard did not answer (replaced by the notebook?)",
+                           "my_mul: the grading guard did not answer (replaced by the notebook?)"]
     assert "files not graded: numpy.py" in results["s00"].notes  # a planted module is not copied
     graded = nbformat.read(course / "autograded" / "exit" / "toy" / "toy.ipynb", as_version=4)
     assert graded.cells[1].outputs[0]["ename"] == "DeadKernelError"
@@ -252,7 +258,7 @@ def test_ordinary_submissions_in_the_batch_are_graded_correctly(lab_batch):
 def test_batch_gradebook_consistent_and_course_files_untouched(lab_batch):
     assert lab_batch.data_after == lab_batch.data_before
     stored = stored_scores(lab_batch)
-    everyone = [c.name for c in CASES + lab_batch.escapes] + [f"lab_{k}" for k in SUBMISSIONS] + \
+    everyone = [c.name for c in CASES] + [f"lab_{k}" for k in SUBMISSIONS] + \
         [student_of(c) for c in CORPUS.values()]
     assert sorted(stored) == sorted(everyone) == sorted(lab_batch.results)
     assert all(set(g) == {"test_my_softmax", "test_model"} for g in stored.values())

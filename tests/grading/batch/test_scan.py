@@ -1,13 +1,16 @@
 """grading.batch.scan: the coordinator's scan of an untrusted ``submitted/STUDENT/ASSIGNMENT/`` folder.
 
-It reads only the notebooks it grades (other files by name, the first twenty, and a count), and
+It reads only the notebooks it grades (other files by name, the first twenty, and a count; folders,
+FIFOs and sockets too, with what each is, never opened), and
 what was checked is what is read while the folder changes under it: a file swapped for a link
 after the listing is never followed (it could point at the solution), a FIFO never blocks the
 batch, a file that grows after its size was taken is never read past the limit, and a folder
 swapped for a link after its check is not listed through the link."""
 from __future__ import annotations
 
+import ctypes
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,7 +23,7 @@ from helpers.courses import toy_source, toy_submission
 from helpers.repo import ROOT
 
 from grading.batch import workspace
-from grading.batch.results import STATUS_ERROR, SubmissionResult
+from grading.batch.results import STATUS_ERROR, STATUS_MISSING, SubmissionResult
 from grading.batch.scan import submitted_task
 from grading.batch.tasks import Task
 from grading.batch.worker import grade_task
@@ -215,6 +218,7 @@ def test_a_file_swapped_for_a_fifo_after_the_listing_does_not_block_the_batch(
         scan.join(10)
         pytest.fail(f"the coordinator blocked on a FIFO named {name}")
     assert name not in got[0].files and not got[0].oversize  # not a file any more: not carried
+    assert got[0].special == ((name, "FIFO"),)  # named as what it is now
 
 
 def test_a_notebook_that_grows_after_its_size_was_taken_is_not_read_past_the_limit(
@@ -293,9 +297,12 @@ def test_a_submission_the_grader_may_not_read_is_an_error_for_its_student_only(t
     assert outcome.result.notes == [task.unreadable]
 
 
-@pytest.mark.xfail(strict=True, reason="red team: the scan carries only regular files and links, so a "
-                   "folder (or FIFO) in a submission is in no note, and a notebook handed in inside a "
-                   "folder (or a folder named like the notebook) is 'missing' with nothing saying why")
+FOLDER_NOTES = {
+    "my work": "folders and special files not graded: 'my work' (folder)",
+    "toy.ipynb": "toy.ipynb is a folder, not a notebook file: not graded, nor anything inside it",
+}
+
+
 @pytest.mark.parametrize("inside", ["my work", "toy.ipynb"])
 def test_a_notebook_handed_in_inside_a_folder_is_named_in_a_note(tmp_path, inside):
     """A student who hands in a folder (the notebook inside it, as an LMS upload of a folder
@@ -312,3 +319,98 @@ def test_a_notebook_handed_in_inside_a_folder_is_named_in_a_note(tmp_path, insid
     dest.mkdir()
     assert not workspace._rebuild_submission(ctx, task, dest, result)  # nothing graded
     assert any(inside in note for note in result.notes), result.notes
+    assert result.notes == [FOLDER_NOTES[inside]] and not list(dest.iterdir())
+    outcome = workspace.grade_one(ctx, task)  # what the worker sends back: the same note
+    assert outcome.result.status == STATUS_MISSING and outcome.result.notes == [FOLDER_NOTES[inside]]
+
+
+def _scan_unblocked(course: Path, unblock: list[Path]) -> Task:
+    """The scan of student s, failing the test if it blocks (on a FIFO of ``unblock``)."""
+    got: list[Task] = []
+    scan = threading.Thread(target=lambda: got.append(
+        submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)), daemon=True)
+    scan.start()
+    scan.join(10)
+    if scan.is_alive():  # unblock it (a writer opens each FIFO and closes it: end of file)
+        for fifo in unblock:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        scan.join(10)
+        pytest.fail("the coordinator blocked on a FIFO")
+    return got[0]
+
+
+def test_fifos_sockets_and_folders_are_named_by_what_they_are_never_opened(tmp_path, monkeypatch):
+    """A FIFO, a socket or a folder in a submission is named in a note with what it is, the
+    first twenty and a count (a submission may hold thousands), one named like the graded
+    notebook in a note of its own; none is opened (a FIFO would block the batch)."""
+    course, folder = _course(tmp_path)
+    (folder / "toy.ipynb").unlink()
+    os.mkfifo(folder / "toy.ipynb")
+    os.mkfifo(folder / "pipe")
+    monkeypatch.chdir(folder)  # a socket's path must be short: bound by its name here
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("sock")
+    for i in range(25):
+        (folder / f"z{i:02}").mkdir()
+    (folder / "timestamp.txt").mkdir()
+    task = _scan_unblocked(course, [folder / "toy.ipynb", folder / "pipe"])
+    assert task.files == {} and task.stray == () and task.links == () and task.oversize == ()
+    assert task.special == (("pipe", "FIFO"), ("sock", "socket"), ("timestamp.txt", "folder"),
+                            ("toy.ipynb", "FIFO"), *[(f"z{i:02}", "folder") for i in range(18)])
+    assert task.special_more == 7  # z18 to z24: of the others, the first twenty are carried
+    result = SubmissionResult("s", STATUS_ERROR)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    assert not workspace._rebuild_submission(_context(tmp_path, Limits()), task, dest, result)
+    dirs = ", ".join(f"z{i:02} (folder)" for i in range(17))
+    assert result.notes == [
+        "toy.ipynb is a FIFO, not a notebook file: not graded",
+        "folders and special files not graded: pipe (FIFO), sock (socket), timestamp.txt (folder), "
+        f"{dirs} and 8 more",
+    ], result.notes  # z17, the 21st of the 28, only counted
+    assert not list(dest.iterdir())
+
+
+def test_a_notebook_swapped_for_a_folder_after_the_listing_is_named_as_one(tmp_path, monkeypatch):
+    course, folder = _course(tmp_path)
+
+    def swap():
+        (folder / "toy.ipynb").unlink()
+        (folder / "toy.ipynb").mkdir()
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert task.unreadable == "" and task.files == {} and task.special == (("toy.ipynb", "folder"),)
+
+
+# red team rt2: entries that change type between the listing and the open
+def _whiteout(path) -> None:
+    """An unprivileged user's character device (0:0, an overlay whiteout): renameat2 RENAME_WHITEOUT."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    moved = str(path) + ".moved"
+    assert libc.renameat2(-100, str(path).encode(), -100, moved.encode(), 4) == 0, os.strerror(ctypes.get_errno())
+    os.unlink(moved)
+
+
+@pytest.mark.parametrize("name", ["toy.ipynb", "timestamp.txt"])
+def test_rt2_a_file_swapped_for_a_device_after_the_listing(tmp_path, monkeypatch, name):
+    course, folder = _course(tmp_path)
+    (folder / "timestamp.txt").write_text("2026-11-29 01:00:00")
+    _change_during_scan(monkeypatch, after_listing=lambda: _whiteout(folder / name))
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert task.unreadable == "" and name not in task.files and task.special == ((name, "device"),)
+
+
+def test_rt2_a_file_swapped_for_a_hard_link_to_the_solution(tmp_path, monkeypatch):
+    """Red team rt2: read as the student's notebook before (where fs.protected_hardlinks=0 lets a
+    student link a file they cannot read); now named, never read."""
+    course, folder = _course(tmp_path)
+
+    def swap():
+        (folder / "toy.ipynb").unlink()
+        os.link(course / "source" / "toy" / "toy.ipynb", folder / "toy.ipynb")
+
+    _change_during_scan(monkeypatch, after_listing=swap)
+    task = submitted_task(course, "toy", "s", max_bytes=1 << 20, graded=GRADED)
+    assert SOLUTION not in task.files.values(), "the coordinator read the solution through a hard link"
+    assert task.special == (("toy.ipynb", "hard link"),)

@@ -3,14 +3,18 @@ tests/helpers/faults.py gets the fair score, in the same sandboxed batch as hone
 (conftest.lab_batch); and which course packages its guard imports before the first cell."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import nbformat
 import pytest
 from helpers.courses import gradebook_scores
 from helpers.faults import CASES, Case
-from helpers.repo import LAB
+from helpers.repo import LAB, SOURCE_NB
 
 from grading.batch.gradebook import sqlite_url
-from grading.extensions.guardedexecute import course_packages_named
+from grading.extensions.guardedexecute import UNWALKED_MODULES, GuardedExecute, course_packages_named
 from grading.isolation.integrity import PROTECTED_PACKAGES
 
 COURSE_ID = "multiclass-digits"
@@ -85,3 +89,26 @@ def test_a_lab_submission_cannot_spare_its_kernel_the_guards_walk():
     assert course_packages_named(repaired) == list(PROTECTED_PACKAGES)
     unreadable = repair_submission(release, parse_submission(b"not a notebook")).notebook
     assert course_packages_named(unreadable) == list(PROTECTED_PACKAGES)
+
+
+def test_no_course_code_a_kernel_runs_imports_the_modules_the_walk_leaves_out():
+    """The guard's walk skips UNWALKED_MODULES: sound only while nothing a lab kernel runs
+    reaches them, neither the walked modules (public_tests and the rest of utils, which the
+    tests call) nor a code cell of the source notebook."""
+    script = (
+        "import json, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "InteractiveShell.instance()\n"
+        "import grading.isolation.guard as guard\n"
+        f"guard.install({list(GuardedExecute.preload_modules)!r}, {list(PROTECTED_PACKAGES)!r}, "
+        f"{list(UNWALKED_MODULES)!r})\n"
+        "print('RESULT' + json.dumps(sorted(sys.modules)))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    assert line, proc.stdout + proc.stderr
+    loaded = set(json.loads(line[0][len("RESULT"):]))
+    assert "public_tests.judged" in loaded and "utils.heldout" in loaded  # the walk did run
+    assert not loaded & set(UNWALKED_MODULES), sorted(loaded & set(UNWALKED_MODULES))
+    code = [c.source for c in nbformat.read(SOURCE_NB, as_version=4).cells if c.cell_type == "code"]
+    for name in UNWALKED_MODULES:
+        assert not any(name in src or name.split(".")[1] in src.split() for src in code), name

@@ -1,34 +1,58 @@
 """grading.isolation.sandbox: the host checks, a real bubblewrap sandbox with the kernel's exact
 command line (a short Python program in place of the kernel, so no Jupyter is involved), the
-order of its mounts, and escape attempts graded in one batch with honest students."""
+order of its mounts, and escape attempts graded in one batch of the toy assignment with honest
+students (:func:`escape_batch`)."""
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 import pytest
-from helpers.courses import gradebook_scores, live_kernels
+from helpers.courses import (
+    TOY_ADD,
+    TOY_MUL,
+    gradebook_scores,
+    live_kernels,
+    make_course,
+    sha256,
+    submit,
+    toy_source,
+    toy_submission,
+)
 from helpers.escapes import (
+    ESCAPE_CELL,
+    ESCAPE_TEST,
     MARKER,
+    TOY,
+    TOY_FULL,
+    TOY_NO_ADD,
     Targets,
     accept_in_background,
     attempt_lines,
     escape_cases,
+    escape_notebook,
 )
+from helpers.faults import Case
 from helpers.repo import LAB, ROOT
 
+from grading.batch.coordinator import autograde_all
 from grading.batch.gradebook import sqlite_url
+from grading.batch.results import SubmissionResult
 from grading.errors import GradingError
 from grading.isolation import launcher, sandbox
 from grading.isolation.cgroups import CGROUP_ROOT
+from grading.isolation.integrity import package_dir
 from grading.isolation.sandbox import bwrap_argv
-from grading.limits import THREAD_VARS
+from grading.limits import THREAD_VARS, Limits
 
 
 @pytest.mark.sandbox
@@ -190,11 +214,75 @@ def test_private_tmp_comes_before_every_bind_it_could_hide():
 
 
 # --------------------------------------------------------------------------------------
-# escape attempts, graded in one batch with honest students (conftest.lab_batch)
+# escape attempts, graded in one batch of the toy assignment with honest students
 # --------------------------------------------------------------------------------------
-def escape_lines(batch, student: str) -> dict[str, str]:
+#: tight limits (the graded lab's batch has the same): 128 pids stop the fork bomb early
+ESCAPE_LIMITS = Limits(memory=2 << 30, pids=128, file_size=64 << 20)
+#: the honest students of the batch: {student: (my_add, my_mul, fair scores)}; "good" is the
+#: other student whose submission esc_read_other tries to read
+HONEST = {"good": (TOY_ADD, TOY_MUL, TOY_FULL),
+          "wrong_add": ("def my_add(a, b):\n    return a - b\n", TOY_MUL, TOY_NO_ADD)}
+
+
+@dataclass
+class EscapeBatch:
+    """The escape batch: course folder, results by student, and what the host saw meanwhile."""
+
+    course: Path
+    results: dict[str, SubmissionResult]
+    targets: Targets
+    escapes: list[Case]
+    accepted: list
+    secret: str
+    data_before: str
+    data_after: str
+    lines: list[str] = field(default_factory=list)
+    grader_env: dict = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def escape_batch(tmp_path_factory: pytest.TempPathFactory) -> EscapeBatch:
+    """Every attempt of helpers.escapes and the honest students, graded in one sandboxed batch
+    of the toy (tight limits, two workers) while the host listens on a loopback port and holds a
+    secret in its environment; the batch's coordinator is this test process."""
+    course = make_course(tmp_path_factory.mktemp("escapecourse"), TOY, toy_source())
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = accept_in_background(listener)
+    secret_name, secret = "COURSE_TEST_SECRET", secrets.token_hex(16)
+    targets = Targets(course=str(course), repo=str(ROOT), utils_dir=str(package_dir("utils")),
+                      site_packages=sysconfig.get_paths()["purelib"], coordinator=os.getpid(),
+                      loopback_port=listener.getsockname()[1], secret_name=secret_name)
+    escapes = escape_cases(targets)
+    for case in escapes:
+        submit(course, TOY, case.name, escape_notebook(case))
+    for student, (add, mul, _) in HONEST.items():
+        submit(course, TOY, student, toy_submission(add, mul))
+    data_file = package_dir("utils") / "data" / "digits_y.npy"
+    before = sha256(data_file)
+    lines: list[str] = []
+    os.environ[secret_name] = secret
+    grader_env = dict(os.environ)
+    try:
+        # 30 s per cell: the network attempts wait up to 3 s each, the file walks a few seconds
+        results = autograde_all(TOY, course_dir=course, workers=2, timeout=600, cell_timeout=30,
+                                progress=lines.append, restore_course_files=False,
+                                limits=ESCAPE_LIMITS)
+    finally:
+        del os.environ[secret_name]
+        listener.close()
+    print("\n".join(lines))
+    return EscapeBatch(course, {r.student: r for r in results}, targets, escapes, accepted, secret,
+                       before, sha256(data_file), lines, grader_env)
+
+
+def escape_lines(batch: EscapeBatch, student: str) -> dict[str, str]:
     """{label: outcome} printed by the attempt in the student's autograded notebook."""
-    return attempt_lines(batch.course / "autograded" / student / LAB / f"{LAB}.ipynb")
+    return attempt_lines(batch.course / "autograded" / student / TOY / f"{TOY}.ipynb", ESCAPE_CELL)
+
+
+def stored_scores(batch: EscapeBatch) -> dict[str, dict[str, float]]:
+    """{student: {test cell: score}} of the batch's gradebook."""
+    return gradebook_scores(sqlite_url(batch.course / "gradebook.db"), "default_course", TOY)
 
 
 def _escape_ids() -> list[str]:
@@ -204,10 +292,10 @@ def _escape_ids() -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", _escape_ids())
 @pytest.mark.sandbox
-def test_escape_attempt_is_contained(lab_batch, name):
-    case = next(c for c in lab_batch.escapes if c.name == name)
-    res = lab_batch.results[name]
-    stored = gradebook_scores(sqlite_url(lab_batch.course / "gradebook.db"), "multiclass-digits", LAB)
+def test_escape_attempt_is_contained(escape_batch: EscapeBatch, name: str) -> None:
+    case = next(c for c in escape_batch.escapes if c.name == name)
+    res = escape_batch.results[name]
+    stored = stored_scores(escape_batch)
     joined = "; ".join(res.notes)
     assert "isolation: sandboxed (memory 2G, pids 128, cores 1, file size 64M)" in joined, joined
     for fragment in case.notes:
@@ -220,7 +308,7 @@ def test_escape_attempt_is_contained(lab_batch, name):
     else:
         assert stored[name] == case.expected, (name, res.notes)
         assert res.status == "ok", res
-    seen = escape_lines(lab_batch, name) if case.expected["test_my_softmax"] else {}
+    seen = escape_lines(escape_batch, name) if case.expected[ESCAPE_TEST] else {}
     for label in case.extra.get("blocked", []):
         assert seen[label].startswith("BLOCKED"), (label, seen)
     for label in case.extra.get("empty", []):
@@ -231,45 +319,56 @@ def test_escape_attempt_is_contained(lab_batch, name):
 
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_escapes_leave_the_host_untouched(lab_batch):
-    t = lab_batch.targets
+def test_escapes_leave_the_host_untouched(escape_batch: EscapeBatch) -> None:
+    batch = escape_batch
+    t = batch.targets
     # nothing written outside the sandbox
     for path in (Path(t.course) / "escaped.txt", ROOT / "release" / LAB / "escaped.txt",
                  Path(t.utils_dir) / "escaped.py", Path(t.site_packages) / "escaped.py",
                  Path("/escaped.txt"), Path("/usr/escaped.txt")):
         assert not path.exists(), path
+    assert batch.data_after == batch.data_before  # the course's data file
     # what it could read: its own folder, no other student, a minimal environment, two pids
-    other = escape_lines(lab_batch, "esc_read_other")
+    other = escape_lines(batch, "esc_read_other")
     assert other["workspaces"] == "OK ['esc_read_other']"
-    secrets_seen = escape_lines(lab_batch, "esc_secrets")
-    assert lab_batch.secret not in str(secrets_seen)
+    secrets_seen = escape_lines(batch, "esc_secrets")
+    assert batch.secret not in str(secrets_seen)
     sandbox_env = dict(eval(secrets_seen["environ"][3:]))  # noqa: S307 (our own repr)
-    inherited = {k for k, v in sandbox_env.items() if lab_batch.grader_env.get(k) == v}
-    # TensorFlow sets some variables itself on import, in the kernel as in a grader that
-    # imported it: found by importing the course in a process with an empty environment
-    probe = subprocess.run([sys.executable, "-c", "import json, os, utils, tensorflow, keras; "
-                            "print('ENV' + json.dumps(sorted(os.environ)))"],
-                           env={}, capture_output=True, text=True, timeout=600)
-    line = [l for l in probe.stdout.splitlines() if l.startswith("ENV")]
-    assert line, probe.stdout + probe.stderr
-    inherited -= set(json.loads(line[0][3:]))
-    # only variables the sandbox or the course's utils set to fixed values may equal the grader's
+    inherited = {k for k, v in sandbox_env.items() if batch.grader_env.get(k) == v}
+    # only variables the sandbox or the course's utils set to fixed values may equal the
+    # grader's (the toy's kernel never imports TensorFlow, which sets some itself: none is
+    # left out of the comparison)
     assert inherited <= {"PATH", "HOME", "LANG", "USER", "PYTHONDONTWRITEBYTECODE",
                          "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", *THREAD_VARS}, inherited
     cmdlines = secrets_seen["all cmdlines"]
     assert "pytest" not in cmdlines and "nbgrader" not in cmdlines and "ipykernel" in cmdlines
-    kill = escape_lines(lab_batch, "esc_kill")
+    kill = escape_lines(batch, "esc_kill")
     assert kill["visible pids"] == "OK [1, 2]"  # the sandbox's init and the kernel
     assert kill["parent"] == "OK (1, None)"  # the sandbox's init ignores it; the kernel lived on
     # no connection reached the listening loopback port
-    assert lab_batch.accepted == []
+    assert batch.accepted == []
     # the fork bomb hit the pids limit, and nothing it started survived the batch
-    if lab_batch.results["esc_fork_bomb"].status == "ok":
+    if batch.results["esc_fork_bomb"].status == "ok":
         made, refused = (int(x) for x in
-                         escape_lines(lab_batch, "esc_fork_bomb")["fork"].strip("OK '").split()[1::2])
+                         escape_lines(batch, "esc_fork_bomb")["fork"].strip("OK '").split()[1::2])
         assert made > 0 and refused > 0 and made < 128  # the pids limit refused the rest
     assert [p.pid for p in psutil.process_iter(["cmdline"]) if MARKER in (p.info["cmdline"] or [])] == []
     mine = f"course-grading-{os.getpid()}-*"  # the batch's cgroups are gone
     root = CGROUP_ROOT
     assert [d for top in (root, root / "memory", root / "pids") for d in top.glob(mine)] == []
     assert live_kernels() == []
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_escape_batch_grades_everyone_and_the_honest_students_fairly(escape_batch: EscapeBatch) -> None:
+    stored = stored_scores(escape_batch)
+    everyone = [c.name for c in escape_batch.escapes] + list(HONEST)
+    assert sorted(stored) == sorted(everyone) == sorted(escape_batch.results)
+    assert all(set(g) == set(TOY_FULL) for g in stored.values())
+    for student, (_, _, expected) in HONEST.items():
+        res = escape_batch.results[student]
+        assert stored[student] == expected, (student, res.notes)
+        assert res.status == "ok", res
+        # the guard is silent for honest work
+        assert not any("GUARD-UNDONE" in n for n in res.notes), res.notes
