@@ -25,5 +25,5 @@ course folders, gradebook reads), :mod:`feedback` (hidden-test lines found in fe
 :mod:`jupyter_server` and :mod:`lab_page` (a private JupyterLab and a Chromium page driving
 it, for the browser tests; the page's JavaScript is in ``js/``), :mod:`chromium` (Debian's
 Chromium and its flags), :mod:`feedback_page` (a feedback page as the course writes it, read
-offline in Chromium).
+offline in Chromium), :mod:`guard_shell` (the grading guard in an IPython shell of its own).
 """

@@ -3,14 +3,11 @@ tests/helpers/faults.py gets the fair score, in the same sandboxed batch as hone
 (conftest.lab_batch); and which course packages its guard imports before the first cell."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import nbformat
 import pytest
 from helpers.courses import gradebook_scores
 from helpers.faults import CASES, Case
+from helpers.guard_shell import run_guard_script
 from helpers.repo import LAB, SOURCE_NB
 
 from grading.batch.gradebook import sqlite_url
@@ -103,10 +100,7 @@ def test_no_course_code_a_kernel_runs_imports_the_modules_the_walk_leaves_out():
         f"guard.install({list(GuardedExecute.preload_modules)!r}, {list(PROTECTED_PACKAGES)!r}, "
         f"{list(UNWALKED_MODULES)!r})\n"
         "print('RESULT' + json.dumps(sorted(sys.modules)))\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
-    assert line, proc.stdout + proc.stderr
-    loaded = set(json.loads(line[0][len("RESULT"):]))
+    loaded = set(run_guard_script(script))
     assert "public_tests.judged" in loaded and "utils.heldout" in loaded  # the walk did run
     assert not loaded & set(UNWALKED_MODULES), sorted(loaded & set(UNWALKED_MODULES))
     code = [c.source for c in nbformat.read(SOURCE_NB, as_version=4).cells if c.cell_type == "code"]

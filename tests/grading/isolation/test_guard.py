@@ -1,12 +1,9 @@
-"""grading.isolation.guard: the kernel-side guard, exercised in a real IPython shell (in a subprocess,
-so that the shell's hooks never touch the test process)."""
+"""grading.isolation.guard: the kernel-side guard, exercised in a real IPython shell
+(helpers.guard_shell)."""
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
+from helpers.guard_shell import run_guard_script
 
 from grading.extensions.guardedexecute import UNWALKED_MODULES, GuardedExecute
 from grading.isolation.integrity import PROTECTED_PACKAGES
@@ -59,15 +56,8 @@ print("RESULT" + json.dumps(out))
 '''
 
 
-def run_guard_script(script: str = SCRIPT) -> dict:
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
-    assert line, proc.stdout + proc.stderr
-    return json.loads(line[0][len("RESULT"):])
-
-
 def test_guard_undoes_only_what_an_answer_cell_changed():
-    out = run_guard_script()
+    out = run_guard_script(SCRIPT)
     assert out["registered"]
     assert out["honest"] == "GUARD-OK t1"  # silent for honest work
     assert out["cheat"].startswith("GUARD-OK t2 GUARD-UNDONE: ")
@@ -181,8 +171,8 @@ def test_no_probe_loads_what_only_the_skipped_walk_loaded():
         "@PROTECTED@", repr(list(PROTECTED_PACKAGES))).replace("@UNWALKED@", repr(list(UNWALKED_MODULES)))
     out = run_guard_script(script)
     assert out["verdicts"] == [True, True, True, True], out
-    # what the walk of a7c6b02 loaded that the lab's packages cell does not: the modules whose
-    # patching 4f5e18e leaves unrecorded in the cell that first imports them
+    # what a walk of every module would load that the lab's packages cell does not: the modules
+    # whose patching goes unrecorded in the cell that first imports them
     only_skipped = set(run_guard_script(script.replace(
         "before = set(sys.modules)", "before = set(sys.modules)\n"
         "[__import__(m) for m in UNWALKED_MODULES]\n"
@@ -191,9 +181,9 @@ def test_no_probe_loads_what_only_the_skipped_walk_loaded():
     assert not only_skipped & set(out["loaded"]), sorted(only_skipped & set(out["loaded"]))
 
 
-# red team rt2: three more ways an answer cell makes the guard fail open (the guard answers with the
-# right nonce every time, so GuardedExecute notes nothing, and the patch of numpy.allclose survives
-# before_test)
+# red team rt2: ways an answer cell made the guard fail open (it answered with the right nonce every
+# time, so GuardedExecute noted nothing, and the patch of numpy.allclose survived before_test);
+# "rename" is mended, the three others are the known limits of docs/security.md
 RT2_SCRIPT = r'''
 import json, sys
 from IPython.core.interactiveshell import InteractiveShell
@@ -210,7 +200,7 @@ answers = {
     # sys itself is never snapshotted: take numpy out of sys.modules, patch it in the next cell
     "sysmodules": ["import sys, types\nreal = numpy\nsys.modules['numpy'] = types.ModuleType('numpy')",
                    "real.allclose = lambda *a, **k: True\nsys.modules['numpy'] = real"],
-    # a module named like the notebook's is skipped as a user module: only the rename is undone
+    # a module renamed like the notebook's was skipped as a user module: only the rename was undone
     "rename": ["numpy.__name__ = '__main__'", "numpy.allclose = lambda *a, **k: True"],
     # known (tests/helpers/forgeries.py forge_guard_echo): the nonce is handed to the function called
     "echo": ["import sys\nm = sys.modules['_course_guard']\n"
