@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers.repo import TESTS
 
 SUITE = '''
@@ -49,6 +50,7 @@ def _run(tmp_path: Path, dist: str, unmarked: bool = False,
     return (len(log.read_text().splitlines()) if log.exists() else 0), proc
 
 
+@pytest.mark.slow  # two nested pytest-xdist runs (10 s): make test, not the fast loop
 def test_grouped_tests_share_one_fixture_on_two_workers(tmp_path):
     built, proc = _run(tmp_path, "loadgroup")
     assert proc.returncode == 0, proc.stdout + proc.stderr
