@@ -338,16 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    if args.cluster_only:
-        print_cluster(args.submissions, args.workers, repeats=args.repeats)
-        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
-        return 0
-    if args.tail_only:
-        print_tail_cost(args.submissions, args.repeats)
-        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
-        return 0
-    if args.sandbox_only:
-        print_sandbox_overhead(args.repeats)
+    if args.cluster_only or args.tail_only or args.sandbox_only:  # one part only
+        if args.cluster_only:
+            print_cluster(args.submissions, args.workers, repeats=args.repeats)
+        elif args.tail_only:
+            print_tail_cost(args.submissions, args.repeats)
+        else:
+            print_sandbox_overhead(args.repeats)
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
         return 0
 
