@@ -7,6 +7,7 @@ on the release (:mod:`grading.batch.rebuild`; repaired as nbgrader's plain path 
 not graded, review flags). Everything it reads is bounded first: a notebook, a cell or a
 timestamp over the limits is :class:`Refused` and never parsed.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,12 +44,15 @@ def _check_timestamp(data: bytes) -> None:
     timestamp in the worker, as the grader, outside any sandbox)."""
     words = data.decode("utf-8", "replace").strip().split(" ")
     if len(words) == 3 and not _ZONE.fullmatch(words[2]):
-        raise Refused(f"timestamp.txt names the time zone {shown(words[2][:60])}, which is neither "
-                      "an offset nor a zone's abbreviation (as nbgrader submit writes): not graded")
+        raise Refused(
+            f"timestamp.txt names the time zone {shown(words[2][:60])}, which is neither "
+            "an offset nor a zone's abbreviation (as nbgrader submit writes): not graded"
+        )
 
 
-def rebuild_submission(release: dict[str, bytes], limits: Limits, task: Task, sub_dst: Path,
-                       result: SubmissionResult) -> bool:
+def rebuild_submission(
+    release: dict[str, bytes], limits: Limits, task: Task, sub_dst: Path, result: SubmissionResult
+) -> bool:
     """Write the notebooks of ``task``, each rebuilt on its notebook of the release folder
     ``release`` (``{relative path: bytes}``, the batch's), into ``sub_dst``; False if none was
     submitted.
@@ -71,8 +75,7 @@ def rebuild_submission(release: dict[str, bytes], limits: Limits, task: Task, su
     sizes.update((name, len(data)) for name, data in task.files.items() if name not in links)
     if TIMESTAMP in sizes:
         if (size := sizes[TIMESTAMP]) > TIMESTAMP_BYTES:  # nbgrader reads it whole
-            raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
-                          "timestamp: not graded")
+            raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a timestamp: not graded")
         if TIMESTAMP in task.files:
             _check_timestamp(task.files[TIMESTAMP])
             (sub_dst / TIMESTAMP).write_bytes(task.files[TIMESTAMP])
@@ -86,8 +89,7 @@ def rebuild_submission(release: dict[str, bytes], limits: Limits, task: Task, su
             continue
         found = True
         if not link and (sizes[name] > limits.notebook_bytes or name not in task.files):
-            raise Refused(f"{name} is {_mb(sizes[name])}, over the "
-                          f"{_mb(limits.notebook_bytes)} limit: not graded")
+            raise Refused(f"{name} is {_mb(sizes[name])}, over the {_mb(limits.notebook_bytes)} limit: not graded")
         release_nb = nbformat.reads(release_bytes.decode("utf-8"), as_version=4)
         unreadable = None
         try:
@@ -123,11 +125,13 @@ def _lost(release_nb, notes: list[str]) -> bool:
     gids = {grade_id(c) for c in release_nb.cells if is_solution(c)}
     dup = "duplicate cells ignored: "
     return any(n in (f"answer cell {g} missing" for g in gids) for n in notes) or any(
-        gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
+        gids & set(n[len(dup) :].split(", ")) for n in notes if n.startswith(dup)
+    )
 
 
-def _repaired(limits: Limits, release_nb, name: str,
-              data: bytes) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
+def _repaired(
+    limits: Limits, release_nb, name: str, data: bytes
+) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
     """The submission ``name`` (its bytes ``data``) repaired by utils.repair, as nbgrader's plain
     path repairs it: (notebook, notes, graded cells not found: every one where it is not a
     notebook at all)."""

@@ -11,6 +11,7 @@ runs there as a fresh process in its own session, forked from the worker's fork 
 submission is killed. What nbgrader made (the autograded notebooks, its log) goes back as
 values, in the :class:`~grading.batch.tasks.Outcome`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -119,7 +120,8 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     box = ws / "box"
     (box / "etc").mkdir(parents=True)
     (box / "etc" / "passwd").write_text(
-        f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
+        f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n"
+    )
     (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
     # The socket folder is the one host folder the kernel can write. With cgroups it is on
     # memory-backed /dev/shm, where what it writes counts against its memory cgroup. Without
@@ -129,10 +131,10 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # On /dev/shm its name holds the worker's pid and scope: grading.batch.worker.sweep_scratch
     # removes it if the worker dies before it does (nothing else would; it is host memory).
     on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
-    ipc = Path(tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX,
-                                dir=SHM if on_shm else ctx.work))
-    dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
-        if ctx.cgroups is not None else []
+    ipc = Path(
+        tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX, dir=SHM if on_shm else ctx.work)
+    )
+    dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) if ctx.cgroups is not None else []
     # a batch's limits have their cpu_seconds (Options.kernel_limits); a context made without
     # a batch (tests) gets it by the same rule
     limits = ctx.limits.for_timeout(ctx.timeout)
@@ -142,17 +144,31 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     runtime.mkdir(mode=0o700)
     output.mkdir(mode=0o700)
     cfg = {
-        "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
-        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "stage": str(box / "assignment"),
-        "runtime": str(runtime), "output": str(output), "tmpfs_size": limits.memory,
-        "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
-        "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
-                   "cpu_seconds": limits.cpu_seconds, "threads": limits.threads},
+        "level": ctx.isolation,
+        "bwrap": ctx.bwrap,
+        "python_roots": sandbox.python_roots(),
+        "etc": str(box / "etc"),
+        "ipc": str(ipc),
+        "pkgs": str(ws / "pkgs"),
+        "stage": str(box / "assignment"),
+        "runtime": str(runtime),
+        "output": str(output),
+        "tmpfs_size": limits.memory,
+        "cgroups": [str(d) for d in dirs],
+        "report": str(ws / "isolation.txt"),
+        "limits": {
+            "memory": limits.memory,
+            "pids": limits.pids,
+            "file_size": limits.file_size,
+            "cpu_seconds": limits.cpu_seconds,
+            "threads": limits.threads,
+        },
     }
     (ws / "sandbox.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
     sandbox.write_kernelspec(ws / "jupyter", ws / "sandbox.json")
-    extra = SANDBOX_CONFIG.format(ip=str(ipc / "k"), connection=str(runtime / "kernel.json"),
-                                  kernel=sandbox.KERNEL_NAME)
+    extra = SANDBOX_CONFIG.format(
+        ip=str(ipc / "k"), connection=str(runtime / "kernel.json"), kernel=sandbox.KERNEL_NAME
+    )
     env = {"JUPYTER_PATH": str(ws / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
     events = [d / "pids.events" for d in dirs if (d / "pids.events").is_file()]
     if events:  # GuardedExecute restarts the kernel after a cell that hit the process limit
@@ -206,10 +222,15 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
         extra, env_extra, cgroup_dirs, ipc = _setup_sandbox(ctx, student, ws)
         config_text += extra
     (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
-    env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)},
-                       **ctx.limits.thread_env(), **env_extra)  # an unsandboxed kernel inherits
+    env = nbgrader_env(
+        PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **ctx.limits.thread_env(), **env_extra
+    )  # an unsandboxed kernel inherits
     argv = [
-        "autograde", ctx.assignment, "--student", student, "--force",
+        "autograde",
+        ctx.assignment,
+        "--student",
+        student,
+        "--force",
         f"--CourseDirectory.root={ws}",
         f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
         f"--CourseDirectory.course_id={ctx.course_id}",
@@ -217,8 +238,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
     log_path = ws / "autograde.log"
     try:  # a fresh process forked from this worker's fork server, in its own session
         # kill_tree: a kernel or a process the student started must not linger
-        rc = run_nbgrader(argv, cwd=ws, env=env, log=log_path, timeout=ctx.timeout,
-                          on_end=kill_tree)
+        rc = run_nbgrader(argv, cwd=ws, env=env, log=log_path, timeout=ctx.timeout, on_end=kill_tree)
     except ForkServerError as exc:
         result.notes.append(str(exc))
         rc = -1
@@ -255,8 +275,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
             result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
     made = ws / "autograded" / student / ctx.assignment
-    files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} \
-        if made.is_dir() else {}
+    files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} if made.is_dir() else {}
     # bounded: nbgrader's log, then what each kernel printed (grading.batch.logs)
     files[f"{ctx.assignment}.autograde.log"] = logs.autograde_log(log_path, ws / "box" / "kernel-output")
     result.seconds = time.monotonic() - start
