@@ -19,6 +19,7 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``worker``      a Dask worker: host checks, warm fork server, grading one task
     ``forkserver``  per-worker server forking each autograde from a warm nbgrader
     ``workspace``   one submission in a private workspace: sandbox set-up, nbgrader autograde
+    ``submission``  the submission written into its workspace: bounded, rebuilt or repaired, noted
     ``logs``        the autograde log the coordinator gets: nbgrader's and the kernels', bounded
     ``rebuild``     a submission rebuilt on the release skeleton (answer cells only)
     ``review``      static review flags for answer cells

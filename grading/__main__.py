@@ -1,4 +1,5 @@
 """``python -m grading ASSIGNMENT ...``: see :mod:`grading.cli`."""
+
 import sys
 
 from grading.cli import main

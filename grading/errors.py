@@ -1,4 +1,5 @@
 """The one error a batch reports to its user."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Folders as values: every file under a folder as ``{relative path: bytes}``, and back."""
+
 from __future__ import annotations
 
 from pathlib import Path

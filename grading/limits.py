@@ -1,5 +1,6 @@
 """How a submission is bounded: the isolation levels, the resource limits of its kernel, and
 sizes as people write them (``4G``, ``512M``)."""
+
 from __future__ import annotations
 
 import math
@@ -9,9 +10,11 @@ from grading.errors import GradingError
 
 #: isolation levels, strongest first (see grading.isolation.sandbox), and what each gives
 LEVELS = ("sandboxed", "namespaces", "none")
-LEVEL_SUMMARY = {"sandboxed": "bubblewrap namespaces + cgroup limits",
-                 "namespaces": "bubblewrap without cgroup limits",
-                 "none": "no sandbox (trusted code only)"}
+LEVEL_SUMMARY = {
+    "sandboxed": "bubblewrap namespaces + cgroup limits",
+    "namespaces": "bubblewrap without cgroup limits",
+    "none": "no sandbox (trusted code only)",
+}
 
 
 def check_level(level: str) -> str:
@@ -21,12 +24,14 @@ def check_level(level: str) -> str:
     return level
 
 
-def check_number(value, name: str, *, least: int | None = None, integer: bool = False,
-                 what: str = "") -> None:
+def check_number(value, name: str, *, least: int | None = None, integer: bool = False, what: str = "") -> None:
     """One clear error naming the option ``name`` unless ``value`` is a finite number (a
     whole one if ``integer``) of at least ``least``, or above 0 if ``least`` is None."""
-    number = (isinstance(value, int if integer else (int, float)) and not isinstance(value, bool)
-              and (isinstance(value, int) or math.isfinite(value)))
+    number = (
+        isinstance(value, int if integer else (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
     if least is None:
         if not (number and value > 0):
             whole = "whole " if integer else ""
@@ -68,8 +73,13 @@ def cpu_seconds_for(timeout: float) -> int:
     return int(max(timeout, 60) * 4)
 
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,5 +120,7 @@ class Limits:
         return {name: str(self.threads) for name in THREAD_VARS}
 
     def describe(self) -> str:
-        return (f"memory {format_size(self.memory)}, pids {self.pids}, cores {self.threads}, "
-                f"file size {format_size(self.file_size)}")
+        return (
+            f"memory {format_size(self.memory)}, pids {self.pids}, cores {self.threads}, "
+            f"file size {format_size(self.file_size)}"
+        )

@@ -1,4 +1,5 @@
 """The processes a grader starts: nbgrader's environment, and killing a whole process tree."""
+
 from __future__ import annotations
 
 import os

@@ -15,6 +15,7 @@ runs the probe in the student's kernel and the judge in its own process
 but deliberately left out of ``*``: a student's ``my_softmax`` must not be able to
 call a ready-made softmax that the notebook's namespace hands it.
 """
+
 from public_tests import undefined
 from public_tests._common import HiddenTestFailure, NotAnsweredYet, PublicTestFailure
 from public_tests.model_tests import (

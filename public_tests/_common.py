@@ -1,4 +1,5 @@
 """Shared machinery of the public tests: failures and verdicts, number formatting, quiet calls."""
+
 from __future__ import annotations
 
 import traceback
@@ -92,8 +93,12 @@ def exception_record(exc: BaseException, func: Any) -> dict[str, Any]:
     code = getattr(func, "__code__", None)
     code_file = code.co_filename if code is not None else None
     first = (str(exc).strip().splitlines() or [""])[0]
-    return {"type": type(exc).__name__, "message": first if len(first) <= 300 else first[:297] + "...",
-            "where": student_line(exc, code_file), "not_answered": isinstance(exc, NotImplementedError)}
+    return {
+        "type": type(exc).__name__,
+        "message": first if len(first) <= 300 else first[:297] + "...",
+        "where": student_line(exc, code_file),
+        "not_answered": isinstance(exc, NotImplementedError),
+    }
 
 
 class Failure(Exception):
@@ -127,11 +132,26 @@ class HiddenTestFailure(AssertionError):
 
 
 #: Exception names a hidden failure may name (a fixed list: the kernel cannot add to it).
-KNOWN_ERRORS = frozenset({
-    "AssertionError", "AttributeError", "IndexError", "KeyError", "NameError", "NotImplementedError",
-    "RecursionError", "RuntimeError", "TypeError", "ValueError", "ZeroDivisionError",
-    "FloatingPointError", "OverflowError", "MemoryError", "InvalidArgumentError", "NotAnsweredError",
-})
+KNOWN_ERRORS = frozenset(
+    {
+        "AssertionError",
+        "AttributeError",
+        "IndexError",
+        "KeyError",
+        "NameError",
+        "NotImplementedError",
+        "RecursionError",
+        "RuntimeError",
+        "TypeError",
+        "ValueError",
+        "ZeroDivisionError",
+        "FloatingPointError",
+        "OverflowError",
+        "MemoryError",
+        "InvalidArgumentError",
+        "NotAnsweredError",
+    }
+)
 GENERIC_HIDDEN = "a hidden test of this cell failed."
 
 

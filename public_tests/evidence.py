@@ -13,6 +13,7 @@ The record travels as JSON text. This module writes it (:func:`array_record`,
 :func:`text`, ...): anything malformed, oversized or of the wrong type raises
 :class:`EvidenceError`, which the judge turns into a failure, never a pass.
 """
+
 from __future__ import annotations
 
 import json

@@ -14,6 +14,7 @@ of a test listed in :data:`TESTS`, the answer first, then literals), and for eac
 The kernel's only part is the record: it can change what the record says the answer
 computed on the grader's inputs, which is exactly what is graded, and nothing else.
 """
+
 from __future__ import annotations
 
 import ast
@@ -91,15 +92,23 @@ def _model_payload(settings: dict, params: dict) -> dict:
 def _hidden_model_payload(settings: dict, params: dict) -> dict:
     classes, input_size = _model_settings(settings)
     probe_x, batch = model_tests.hidden_inputs(input_size=input_size, **params)
-    return {"classes": classes, "input_size": input_size, "probe_x": ev.array_record(probe_x),
-            "batch": ev.array_record(batch)}
+    return {
+        "classes": classes,
+        "input_size": input_size,
+        "probe_x": ev.array_record(probe_x),
+        "batch": ev.array_record(batch),
+    }
 
 
 def _model_probe(answer: Any, payload: dict) -> dict:
     batch = payload.get("batch")
-    return model_tests.probe(answer, payload["classes"], payload["input_size"],
-                             probe_x=_input_array(payload["probe_x"]),
-                             batch=None if batch is None else ev.array_from(batch))
+    return model_tests.probe(
+        answer,
+        payload["classes"],
+        payload["input_size"],
+        probe_x=_input_array(payload["probe_x"]),
+        batch=None if batch is None else ev.array_from(batch),
+    )
 
 
 def _model_judge(record: dict, settings: dict, params: dict) -> Verdict:
@@ -113,16 +122,35 @@ def _hidden_model_judge(record: dict, settings: dict, params: dict) -> Verdict:
     return model_judge.judge_hidden(record, classes, input_size, model_judge.HIDDEN_UNITS, probe_x, batch)
 
 
-TESTS: dict[str, JudgedTest] = {t.name: t for t in (
-    JudgedTest("test_my_softmax", (), False, softmax_tests.PASSED, _softmax_payload, _softmax_probe,
-               _softmax_judge),
-    JudgedTest("hidden_test_my_softmax", (), True, "", _hidden_softmax_payload, _softmax_probe,
-               _hidden_softmax_judge),
-    JudgedTest("test_model", ("classes", "input_size"), False, model_tests.PASSED, _model_payload,
-               _model_probe, _model_judge),
-    JudgedTest("hidden_test_model", ("classes", "input_size"), True, "", _hidden_model_payload,
-               _model_probe, _hidden_model_judge),
-)}
+TESTS: dict[str, JudgedTest] = {
+    t.name: t
+    for t in (
+        JudgedTest(
+            "test_my_softmax", (), False, softmax_tests.PASSED, _softmax_payload, _softmax_probe, _softmax_judge
+        ),
+        JudgedTest(
+            "hidden_test_my_softmax", (), True, "", _hidden_softmax_payload, _softmax_probe, _hidden_softmax_judge
+        ),
+        JudgedTest(
+            "test_model",
+            ("classes", "input_size"),
+            False,
+            model_tests.PASSED,
+            _model_payload,
+            _model_probe,
+            _model_judge,
+        ),
+        JudgedTest(
+            "hidden_test_model",
+            ("classes", "input_size"),
+            True,
+            "",
+            _hidden_model_payload,
+            _model_probe,
+            _hidden_model_judge,
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -158,19 +186,24 @@ def parse_calls(source: str, *, hidden: bool) -> list[Call]:
         test = TESTS.get(name or "")
         if test is None or test.hidden != hidden:
             kinds = ", ".join(n for n, t in TESTS.items() if t.hidden == hidden)
-            raise ValueError(f"line {node.lineno} of a test cell ({ast.unparse(node)[:80]!r}) is not a "
-                             f"call of one of the judged tests ({kinds})")
+            raise ValueError(
+                f"line {node.lineno} of a test cell ({ast.unparse(node)[:80]!r}) is not a "
+                f"call of one of the judged tests ({kinds})"
+            )
         assert isinstance(call, ast.Call)
-        if not call.args or len(call.args) != 1 + len(test.settings) \
-                or any(isinstance(a, ast.Starred) for a in call.args):
-            raise ValueError(f"{name} takes the answer then {len(test.settings)} setting(s): "
-                             f"{ast.unparse(call)[:80]!r}")
+        if (
+            not call.args
+            or len(call.args) != 1 + len(test.settings)
+            or any(isinstance(a, ast.Starred) for a in call.args)
+        ):
+            raise ValueError(
+                f"{name} takes the answer then {len(test.settings)} setting(s): {ast.unparse(call)[:80]!r}"
+            )
         try:
             settings = {k: ast.literal_eval(a) for k, a in zip(test.settings, call.args[1:], strict=False)}
             params = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg}
         except ValueError:
-            raise ValueError(f"{name}: settings and parameters must be literals: "
-                             f"{ast.unparse(call)[:80]!r}") from None
+            raise ValueError(f"{name}: settings and parameters must be literals: {ast.unparse(call)[:80]!r}") from None
         if len(params) != len(call.keywords):
             raise ValueError(f"{name}: no **kwargs in a judged test call")
         parsed = Call(test, ast.unparse(call.args[0]), settings, params)
@@ -182,8 +215,10 @@ def parse_calls(source: str, *, hidden: bool) -> list[Call]:
 def probe_source(call: Call) -> str:
     """The one line the grader runs in the kernel for ``call`` (the answer evaluated there)."""
     payload = json.dumps(call.payload(), allow_nan=False, separators=(",", ":"))
-    return (f"__import__('public_tests.judged', fromlist=['run']).run({call.test.name!r}, "
-            f"lambda: ({call.answer}), {payload!r})\n")
+    return (
+        f"__import__('public_tests.judged', fromlist=['run']).run({call.test.name!r}, "
+        f"lambda: ({call.answer}), {payload!r})\n"
+    )
 
 
 #: what :func:`take` hands the grader: the record of the last :func:`run`
@@ -220,8 +255,13 @@ def judge_text(call: Call, text: object) -> Verdict:
     try:
         record = ev.from_json(text)
     except ev.EvidenceError as exc:
-        return Verdict(False, hidden_error_sentence(None) if call.test.hidden else
-                       f"The autograder could not read what {call.answer} returned ({exc}).", "evidence")
+        return Verdict(
+            False,
+            hidden_error_sentence(None)
+            if call.test.hidden
+            else f"The autograder could not read what {call.answer} returned ({exc}).",
+            "evidence",
+        )
     for key, what in (("unavailable", "could not be evaluated"), ("probe_error", "could not be examined")):
         if key in record:
             problem = record[key] if isinstance(record[key], dict) else {}
@@ -232,4 +272,3 @@ def judge_text(call: Call, text: object) -> Verdict:
             hint = " Run its graded cell first: is it answered yet?" if kind == "NameError" else ""
             return Verdict(False, f"{call.answer} {what}: {kind}: {message}.{hint}", key)
     return call.test.judge(record, call.settings, call.params)
-

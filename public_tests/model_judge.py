@@ -5,6 +5,7 @@ activation as what it computed on a probe input, and for the hidden test the wei
 predictions on new images. The judge recognises activations and recomputes the logits
 itself, so it runs the same in the student's kernel and in the grader's own process.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,15 +34,31 @@ HIDDEN_SENTENCES = {
     "bias": "Every Dense layer needs its bias (keep use_bias=True).",
     "activations": "The two hidden layers need ReLU activations and the output layer a linear one.",
     "shapes": "The weights must have the shapes of a 400-25-15-10 network (400 inputs per example).",
-    "predictions": ("On new images, the model's predictions are not the logits that its Dense layers "
-                    "compute (ReLU, ReLU, linear): a layer computes something other than its settings say."),
+    "predictions": (
+        "On new images, the model's predictions are not the logits that its Dense layers "
+        "compute (ReLU, ReLU, linear): a layer computes something other than its settings say."
+    ),
 }
-HIDDEN_RULES = {"not_model": "sequential", "model_class": "sequential", "sequence": "sequential",
-                "layer": "sequential", "not_sequential": "sequential", "no_layers": "layers",
-                "softmax": "layers", "not_dense": "layers", "count": "layers", "units": "units",
-                "bias": "bias", "params": "bias", "hidden_activation": "activations",
-                "output_activation": "activations", "input_shape": "shapes", "kernel_rows": "shapes",
-                "shapes": "shapes", "predictions": "predictions"}
+HIDDEN_RULES = {
+    "not_model": "sequential",
+    "model_class": "sequential",
+    "sequence": "sequential",
+    "layer": "sequential",
+    "not_sequential": "sequential",
+    "no_layers": "layers",
+    "softmax": "layers",
+    "not_dense": "layers",
+    "count": "layers",
+    "units": "units",
+    "bias": "bias",
+    "params": "bias",
+    "hidden_activation": "activations",
+    "output_activation": "activations",
+    "input_shape": "shapes",
+    "kernel_rows": "shapes",
+    "shapes": "shapes",
+    "predictions": "predictions",
+}
 
 
 class LayerInfo(NamedTuple):
@@ -67,9 +84,13 @@ def classify(rec: object, probe: np.ndarray) -> str:
         return name
     x = probe.astype(np.float64)
     with np.errstate(all="ignore"):
-        references = {"linear": x, "relu": np.maximum(x, 0.0), "sigmoid": 1.0 / (1.0 + np.exp(-x)),
-                      "tanh": np.tanh(x),
-                      "softmax": np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)}
+        references = {
+            "linear": x,
+            "relu": np.maximum(x, 0.0),
+            "sigmoid": 1.0 / (1.0 + np.exp(-x)),
+            "tanh": np.tanh(x),
+            "softmax": np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True),
+        }
     if out.shape == x.shape:
         for kind, ref in references.items():
             if np.allclose(out.astype(np.float64), ref, rtol=1e-5, atol=1e-6):
@@ -95,73 +116,110 @@ def _describe(layer: dict, probe: np.ndarray) -> str:
     return f"{name} ({kind})"
 
 
-def judge_structure(record: dict[str, Any], classes: int, hidden_units: Sequence[int], probe: np.ndarray,
-                    input_size: int) -> None:
+def judge_structure(
+    record: dict[str, Any], classes: int, hidden_units: Sequence[int], probe: np.ndarray, input_size: int
+) -> None:
     """The rules a model must pass before it is built: raise :class:`Failure` on the first broken."""
     expected = (*hidden_units, classes)
     plan = ", ".join(f"{_units(u)} (ReLU)" for u in hidden_units) + f", {_units(classes)} (linear)"
     wanted = f"Expected {len(expected)} Dense layers: {plan}."
     kind = ev.text(record, "kind")
     if kind == "model_class":
-        fail("model_class", f"test_model received the class {ev.text(record, 'class_name')}, not a model: "
-                            "pass the model you built, e.g. test_model(model, 10, 400).")
+        fail(
+            "model_class",
+            f"test_model received the class {ev.text(record, 'class_name')}, not a model: "
+            "pass the model you built, e.g. test_model(model, 10, 400).",
+        )
     if kind == "sequence":
-        fail("sequence", f"test_model received a {ev.text(record, 'type')}, not a Keras model: wrap the "
-                         "layers in Sequential([...]) and pass the resulting model.")
+        fail(
+            "sequence",
+            f"test_model received a {ev.text(record, 'type')}, not a Keras model: wrap the "
+            "layers in Sequential([...]) and pass the resulting model.",
+        )
     if kind == "layer":
-        fail("layer", f"test_model received a single {ev.text(record, 'class_name')} layer, not a model: "
-                      "build the whole network with Sequential([...]) and pass that.")
+        fail(
+            "layer",
+            f"test_model received a single {ev.text(record, 'class_name')} layer, not a model: "
+            "build the whole network with Sequential([...]) and pass that.",
+        )
     if kind != "model":
-        fail("not_model", "test_model expects your Keras model (built with Sequential), got "
-                          f"{ev.text(record, 'describe')}.")
+        fail(
+            "not_model",
+            f"test_model expects your Keras model (built with Sequential), got {ev.text(record, 'describe')}.",
+        )
     if not ev.flag(record, "sequential"):
-        fail("not_sequential", f"Your model is a {ev.text(record, 'class_name')} model; this exercise "
-                               "builds it with Sequential([...]), as the graded cell starts: put the Input "
-                               f"and the {len(expected)} Dense layers in the list given to Sequential.")
+        fail(
+            "not_sequential",
+            f"Your model is a {ev.text(record, 'class_name')} model; this exercise "
+            "builds it with Sequential([...]), as the graded cell starts: put the Input "
+            f"and the {len(expected)} Dense layers in the list given to Sequential.",
+        )
     layers = _layers(record)
     if not layers:
-        fail("no_layers", f"Your model {ev.text(record, 'name')!r} has no layers. Put the Dense layers in "
-                          f"the list given to Sequential([...]). {wanted}")
+        fail(
+            "no_layers",
+            f"Your model {ev.text(record, 'name')!r} has no layers. Put the Dense layers in "
+            f"the list given to Sequential([...]). {wanted}",
+        )
     found = "; ".join(_describe(layer, probe) for layer in layers)
     for position, layer in enumerate(layers, start=1):
         act = layer.get("activation")
-        if ev.flag(layer, "softmax") or (act is not None and ev.flag(act, "callable")
-                                         and classify(act, probe) == "softmax"):
+        if ev.flag(layer, "softmax") or (
+            act is not None and ev.flag(act, "callable") and classify(act, probe) == "softmax"
+        ):
             what = "has a softmax activation" if ev.flag(layer, "dense") else "is an extra Softmax layer"
-            fail("softmax", f"Layer {position} ({ev.text(layer, 'name')}) {what}.", SOFTMAX_PLACEMENT,
-                 f"Your layers: {found}. {wanted}")
+            fail(
+                "softmax",
+                f"Layer {position} ({ev.text(layer, 'name')}) {what}.",
+                SOFTMAX_PLACEMENT,
+                f"Your layers: {found}. {wanted}",
+            )
     for position, layer in enumerate(layers, start=1):
         if not ev.flag(layer, "dense"):
             hint = ""
             if ev.flag(layer, "flatten"):
-                hint = (" The examples are already flat rows of pixels, so no Flatten is needed: start "
-                        f"with tf.keras.Input(shape=({input_size},)).")
-            fail("not_dense", f"Layer {position} ({ev.text(layer, 'name')}) is a {ev.text(layer, 'class')} "
-                              f"layer; this model uses only Dense layers.{hint}", f"Your layers: {found}. {wanted}")
+                hint = (
+                    " The examples are already flat rows of pixels, so no Flatten is needed: start "
+                    f"with tf.keras.Input(shape=({input_size},))."
+                )
+            fail(
+                "not_dense",
+                f"Layer {position} ({ev.text(layer, 'name')}) is a {ev.text(layer, 'class')} "
+                f"layer; this model uses only Dense layers.{hint}",
+                f"Your layers: {found}. {wanted}",
+            )
     if len(layers) != len(expected):
         what = "is missing a layer" if len(layers) < len(expected) else "has a layer too many"
         fail("count", f"Your model has {len(layers)} layers and {what}. {wanted}", f"Your layers: {found}.")
     units = tuple(ev.count(layer, "units") for layer in layers)
     if units != expected:
         if units[:-1] == tuple(reversed(hidden_units)) and units[:-1] != tuple(hidden_units):
-            hint = (f"The hidden layers are swapped: the first one has {hidden_units[0]} units, the second "
-                    f"{hidden_units[1]}.")
+            hint = (
+                f"The hidden layers are swapped: the first one has {hidden_units[0]} units, the second "
+                f"{hidden_units[1]}."
+            )
         elif units[:-1] != tuple(hidden_units):
             hint = f"The hidden layers have {', '.join(map(str, hidden_units))} units."
         else:
-            hint = (f"The output layer needs one unit per class: {classes} units (one per digit), not "
-                    f"{units[-1]}.")
+            hint = f"The output layer needs one unit per class: {classes} units (one per digit), not {units[-1]}."
         fail("units", f"Wrong numbers of units: {units}, expected {expected}. {hint}", f"Your layers: {found}.")
     kinds = [classify(layer.get("activation"), probe) for layer in layers]
     for position, (layer, kind) in enumerate(zip(layers[:-1], kinds[:-1], strict=True), start=1):
         if kind != "relu":
             shown = "no activation (linear)" if kind == "linear" else f"a {kind} activation"
-            fail("hidden_activation", f"Hidden layer {position} ({ev.text(layer, 'name')}) has {shown}; the "
-                                      "hidden layers use ReLU: activation='relu'.", f"Your layers: {found}.")
+            fail(
+                "hidden_activation",
+                f"Hidden layer {position} ({ev.text(layer, 'name')}) has {shown}; the "
+                "hidden layers use ReLU: activation='relu'.",
+                f"Your layers: {found}.",
+            )
     if kinds[-1] != "linear":
-        fail("output_activation", f"The output layer ({ev.text(layers[-1], 'name')}) has a {kinds[-1]} "
-                                  "activation; it must stay linear (activation='linear', or no activation).",
-             SOFTMAX_PLACEMENT)
+        fail(
+            "output_activation",
+            f"The output layer ({ev.text(layers[-1], 'name')}) has a {kinds[-1]} "
+            "activation; it must stay linear (activation='linear', or no activation).",
+            SOFTMAX_PLACEMENT,
+        )
 
 
 def _dims(record: object) -> tuple[int | None, ...] | None:
@@ -178,49 +236,78 @@ def judge_built(record: dict[str, Any], classes: int, input_size: int, hidden_un
     expected = (*hidden_units, classes)
     shape = _dims(record)
     if shape is not None and shape != (input_size,):
-        fail("input_shape", f"Your model expects inputs of shape {shape}, but the data has {input_size} "
-                            f"features per example, shape ({input_size},). Each example is a flat row of "
-                            f"{input_size} pixel values: use tf.keras.Input(shape=({input_size},)).")
+        fail(
+            "input_shape",
+            f"Your model expects inputs of shape {shape}, but the data has {input_size} "
+            f"features per example, shape ({input_size},). Each example is a flat row of "
+            f"{input_size} pixel values: use tf.keras.Input(shape=({input_size},)).",
+        )
     error = ev.field(record, "build_error", dict, optional=True)
     if error is not None:
-        fail("build", f"Keras could not build your model for inputs of {input_size} features: "
-                      f"{ev.text(error, 'type')}: {ev.text(error, 'message')}")
+        fail(
+            "build",
+            f"Keras could not build your model for inputs of {input_size} features: "
+            f"{ev.text(error, 'type')}: {ev.text(error, 'message')}",
+        )
     if ev.flag(record, "built") or shape is not None:
         kernel = ev.shape_of(record, "kernel_shape")
         if not kernel or kernel[0] != input_size:
             rows = kernel[0] if kernel else 0
-            fail("kernel_rows", f"The first layer's weights have shape {kernel}: the layer takes {rows} "
-                                f"inputs, but each example has {input_size} "
-                                f"(use tf.keras.Input(shape=({input_size},))).")
+            fail(
+                "kernel_rows",
+                f"The first layer's weights have shape {kernel}: the layer takes {rows} "
+                f"inputs, but each example has {input_size} "
+                f"(use tf.keras.Input(shape=({input_size},))).",
+            )
         fans = zip((input_size, *expected[:-1]), expected, strict=True)
         want = sum((fan_in + 1) * fan_out for fan_in, fan_out in fans)
         params = ev.count(record, "params")
         if params != want:
-            fail("params", f"Your model has {params} parameters, expected {want} (weights and biases of "
-                           f"{input_size}-{'-'.join(map(str, expected))}); are the biases switched off "
-                           "(use_bias=False)?")
+            fail(
+                "params",
+                f"Your model has {params} parameters, expected {want} (weights and biases of "
+                f"{input_size}-{'-'.join(map(str, expected))}); are the biases switched off "
+                "(use_bias=False)?",
+            )
 
 
 def layer_infos(record: dict[str, Any], probe: np.ndarray) -> list[LayerInfo]:
     """One :class:`LayerInfo` per recorded layer."""
-    return [LayerInfo(ev.text(layer, "name") or "", ev.text(layer, "class") or "", ev.count(layer, "units"),
-                      classify(layer.get("activation"), probe)) for layer in _layers(record)]
+    return [
+        LayerInfo(
+            ev.text(layer, "name") or "",
+            ev.text(layer, "class") or "",
+            ev.count(layer, "units"),
+            classify(layer.get("activation"), probe),
+        )
+        for layer in _layers(record)
+    ]
 
 
-def judge(record: dict[str, Any], classes: int, input_size: int, hidden_units: Sequence[int],
-          probe: np.ndarray) -> Verdict:
+def judge(
+    record: dict[str, Any], classes: int, input_size: int, hidden_units: Sequence[int], probe: np.ndarray
+) -> Verdict:
     """The public verdict on a model probe's record."""
+
     def body() -> None:
         judge_structure(record, classes, hidden_units, probe, input_size)
         judge_built(record, classes, input_size, hidden_units)
+
     return guarded(body)
 
 
-def judge_hidden(record: dict[str, Any], classes: int, input_size: int, hidden_units: Sequence[int],
-                 probe: np.ndarray, batch: np.ndarray) -> Verdict:
+def judge_hidden(
+    record: dict[str, Any],
+    classes: int,
+    input_size: int,
+    hidden_units: Sequence[int],
+    probe: np.ndarray,
+    batch: np.ndarray,
+) -> Verdict:
     """The hidden verdict: the public rules with another probe input, the biases, the weights'
     shapes, and the predictions on ``batch`` against the logits recomputed here from the
     recorded weights; every failure reported as a fixed sentence."""
+
     def body() -> None:
         verdict = judge(record, classes, input_size, hidden_units, probe)
         if not verdict.passed:
@@ -241,13 +328,17 @@ def judge_hidden(record: dict[str, Any], classes: int, input_size: int, hidden_u
         logits = ev.array_from(predicted)
         x = batch.astype(np.float64)
         for i in range(0, len(weights), 2):
-            w, b = (np.asarray(a, dtype=np.float64) for a in weights[i:i + 2])
+            w, b = (np.asarray(a, dtype=np.float64) for a in weights[i : i + 2])
             x = x @ w + b
             if i + 2 < len(weights):
                 x = np.maximum(x, 0.0)
-        if logits is None or logits.shape != x.shape or not np.allclose(logits.astype(np.float64), x,
-                                                                         rtol=1e-4, atol=1e-4):
+        if (
+            logits is None
+            or logits.shape != x.shape
+            or not np.allclose(logits.astype(np.float64), x, rtol=1e-4, atol=1e-4)
+        ):
             fail("predictions", HIDDEN_SENTENCES["predictions"])
+
     return guarded(body, hidden=True)
 
 

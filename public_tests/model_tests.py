@@ -5,6 +5,7 @@ as what it computes on a probe input), its input shape and parameter count, and 
 hidden test its weights and its predictions on new images. The judge
 (:mod:`public_tests.model_judge`) decides from that record alone.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -71,10 +72,13 @@ def activation_kind(fn: Any) -> str:
 
 def _layer_record(layer: Any, probe_x: np.ndarray) -> dict[str, Any]:
     keras = _keras()
-    rec: dict[str, Any] = {"name": ev.clip(layer.name), "class": type(layer).__name__,
-                           "dense": isinstance(layer, keras.layers.Dense),
-                           "softmax": isinstance(layer, keras.layers.Softmax),
-                           "flatten": isinstance(layer, keras.layers.Flatten)}
+    rec: dict[str, Any] = {
+        "name": ev.clip(layer.name),
+        "class": type(layer).__name__,
+        "dense": isinstance(layer, keras.layers.Dense),
+        "softmax": isinstance(layer, keras.layers.Softmax),
+        "flatten": isinstance(layer, keras.layers.Flatten),
+    }
     if rec["dense"]:
         rec["units"], rec["use_bias"] = int(layer.units), bool(layer.use_bias)
     if rec["dense"] or getattr(layer, "activation", None) is not None:
@@ -93,8 +97,16 @@ def _input_shape(model: Any) -> list[int | None] | None:
     return [None if d is None else int(d) for d in inputs[0].shape[1:]]
 
 
-def probe(target: Any, classes: int, input_size: int, hidden_units: Sequence[int] = HIDDEN_UNITS, *,
-          build: bool = True, probe_x: np.ndarray = PROBE, batch: np.ndarray | None = None) -> dict[str, Any]:
+def probe(
+    target: Any,
+    classes: int,
+    input_size: int,
+    hidden_units: Sequence[int] = HIDDEN_UNITS,
+    *,
+    build: bool = True,
+    probe_x: np.ndarray = PROBE,
+    batch: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Record what ``target`` is (runs where the answer lives).
 
     A Sequential model that is not built yet (no Input given) is built in place with
@@ -113,12 +125,17 @@ def probe(target: Any, classes: int, input_size: int, hidden_units: Sequence[int
             return {"kind": "layer", "class_name": type(target).__name__}
         return {"kind": "other", "describe": ev.clip(describe_value(target))}
     layers = [layer for layer in target.layers if not isinstance(layer, keras.layers.InputLayer)]
-    record: dict[str, Any] = {"kind": "model", "class_name": type(target).__name__,
-                              "sequential": isinstance(target, keras.Sequential), "name": ev.clip(target.name),
-                              "layers": [_layer_record(layer, probe_x) for layer in layers],
-                              "input_shape": _input_shape(target)}
-    structure_ok = judged(lambda: judge_structure(ev.from_json(ev.to_json(record)), classes, hidden_units,
-                                                  probe_x, input_size)).passed
+    record: dict[str, Any] = {
+        "kind": "model",
+        "class_name": type(target).__name__,
+        "sequential": isinstance(target, keras.Sequential),
+        "name": ev.clip(target.name),
+        "layers": [_layer_record(layer, probe_x) for layer in layers],
+        "input_shape": _input_shape(target),
+    }
+    structure_ok = judged(
+        lambda: judge_structure(ev.from_json(ev.to_json(record)), classes, hidden_units, probe_x, input_size)
+    ).passed
     if record["input_shape"] is None and build and structure_ok:
         try:
             with warnings.catch_warnings():
@@ -131,8 +148,9 @@ def probe(target: Any, classes: int, input_size: int, hidden_units: Sequence[int
     # expected sizes, a check on plain data: ``structure_ok`` also rests on numbers computed
     # here (the activations), which an answer that patched numpy in this kernel can spoil,
     # and a right model must still reach the judge, whose own check then decides
-    sizes_ok = [(layer["dense"], layer.get("units")) for layer in record["layers"]] == \
-        [(True, units) for units in (*hidden_units, classes)]
+    sizes_ok = [(layer["dense"], layer.get("units")) for layer in record["layers"]] == [
+        (True, units) for units in (*hidden_units, classes)
+    ]
     if sizes_ok and (target.built or record["input_shape"] is not None):
         record["kernel_shape"] = [int(d) for d in layers[0].kernel.shape]
         record["params"] = int(target.count_params())
@@ -147,8 +165,9 @@ def probe(target: Any, classes: int, input_size: int, hidden_units: Sequence[int
     return record
 
 
-def check_model_structure(target: Any, classes: int, input_size: int,
-                          hidden_units: tuple[int, ...] = HIDDEN_UNITS, *, build: bool = True) -> list[LayerInfo]:
+def check_model_structure(
+    target: Any, classes: int, input_size: int, hidden_units: tuple[int, ...] = HIDDEN_UNITS, *, build: bool = True
+) -> list[LayerInfo]:
     """Check that ``target`` is the lab's Keras Sequential model: Dense layers ``hidden_units`` (ReLU)
     then ``classes`` units (linear), taking ``input_size`` features per example.
 
@@ -176,8 +195,7 @@ def test_model(target: Any, classes: int, input_size: int) -> None:
 def hidden_inputs(*, seed: int, examples: int = 7, input_size: int = 400) -> tuple[np.ndarray, np.ndarray]:
     """What a source notebook's ``hidden_test_model(...)`` call names: (activation probe, a batch
     of ``examples`` images of uniform pixels, drawn from ``seed``)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(examples, int) \
-            or not 1 <= examples <= 100:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not isinstance(examples, int) or not 1 <= examples <= 100:
         raise ValueError("hidden_test_model: seed must be an integer and examples from 1 to 100")
     probe_x = np.linspace(-4.0, 4.0, 17, dtype="float32").reshape(1, -1)
     batch = np.random.default_rng(seed).uniform(0.0, 1.0, size=(examples, input_size))

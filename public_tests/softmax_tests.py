@@ -5,6 +5,7 @@ back; the judge (:mod:`public_tests.softmax_judge`) decides from that record alo
 notebook both run here, one input at a time, so the first failure stops the test as it
 always did; at autograde the grader runs the same judge in its own process.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -16,8 +17,7 @@ from public_tests import evidence as ev
 from public_tests._common import HiddenTestFailure, describe_value, exception_record, fmt_array, quiet_call
 from public_tests.softmax_judge import judge, judge_hidden, softmax_reference
 
-__all__ = ["SOFTMAX_CASES", "check_softmax", "hidden_test_my_softmax", "softmax_reference",
-           "test_my_softmax"]
+__all__ = ["SOFTMAX_CASES", "check_softmax", "hidden_test_my_softmax", "softmax_reference", "test_my_softmax"]
 
 #: The inputs ``test_my_softmax`` tries, in order: (description, z).
 SOFTMAX_CASES: tuple[tuple[str, np.ndarray], ...] = (
@@ -33,7 +33,8 @@ SOFTMAX_CASES: tuple[tuple[str, np.ndarray], ...] = (
 def _is_tensor(value: Any) -> bool:
     module = type(value).__module__ or ""
     return not isinstance(value, np.ndarray) and (
-        module.startswith(("tensorflow", "keras", "tf_keras")) or hasattr(value, "numpy"))
+        module.startswith(("tensorflow", "keras", "tf_keras")) or hasattr(value, "numpy")
+    )
 
 
 def value_record(result: Any) -> dict[str, Any]:
@@ -58,9 +59,12 @@ def probe(target: Any, zs: Sequence[np.ndarray]) -> dict[str, Any]:
         raw = getattr(target, "__name__", "")
     except Exception:  # noqa: BLE001  (an object whose attribute access fails)
         raw = ""
-    record: dict[str, Any] = {"name": ev.clip(raw) if isinstance(raw, str) else "",
-                              "callable": callable(target), "target": ev.clip(describe_value(target)),
-                              "calls": []}
+    record: dict[str, Any] = {
+        "name": ev.clip(raw) if isinstance(raw, str) else "",
+        "callable": callable(target),
+        "target": ev.clip(describe_value(target)),
+        "calls": [],
+    }
     if not callable(target):
         return record
     for z in zs:
@@ -119,9 +123,15 @@ def test_my_softmax(target: Callable[[np.ndarray], Any]) -> None:
 PASSED = "All tests passed."
 
 
-def hidden_cases(*, seed: int, lengths: Sequence[int], low: float = -6.0, high: float = 6.0,
-                 extra: Sequence[Sequence[float]] = (), shift: float = 2.5
-                 ) -> tuple[list[np.ndarray], dict[int, int]]:
+def hidden_cases(
+    *,
+    seed: int,
+    lengths: Sequence[int],
+    low: float = -6.0,
+    high: float = 6.0,
+    extra: Sequence[Sequence[float]] = (),
+    shift: float = 2.5,
+) -> tuple[list[np.ndarray], dict[int, int]]:
     """The hidden inputs a source notebook's ``hidden_test_my_softmax(...)`` call names: one
     uniform vector per length, the ``extra`` vectors, then each of them plus ``shift``.
     Returns (inputs, {index of a shifted copy: index of its original})."""

@@ -7,6 +7,7 @@ gives the IPython shell a handler for that NameError, for the lab's answer names
 says which graded cell defines the name and what to do. Every other NameError is shown as
 IPython shows it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,10 @@ ANSWERS = {"my_softmax": "Exercise 1 (my_softmax)", "model": "Exercise 2 (the Se
 
 def message(name: str) -> str:
     """What the student reads when the answer ``name`` is not defined."""
-    return (f"`{name}` is not defined yet: run the graded cell of {ANSWERS[name]} first. If that "
-            "cell says it is not answered yet, write your answer there, run it, then run this cell again.")
+    return (
+        f"`{name}` is not defined yet: run the graded cell of {ANSWERS[name]} first. If that "
+        "cell says it is not answered yet, write your answer there, run it, then run this cell again."
+    )
 
 
 def _handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:

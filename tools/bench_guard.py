@@ -9,6 +9,7 @@ This prints, alternating ``--repeats`` times in fresh interpreters, the seconds 
 run imports what a lab kernel has loaded by then (IPython, numpy) before the clock starts.
 Timings depend on the machine and its load: compare figures of one run only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         skipped.append(install_seconds(list(UNWALKED_MODULES)))
     full, lean = statistics.median(every), statistics.median(skipped)
     print(f"guard install, every submodule walked:   {full:.2f} s (runs: {', '.join(f'{s:.2f}' for s in every)})")
-    print(f"guard install, {len(UNWALKED_MODULES)} modules left out:   {lean:.2f} s "
-          f"(runs: {', '.join(f'{s:.2f}' for s in skipped)})")
+    print(
+        f"guard install, {len(UNWALKED_MODULES)} modules left out:   {lean:.2f} s "
+        f"(runs: {', '.join(f'{s:.2f}' for s in skipped)})"
+    )
     print(f"ratio every / left out: {full / lean:.1f}")
     return 0
 

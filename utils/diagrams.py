@@ -8,6 +8,7 @@ Both are pictures, not interactive figures, so they are shown as PNG images
 (:class:`StaticFigure`): a notebook exported to HTML, and nbgrader's feedback page, show
 them without the ipympl JavaScript that interactive canvases need.
 """
+
 from __future__ import annotations
 
 import io
@@ -92,8 +93,16 @@ def plot_network_diagram() -> StaticFigure:
     for x, (name, n, act), colour in zip(xs, LAYERS, LAYER_COLOURS, strict=False):
         ys, gap = _unit_positions(n)
         columns.append(ys)
-        ax.scatter(np.full(ys.size, x), ys, s=70, facecolor="white", edgecolor=colour,
-                   linewidth=1.5, zorder=3, label=f"{name}: {n}")
+        ax.scatter(
+            np.full(ys.size, x),
+            ys,
+            s=70,
+            facecolor="white",
+            edgecolor=colour,
+            linewidth=1.5,
+            zorder=3,
+            label=f"{name}: {n}",
+        )
         if gap:
             ax.text(x, 0, "⋮", ha="center", va="center", fontsize=14, color=colour)
         label = f"{name}\n{n} values\n(20×20 image)" if act == "pixels" else f"{name}\n{n} units\n{act}"
@@ -103,9 +112,15 @@ def plot_network_diagram() -> StaticFigure:
         for y0 in left:
             for y1 in right:
                 ax.plot([xs[k], xs[k + 1]], [y0, y1], color="0.8", linewidth=0.3, zorder=1)
-        ax.text((xs[k] + xs[k + 1]) / 2, 6.2, f"W{k + 1}: {shape_w}\nb{k + 1}: {shape_b}",
-                ha="center", va="bottom", fontsize=8.5,
-                bbox={"boxstyle": "round,pad=0.3", "facecolor": "#F4F4F4", "edgecolor": "0.7"})
+        ax.text(
+            (xs[k] + xs[k + 1]) / 2,
+            6.2,
+            f"W{k + 1}: {shape_w}\nb{k + 1}: {shape_b}",
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            bbox={"boxstyle": "round,pad=0.3", "facecolor": "#F4F4F4", "edgecolor": "0.7"},
+        )
     for digit, y1 in enumerate(columns[-1][::-1]):
         ax.text(xs[-1] + 0.35, y1, str(digit), ha="left", va="center", fontsize=8)
     ax.text(xs[-1] + 0.9, 0, "10 logits\nz0 ... z9", ha="left", va="center", fontsize=8.5)
@@ -147,11 +162,18 @@ def plot_softmax_layer(z: Any = None) -> StaticFigure:
     ax_f.set_axis_off()
     ax_f.set_xlim(0, 1)
     ax_f.set_ylim(0, 1)
-    ax_f.annotate("", xy=(0.95, 0.5), xytext=(0.05, 0.5),
-                  arrowprops={"arrowstyle": "-|>", "color": "0.3", "linewidth": 1.5})
+    ax_f.annotate(
+        "", xy=(0.95, 0.5), xytext=(0.05, 0.5), arrowprops={"arrowstyle": "-|>", "color": "0.3", "linewidth": 1.5}
+    )
     ax_f.text(0.5, 0.62, "softmax", ha="center", va="bottom", fontsize=11, fontweight="bold")
-    ax_f.text(0.5, 0.40, r"$a_j = \dfrac{e^{z_j}}{\sum_{k=0}^{" + str(n - 1) + r"} e^{z_k}}$",
-              ha="center", va="top", fontsize=11)
+    ax_f.text(
+        0.5,
+        0.40,
+        r"$a_j = \dfrac{e^{z_j}}{\sum_{k=0}^{" + str(n - 1) + r"} e^{z_k}}$",
+        ha="center",
+        va="top",
+        fontsize=11,
+    )
 
     ax_a.barh(rows, a, color="#C00000", height=0.6)
     for j, p in enumerate(a):

@@ -5,6 +5,7 @@ These helpers split the data into training and held-out digits (stratified: ever
 digit keeps its share), and draw the held-out confusion matrix and the held-out
 digits the model gets wrong with the most confidence.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -49,8 +50,7 @@ def stratified_split(
         n_held = int(round(held_out * members.size))
         if n_held == 0 or n_held == members.size:
             raise ValueError(
-                f"digit {label} has {members.size} examples: too few to hold out "
-                f"{held_out:.0%} and still train on some"
+                f"digit {label} has {members.size} examples: too few to hold out {held_out:.0%} and still train on some"
             )
         held[rng.choice(members, size=n_held, replace=False)] = True
     y_arr = np.asarray(y)
@@ -97,8 +97,16 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, title: str = "Held-out digit
         for j in range(n):
             if counts[i, j]:
                 light = i != j and counts[i, j] > strong
-                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if light else "black", fontweight="bold" if i == j else "normal")
+                ax.text(
+                    j,
+                    i,
+                    str(counts[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if light else "black",
+                    fontweight="bold" if i == j else "normal",
+                )
     ax.set_xticks(range(n))
     ax.set_yticks(range(n))
     ax.set_xlabel("Predicted digit")

@@ -8,6 +8,7 @@ output layer picks at every ``a``, and every output unit's logit. Plain NumPy fo
 from the layers' weights (no ``predict``), so it works with any object whose ``layers``
 have ``get_weights()``.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,10 @@ def two_unit_network(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     W1, b1 = _dense_weights(layers[0], "first")
     W2, b2 = _dense_weights(layers[1], "second")
     if W1.shape != (2, 2):
-        raise ValueError(f"the hidden-layer view needs 2 inputs and exactly 2 hidden units (a0, a1); "
-                         f"the first layer's W has shape {W1.shape}")
+        raise ValueError(
+            f"the hidden-layer view needs 2 inputs and exactly 2 hidden units (a0, a1); "
+            f"the first layer's W has shape {W1.shape}"
+        )
     if W2.shape[0] != 2 or not 2 <= W2.shape[1] <= len(COLORS):
         raise ValueError(f"the second layer needs 2 inputs and 2 to {len(COLORS)} outputs; its W has shape {W2.shape}")
     for layer, wanted in ((layers[0], "relu"), (layers[1], "linear")):
@@ -100,8 +103,16 @@ def plot_hidden_space(model: Any, X: Any, y: Any, *, resolution: int = DEFAULT_R
     widgvis(fig)
     grid = fig.add_gridspec(2, ncols + 1, width_ratios=[1.7] + [1.0] * ncols)
     ax0 = fig.add_subplot(grid[:, 0])
-    ax0.imshow(winner, cmap=ListedColormap([_light(c) for c in COLORS[:n_out]]), vmin=-0.5, vmax=n_out - 0.5,
-               origin="lower", extent=ext, interpolation="nearest", aspect="auto")
+    ax0.imshow(
+        winner,
+        cmap=ListedColormap([_light(c) for c in COLORS[:n_out]]),
+        vmin=-0.5,
+        vmax=n_out - 0.5,
+        origin="lower",
+        extent=ext,
+        interpolation="nearest",
+        aspect="auto",
+    )
     _scatter_classes(ax0, A, yc, size=18)
     for points in ax0.collections[1:]:
         points.set_clip_on(False)  # points with a unit off sit on an axis (a_j = 0)
@@ -114,14 +125,31 @@ def plot_hidden_space(model: Any, X: Any, y: Any, *, resolution: int = DEFAULT_R
     image: AxesImage | None = None
     for k in range(n_out):
         ax = fig.add_subplot(grid[k % 2, 1 + k // 2])
-        image = ax.imshow(logits[:, k].reshape(ny, nx), cmap=LOGIT_CMAP, vmin=-limit, vmax=limit, origin="lower",
-                          extent=ext, interpolation="nearest", aspect="auto")
+        image = ax.imshow(
+            logits[:, k].reshape(ny, nx),
+            cmap=LOGIT_CMAP,
+            vmin=-limit,
+            vmax=limit,
+            origin="lower",
+            extent=ext,
+            interpolation="nearest",
+            aspect="auto",
+        )
         wins = winner == k
         if wins.any() and not wins.all():  # (contour warns when there is no border to draw)
             ax.contour(wins.astype(float), levels=[0.5], origin="lower", extent=ext, colors="k", linewidths=1.0)
         ax.scatter(A[yc != k, 0], A[yc != k, 1], s=4, color=GREY, zorder=2, clip_on=False)
-        ax.scatter(A[yc == k, 0], A[yc == k, 1], s=9, color=COLORS[k], edgecolors="white", linewidths=0.4,
-                   zorder=3, clip_on=False, label=f"class {k}")
+        ax.scatter(
+            A[yc == k, 0],
+            A[yc == k, 1],
+            s=9,
+            color=COLORS[k],
+            edgecolors="white",
+            linewidths=0.4,
+            zorder=3,
+            clip_on=False,
+            label=f"class {k}",
+        )
         ax.set_xlim(ext[0], ext[1])
         ax.set_ylim(ext[2], ext[3])
         ax.set_title(f"output {k}: $z_{k}$ = {_linear_text(W2[:, k], float(b2[k]), HIDDEN_NAMES)}", fontsize=8)

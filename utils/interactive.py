@@ -1,5 +1,6 @@
 """What the slider explorers share: showing controls next to a figure, keeping them alive,
 and a picture of the figure for notebooks executed without a browser."""
+
 from __future__ import annotations
 
 import base64

@@ -4,6 +4,7 @@ layer divide the plane (the lab's data set comes from ``utils.blobs``).
 Everything here is plain NumPy + Matplotlib (no TensorFlow import), so the helpers also work
 with any object that has ``predict(X, verbose=0)`` or NumPy weights.
 """
+
 from __future__ import annotations
 
 import math
@@ -108,8 +109,16 @@ def _light(color: str, amount: float = 0.6) -> tuple[float, float, float]:
 def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray, size: float = 24) -> None:
     for k in np.unique(y):
         pts = X[y == k]
-        ax.scatter(pts[:, 0], pts[:, 1], s=size, color=CLASS_COLORS[k], edgecolors="white",
-                   linewidths=0.5, label=f"class {k}", zorder=3)
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=size,
+            color=CLASS_COLORS[k],
+            edgecolors="white",
+            linewidths=0.5,
+            label=f"class {k}",
+            zorder=3,
+        )
 
 
 def boundary_segment(w: np.ndarray, b: float, extent: Sequence[float]) -> np.ndarray | None:
@@ -136,9 +145,11 @@ def _draw_boundary(ax: Axes, w: np.ndarray, b: float, extent: Sequence[float], *
 
 def _linear_text(w: np.ndarray, b: float, names: tuple[str, str] = ("$x_0$", "$x_1$")) -> str:
     """``w . x + b`` written out for a title, e.g. "0.45 x0 - 1.56 x1 + 1.90" (mathtext)."""
+
     def term(value: float, text: str, first: bool) -> str:
         sign = ("-" if value < 0 else "") if first else (" - " if value < 0 else " + ")
         return f"{sign}{abs(value):.2f}{text}"
+
     return term(w[0], names[0], True) + term(w[1], names[1], False) + term(b, "", False)
 
 
@@ -174,9 +185,16 @@ def plot_data(X: Any, y: Any, title: str = "Four classes in the plane") -> Figur
     return fig
 
 
-def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = None, *,
-                      extent: Sequence[float] | None = None,
-                      resolution: int = DEFAULT_RESOLUTION, show_size: bool = False) -> Figure:
+def plot_unit_regions(
+    model_or_W: Any,
+    b: Any = None,
+    X: Any = None,
+    y: Any = None,
+    *,
+    extent: Sequence[float] | None = None,
+    resolution: int = DEFAULT_RESOLUTION,
+    show_size: bool = False,
+) -> Figure:
     """One panel per hidden ReLU unit: shaded where the unit is "on" (``w . x + b > 0``).
 
     ``model_or_W`` is a Keras model (its first layer is used) or ``W1`` of shape (2, units) with
@@ -207,8 +225,7 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
             ax.set_axis_off()
             continue
         on = (z[:, j] > 0).reshape(ny, nx)
-        ax.imshow(on.astype(np.float64), cmap=cmap, vmin=0, vmax=1, origin="lower", extent=ext,
-                  interpolation="nearest")
+        ax.imshow(on.astype(np.float64), cmap=cmap, vmin=0, vmax=1, origin="lower", extent=ext, interpolation="nearest")
         w, bj = W[:, j], float(bias[j])
         _draw_boundary(ax, w, bj, ext, color="k", linewidth=1.5, label="$w \\cdot x + b = 0$")
         if show_size and on.any():
@@ -232,14 +249,23 @@ def plot_unit_regions(model_or_W: Any, b: Any = None, X: Any = None, y: Any = No
         _finish_axes(ax, ext)
         state = "on everywhere" if on.all() else "off everywhere" if not on.any() else "on where shaded"
         ax.set_title(f"unit {j}: {state}\n$z$ = {_linear_text(w, bj)}", fontsize=9)
-    fig.suptitle("Hidden layer: where each ReLU unit is on ($z > 0$)"
-                 + (", and how large its output $a$ is there" if show_size else ""))
+    fig.suptitle(
+        "Hidden layer: where each ReLU unit is on ($z > 0$)"
+        + (", and how large its output $a$ is there" if show_size else "")
+    )
     fig.tight_layout()
     return fig
 
 
-def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float] | None = None,
-                          resolution: int = DEFAULT_RESOLUTION, show_units: bool = False) -> Figure:
+def plot_decision_regions(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    extent: Sequence[float] | None = None,
+    resolution: int = DEFAULT_RESOLUTION,
+    show_units: bool = False,
+) -> Figure:
     """Colour the plane by the class the model predicts (argmax of its outputs); overlay the data.
 
     The whole mesh is predicted in ONE batched, silent ``model.predict(P, verbose=0)`` call.
@@ -254,8 +280,10 @@ def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float]
     P, (ny, nx) = mesh_points(ext, resolution)
     scores = np.asarray(model.predict(P, verbose=0))
     if scores.ndim != 2 or scores.shape[0] != P.shape[0] or not 2 <= scores.shape[1] <= len(CLASS_COLORS):
-        raise ValueError(f"model.predict returned shape {scores.shape}; expected ({P.shape[0]}, classes) "
-                         f"with 2 to {len(CLASS_COLORS)} classes")
+        raise ValueError(
+            f"model.predict returned shape {scores.shape}; expected ({P.shape[0]}, classes) "
+            f"with 2 to {len(CLASS_COLORS)} classes"
+        )
     n_classes = scores.shape[1]
     if yc.max() >= n_classes:
         raise ValueError(f"y has label {yc.max()} but the model has only {n_classes} outputs")
@@ -263,13 +291,20 @@ def plot_decision_regions(model: Any, X: Any, y: Any, *, extent: Sequence[float]
     fig, ax = plt.subplots(figsize=_figsize(ext, 3.6, 1.9))
     widgvis(fig)
     cmap = ListedColormap([_light(c) for c in CLASS_COLORS[:n_classes]])
-    ax.imshow(regions, cmap=cmap, vmin=-0.5, vmax=n_classes - 0.5, origin="lower", extent=ext,
-              interpolation="nearest")
+    ax.imshow(regions, cmap=cmap, vmin=-0.5, vmax=n_classes - 0.5, origin="lower", extent=ext, interpolation="nearest")
     if show_units:
         W, bias = hidden_weights(model)
         for j in range(W.shape[1]):
-            _draw_boundary(ax, W[:, j], float(bias[j]), ext, color=DARK_GREY, linestyle="--", linewidth=1,
-                           label="unit boundaries" if j == 0 else None)
+            _draw_boundary(
+                ax,
+                W[:, j],
+                float(bias[j]),
+                ext,
+                color=DARK_GREY,
+                linestyle="--",
+                linewidth=1,
+                label="unit boundaries" if j == 0 else None,
+            )
     _scatter_classes(ax, Xc, yc)
     _finish_axes(ax, ext)
     ax.set_title("Decision regions: the class with the largest output")

@@ -6,6 +6,7 @@ This module computes such networks, finds the exact units for a target made of
 straight pieces and draws static figures of the decomposition; the slider explorer
 of the notebook is in ``utils.relu_explorer``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -244,7 +245,8 @@ def plot_decomposition(dec: ReluDecomposition, lo: float | None = None, hi: floa
         ax.set_title(
             f"unit {j + 1}: {dec.v[j]:+g} · max(0, {_affine_text(dec.w[j], dec.b[j])}),"
             f" bends at x = {-dec.b[j] / dec.w[j]:g}",
-            fontsize=8, loc="left",
+            fontsize=8,
+            loc="left",
         )
     ax = axes[-1]
     ax.plot(x, dec.target(x), color=GREY, linewidth=5, alpha=0.6, label="target")

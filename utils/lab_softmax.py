@@ -4,6 +4,7 @@ A one-hot encoder, the two models the lab compares (softmax output vs linear out
 trained with ``from_logits=True``) and the lab's figures. The data set comes from
 ``utils.blobs``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -94,8 +95,13 @@ def plot_outputs(logits: Any, probs: Any, label: int | None = None) -> Figure:
     return fig
 
 
-def build_model(output: str, n_classes: int = N_CLASSES, n_features: int = 2,
-                hidden: Sequence[int] = HIDDEN_UNITS, learning_rate: float = 0.001) -> Any:
+def build_model(
+    output: str,
+    n_classes: int = N_CLASSES,
+    n_features: int = 2,
+    hidden: Sequence[int] = HIDDEN_UNITS,
+    learning_rate: float = 0.001,
+) -> Any:
     """Build and compile the lab's classifier: ReLU hidden layers, then ``n_classes`` outputs.
 
     ``output="softmax"``: the last layer applies softmax and the loss receives probabilities.

@@ -3,6 +3,7 @@
 Figures colour class k with ``COLORS[k]`` (as Matplotlib's default cycle does under the
 course style), so the same class has the same colour in every lab.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Figures used by the graded lab: activations, digits, losses, predictions and errors."""
+
 from __future__ import annotations
 
 from typing import Any

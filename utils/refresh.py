@@ -9,6 +9,7 @@ Outputs are not kept: run the notebook again from the top.
 The release is found next to this package (``release/<assignment>/`` of the course folder), in
 nbgrader's exchange (JupyterHub courses), or given with ``--release``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -98,15 +99,19 @@ def report(notebook: Path, release: Path, result: Repair, backup: Path) -> str:
     if kept:
         lines.append(f"Your code is back in the graded cell{'s' if len(kept) > 1 else ''}: {', '.join(kept)}.")
     if result.missing:
-        lines.append(f"NOT FOUND in your notebook: {', '.join(result.missing)}. Those cells are the release's "
-                     f"unanswered ones now: copy your code from the backup if it is there.")
+        lines.append(
+            f"NOT FOUND in your notebook: {', '.join(result.missing)}. Those cells are the release's "
+            f"unanswered ones now: copy your code from the backup if it is there."
+        )
     if result.status == STATUS_UNREADABLE:
         lines.append(f"Your notebook could not be read ({result.note}): this is a fresh copy of the release.")
     elif result.note:
         lines.append(f"What was repaired: {result.note}.")
     lines.append(f"Your old notebook is kept as {backup.name} (nothing was deleted).")
-    lines.append("Outputs are not kept: reload the notebook (File > Reload Notebook from Disk) and run it "
-                 "from the top (Run > Run All Cells).")
+    lines.append(
+        "Outputs are not kept: reload the notebook (File > Reload Notebook from Disk) and run it "
+        "from the top (Run > Run All Cells)."
+    )
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 Six sliders (w, b and output weight v of each unit) drive an ipympl figure: each unit's
 output with its on region shaded, and the sum ``v1 a1 + v2 a2 + c`` against the target.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -127,8 +128,13 @@ def _slider(name: str, value: float) -> widgets.FloatSlider:
     if not lo <= value <= hi:
         raise ValueError(f"start value {name}={value} is outside the slider range [{lo}, {hi}]")
     return widgets.FloatSlider(
-        value=value, min=lo, max=hi, step=SLIDER_STEP, description=name,
-        continuous_update=True, readout_format=".1f",
+        value=value,
+        min=lo,
+        max=hi,
+        step=SLIDER_STEP,
+        description=name,
+        continuous_update=True,
+        readout_format=".1f",
         layout=widgets.Layout(width="260px"),
     )
 
@@ -174,11 +180,11 @@ def plt_relu_units(
         ax.set_ylabel(f"$a_{j + 1}$")
         unit_titles.append(ax.set_title("", fontsize=8, loc="left"))
     out = axes[2]
-    target_line = out.plot(x_t, piecewise_target(x_t, kx, ky), color=GREY, linewidth=5,
-                           alpha=0.6, label="target")[0]
+    target_line = out.plot(x_t, piecewise_target(x_t, kx, ky), color=GREY, linewidth=5, alpha=0.6, label="target")[0]
     for j in range(2):
-        contribs.append(out.plot([], [], color=UNIT_COLORS[j], linewidth=1, linestyle=":",
-                                 label=f"v{j + 1}·a{j + 1}")[0])
+        contribs.append(
+            out.plot([], [], color=UNIT_COLORS[j], linewidth=1, linestyle=":", label=f"v{j + 1}·a{j + 1}")[0]
+        )
     (sum_line,) = out.plot([], [], color=DARK_RED, linestyle="--", label="output")
     out.axhline(0, color=LIGHT_GREY, linewidth=0.8, zorder=0)
     span_y = float(np.ptp(ky)) or 1.0
@@ -189,17 +195,15 @@ def plt_relu_units(
     out.legend(loc="lower center", ncols=4, fontsize=7, handlelength=1.6, columnspacing=1.0)
     title = out.set_title("", fontsize=8, loc="left")
 
-    explorer = ReluExplorer(kx, ky, bias, fig, sliders, unit_lines, spans, contribs, sum_line, target_line, title,
-                            unit_titles)
+    explorer = ReluExplorer(
+        kx, ky, bias, fig, sliders, unit_lines, spans, contribs, sum_line, target_line, title, unit_titles
+    )
     explorer.update()
     fig.tight_layout()  # after the first update: the titles have their text now
     for s in sliders.values():
         s.observe(explorer.update, names="value")
 
-    groups = [
-        widgets.VBox([widgets.HTML(f"<b>unit {j}</b>")] + [sliders[f"{p}{j}"] for p in "wbv"])
-        for j in (1, 2)
-    ]
+    groups = [widgets.VBox([widgets.HTML(f"<b>unit {j}</b>")] + [sliders[f"{p}{j}"] for p in "wbv"]) for j in (1, 2)]
     display_with_controls(fig, widgets.VBox(groups))
     keep_alive(explorer)
     return explorer

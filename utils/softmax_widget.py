@@ -1,4 +1,5 @@
 """Interactive softmax explorer: four sliders for z0..z3 and the bars of softmax(z)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

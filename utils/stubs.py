@@ -1,4 +1,5 @@
 """What an unanswered graded cell calls in the student version of the lab."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,11 @@ class NotAnsweredError(NotImplementedError):
 
     def _render_traceback_(self) -> list[str]:
         machinery = _machinery_dirs()
-        frames = [f for f in traceback.extract_tb(self.__traceback__)
-                  if not str(Path(f.filename).resolve()).startswith(machinery)]
+        frames = [
+            f
+            for f in traceback.extract_tb(self.__traceback__)
+            if not str(Path(f.filename).resolve()).startswith(machinery)
+        ]
         lines = ["Traceback (most recent call last):"] if frames else []
         lines += [line.rstrip("\n") for line in traceback.format_list(frames)]
         lines.append(f"{type(self).__name__}: {self}")

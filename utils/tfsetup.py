@@ -1,4 +1,5 @@
 """Reproducible, quiet TensorFlow for the notebooks of the series."""
+
 from __future__ import annotations
 
 import logging

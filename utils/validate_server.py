@@ -12,6 +12,7 @@ reply starts with one sentence saying which cell is duplicated and how to undo i
 Enabled by ``jupyter-config/jupyter_server_config.d/nbgrader_validate_repaired.json`` (installed
 with the course's packages), which also disables nbgrader's own handler.
 """
+
 from __future__ import annotations
 
 import html
@@ -53,16 +54,22 @@ def sentence(notebook: Path, found: tuple[str, int, bool, bool] | None) -> str:
     """What the student reads first: which cell is duplicated and how to undo it."""
     refresh = f"run `python -m utils.refresh {notebook.name}` in a terminal for a fresh copy that keeps your answers"
     if found is None:
-        return (f"This notebook's nbgrader metadata is damaged (saved by another editor?), so it was checked "
-                f"the way the graders grade it: to repair it, {refresh}.")
+        return (
+            f"This notebook's nbgrader metadata is damaged (saved by another editor?), so it was checked "
+            f"the way the graders grade it: to repair it, {refresh}."
+        )
     gid, n, adjacent, graded = found
     what = f"The graded cell {gid}" if graded else f"The locked cell {gid}"
     if adjacent:
-        how, undo = (f"is split into {n} cells (Split Cell copies its nbgrader id into each piece)",
-                     "undo it with Edit > Undo (or merge the pieces back)")
+        how, undo = (
+            f"is split into {n} cells (Split Cell copies its nbgrader id into each piece)",
+            "undo it with Edit > Undo (or merge the pieces back)",
+        )
     else:
-        how, undo = (f"appears {n} times (a pasted copy keeps its nbgrader id)",
-                     "delete the extra copy (Edit > Undo right after pasting)")
+        how, undo = (
+            f"appears {n} times (a pasted copy keeps its nbgrader id)",
+            "delete the extra copy (Edit > Undo right after pasting)",
+        )
     return f"{what} {how}, so it was checked the way the graders grade it: {undo}, or {refresh}."
 
 
@@ -88,8 +95,10 @@ class RepairingValidateHandler(ValidateAssignmentHandler):
         first = sentence(target, found)
         release = find_release(target)
         if release is None:
-            return {"success": False, "value": first + " (The assignment's release was not found, so the "
-                                                       "tests could not run.)"}
+            return {
+                "success": False,
+                "value": first + " (The assignment's release was not found, so the tests could not run.)",
+            }
         result = repair_submission(nbformat.read(release, as_version=4), submitted)
         tmp = target.with_name(f".{target.stem}.validating-{os.getpid()}-{os.urandom(3).hex()}.ipynb")
         nbformat.write(result.notebook, tmp)
@@ -119,8 +128,11 @@ def _load_jupyter_server_extension(serverapp) -> None:
     webapp = serverapp.web_app
     webapp.settings["root_dir"] = serverapp.root_dir
     base = webapp.settings["base_url"]
-    webapp.add_handlers(".*$", [
-        (url_path_join(base, "/assignments/validate"), RepairingValidateHandler),
-        (url_path_join(base, "/nbgrader_version"), NbGraderVersionHandler),
-    ])
+    webapp.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "/assignments/validate"), RepairingValidateHandler),
+            (url_path_join(base, "/nbgrader_version"), NbGraderVersionHandler),
+        ],
+    )
     serverapp.log.info("Validate: nbgrader's, with split or copied graded cells checked as the graders grade them")

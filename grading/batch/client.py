@@ -5,6 +5,7 @@ single-threaded worker processes; with one (``tcp://`` or ``tls://``) it connect
 cluster started with the stock ``dask scheduler`` / ``dask worker`` commands, whose workers
 need only this project and its requirements (what they run: :mod:`grading.batch.worker`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -67,8 +68,12 @@ def _security(opts: ClusterOptions):
             raise GradingError(f"TLS file {path} does not exist")
     from distributed.security import Security
 
-    return Security(tls_ca_file=opts.tls_ca_file, tls_client_cert=opts.tls_cert,
-                    tls_client_key=opts.tls_key, require_encryption=True)
+    return Security(
+        tls_ca_file=opts.tls_ca_file,
+        tls_client_cert=opts.tls_cert,
+        tls_client_key=opts.tls_key,
+        require_encryption=True,
+    )
 
 
 @contextlib.contextmanager
@@ -90,8 +95,7 @@ def _open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
     security = _security(opts)
     if opts.scheduler is not None:
         if not opts.scheduler.startswith(("tcp://", "tls://")):
-            raise GradingError(f"bad scheduler address {opts.scheduler!r}: use tcp://HOST:PORT or "
-                               "tls://HOST:PORT")
+            raise GradingError(f"bad scheduler address {opts.scheduler!r}: use tcp://HOST:PORT or tls://HOST:PORT")
         try:
             client = Client(opts.scheduler, security=security, timeout=opts.connect_timeout)
         except (OSError, TimeoutError) as exc:
@@ -101,8 +105,9 @@ def _open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
                 try:
                     client.wait_for_workers(1, timeout=opts.connect_timeout)
                 except (OSError, TimeoutError):
-                    raise GradingError(f"the Dask scheduler {opts.scheduler} has no workers (waited "
-                                       f"{opts.connect_timeout:g} s)") from None
+                    raise GradingError(
+                        f"the Dask scheduler {opts.scheduler} has no workers (waited {opts.connect_timeout:g} s)"
+                    ) from None
             threads = sum(client.nthreads().values())
             yield client, threads
         return
@@ -111,8 +116,14 @@ def _open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
         warnings.simplefilter("ignore")  # "port 8787 in use" and similar dashboard chatter
         # memory_limit=0: the nanny must not kill a worker for its memory; each submission's
         # kernel has its own limit (cgroups) in the sandbox
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, memory_limit=0,
-                               silence_logs=logging.ERROR, host="127.0.0.1")
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit=0,
+            silence_logs=logging.ERROR,
+            host="127.0.0.1",
+        )
     with cluster, Client(cluster) as client:
         yield client, n

@@ -17,6 +17,7 @@
    as CSV and Markdown next to the autograded notebooks; each student's notes also go to
    ``autograded/STUDENT/ASSIGNMENT.notes.txt``.
 """
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,7 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bu
     course_id = course_id_of(course_dir)
     cfg_file = course_dir / "nbgrader_config.py"
     base_cfg = cfg_file.read_text(encoding="utf-8") if cfg_file.is_file() else "c = get_config()\n"
-    config_text = base_cfg + EXTRA_CONFIG.format(cell_timeout=int(opts.cell_timeout),
-                                                 skip_tail=bool(opts.skip_tail))
+    config_text = base_cfg + EXTRA_CONFIG.format(cell_timeout=int(opts.cell_timeout), skip_tail=bool(opts.skip_tail))
     scratch = work / "template"
     shutil.copytree(source, scratch / "source" / assignment)
     (scratch / "nbgrader_config.py").write_text(base_cfg, encoding="utf-8")
@@ -86,26 +86,46 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bu
 
     def generate(url: str) -> None:
         proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force",
-             f"--CourseDirectory.root={scratch}", f"--CourseDirectory.db_url={url}",
-             f"--CourseDirectory.course_id={course_id}"],
-            cwd=scratch, env=nbgrader_env(), capture_output=True, text=True)
+            [
+                sys.executable,
+                "-m",
+                "nbgrader",
+                "generate_assignment",
+                assignment,
+                "--force",
+                f"--CourseDirectory.root={scratch}",
+                f"--CourseDirectory.db_url={url}",
+                f"--CourseDirectory.course_id={course_id}",
+            ],
+            cwd=scratch,
+            env=nbgrader_env(),
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise GradingError(f"nbgrader generate_assignment failed:\n{proc.stdout}{proc.stderr}")
 
     generate(sqlite_url(template_db))
-    main_file = Path(db_url[len("sqlite:///"):].split("?")[0]) if db_url.startswith("sqlite:///") else None
+    main_file = Path(db_url[len("sqlite:///") :].split("?")[0]) if db_url.startswith("sqlite:///") else None
     if main_file is not None and not main_file.exists():
         shutil.copy(template_db, main_file)  # a new SQLite gradebook: same content, no 2nd run
     elif not gradebook_knows(db_url, course_id, assignment):
         generate(db_url)
     copy_duedate(db_url, sqlite_url(template_db), course_id, assignment)
     return Bundle(
-        batch_id=os.urandom(6).hex(), assignment=assignment, course_id=course_id,
-        source=read_tree(source), release=read_tree(scratch / "release" / assignment),
-        template_db=template_db.read_bytes(), packages=PackageSnapshot.take().files,
-        config_text=config_text, timeout=opts.timeout, isolation=opts.isolation,
-        limits=opts.kernel_limits, restore_course_files=opts.restore_course_files)
+        batch_id=os.urandom(6).hex(),
+        assignment=assignment,
+        course_id=course_id,
+        source=read_tree(source),
+        release=read_tree(scratch / "release" / assignment),
+        template_db=template_db.read_bytes(),
+        packages=PackageSnapshot.take().files,
+        config_text=config_text,
+        timeout=opts.timeout,
+        isolation=opts.isolation,
+        limits=opts.kernel_limits,
+        restore_course_files=opts.restore_course_files,
+    )
 
 
 def list_students(course_dir: Path, assignment: str) -> list[str]:
@@ -120,7 +140,7 @@ def graded_students(db_url: str, course_id: str, assignment: str) -> dict[str, t
     """{student: (score, max score)} of the submissions the gradebook already holds."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):].split("?")[0]).exists():
+    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :].split("?")[0]).exists():
         return {}
     with Gradebook(db_url, course_id) as gb:
         try:
@@ -171,23 +191,28 @@ def autograde_all(
         if student in done:
             results.append(SubmissionResult(student, STATUS_SKIPPED, *done[student]))
     if done and todo != students:
-        say(f"skipping {len(students) - len(todo)} student(s) the gradebook already has a result "
-            "for (--regrade grades them again)")
+        say(
+            f"skipping {len(students) - len(todo)} student(s) the gradebook already has a result "
+            "for (--regrade grades them again)"
+        )
     t0 = t1 = t2 = time.monotonic()
     if todo:
         check_batch(assignment, opts)
         if opts.scheduler is None:  # the embedded cluster's workers are this machine: fail fast
             sandbox.check_host(opts.isolation)
-        with tempfile.TemporaryDirectory(prefix="autograde-") as tmp, \
-                open_client(opts.cluster()) as (client, n_workers):
+        with (
+            tempfile.TemporaryDirectory(prefix="autograde-") as tmp,
+            open_client(opts.cluster()) as (client, n_workers),
+        ):
             _check_workers(client, opts.isolation)  # workers' fork servers start importing...
             bundle = prepare_batch(assignment, opts, db_url, Path(tmp))  # ...while this runs
             client.run(worker_ready)  # ...and have imported before the first task arrives
             t1, busy1 = time.monotonic(), _busy_cpu_seconds()
-            level = opts.isolation + (f" ({opts.limits.describe()})"
-                                      if opts.isolation == "sandboxed" else "")
-            say(f"autograding {len(todo)} submission(s) of {assignment} with "
-                f"{opts.cluster().describe(n_workers)}, isolation {level}")
+            level = opts.isolation + (f" ({opts.limits.describe()})" if opts.isolation == "sandboxed" else "")
+            say(
+                f"autograding {len(todo)} submission(s) of {assignment} with "
+                f"{opts.cluster().describe(n_workers)}, isolation {level}"
+            )
             _run(client, bundle, course_dir, db_url, todo, results, say)
             t2, busy2 = time.monotonic(), _busy_cpu_seconds()  # the cluster's shutdown not counted
     if stats is not None:
@@ -226,7 +251,8 @@ def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> 
     if res.status == STATUS_MISSING:
         return res
     res.score, res.max_score, res.grades = record_result(
-        db_url, bundle.course_id, bundle.assignment, student, outcome.private)
+        db_url, bundle.course_id, bundle.assignment, student, outcome.private
+    )
     dest = course_dir / "autograded" / student
     if outcome.autograded:
         if (dest / bundle.assignment).exists():
@@ -238,8 +264,15 @@ def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> 
     return res
 
 
-def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
-         results: list[SubmissionResult], say: Callable[[str], None]) -> None:
+def _run(
+    client,
+    bundle: Bundle,
+    course_dir: Path,
+    db_url: str,
+    todo: list[str],
+    results: list[SubmissionResult],
+    say: Callable[[str], None],
+) -> None:
     import warnings
 
     from distributed import as_completed
@@ -253,10 +286,10 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
         graded = frozenset(n for n in bundle.release if "/" not in n and n.endswith(".ipynb"))
         for student in todo:
-            task = submitted_task(course_dir, bundle.assignment, student,
-                                   max_bytes=bundle.limits.notebook_bytes, graded=graded)
-            fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}",
-                                pure=False)
+            task = submitted_task(
+                course_dir, bundle.assignment, student, max_bytes=bundle.limits.notebook_bytes, graded=graded
+            )
+            fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}", pure=False)
             futures[fut] = student
     failures, n = 0, 0
     for fut in as_completed(list(futures)):
@@ -264,20 +297,29 @@ def _run(client, bundle: Bundle, course_dir: Path, db_url: str, todo: list[str],
         try:
             outcome = fut.result()
         except KilledWorker as exc:
-            outcome = Outcome(SubmissionResult(student, STATUS_ERROR, notes=[
-                "not graded: its autograde killed the Dask worker on every attempt "
-                f"(last: {getattr(exc, 'last_worker', None) or '?'}; Dask's allowed-failures)"]), None)
+            outcome = Outcome(
+                SubmissionResult(
+                    student,
+                    STATUS_ERROR,
+                    notes=[
+                        "not graded: its autograde killed the Dask worker on every attempt "
+                        f"(last: {getattr(exc, 'last_worker', None) or '?'}; Dask's allowed-failures)"
+                    ],
+                ),
+                None,
+            )
         except Exception as exc:  # a bug of ours, or a lost worker: not the batch's end
-            outcome = Outcome(SubmissionResult(student, STATUS_ERROR,
-                                               notes=[f"{type(exc).__name__}: {exc}"]), None)
+            outcome = Outcome(SubmissionResult(student, STATUS_ERROR, notes=[f"{type(exc).__name__}: {exc}"]), None)
         fut.release()
         res = _record(course_dir, db_url, bundle, outcome)
         failures += res.status not in (STATUS_OK, STATUS_FLAGGED)
         n += 1
         results.append(res)
         where = f" on {res.worker}" if res.worker else ""
-        say(f"[{n}/{len(todo)}] {student}: {res.status} {res.score:g}/{res.max_score:g} "
-            f"({res.seconds:.1f} s{where}) failures={failures}")
+        say(
+            f"[{n}/{len(todo)}] {student}: {res.status} {res.score:g}/{res.max_score:g} "
+            f"({res.seconds:.1f} s{where}) failures={failures}"
+        )
 
 
 def _identity_bundle(bundle: Bundle) -> Bundle:

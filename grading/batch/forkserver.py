@@ -22,6 +22,7 @@ Protocol, one request at a time on the server's stdin/stdout, JSON lines:
 Lifetimes: the server dies with the thread that started it (``PR_SET_PDEATHSIG``), each
 child with the server; a server found dead is replaced at the next request.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -42,9 +43,16 @@ from grading.processes import nbgrader_env
 # Imported once by the server (what a fresh ``python -m nbgrader autograde`` spends its
 # first seconds on); the children inherit them.
 PRELOAD = (
-    "nbgrader.apps.nbgraderapp", "nbgrader.apps.autogradeapp", "nbgrader.converters.autograde",
-    "nbgrader.api", "nbgrader.preprocessors", "nbconvert.preprocessors", "nbclient",
-    "jupyter_client.manager", "jupyter_client.provisioning", "ipykernel.kernelspec",
+    "nbgrader.apps.nbgraderapp",
+    "nbgrader.apps.autogradeapp",
+    "nbgrader.converters.autograde",
+    "nbgrader.api",
+    "nbgrader.preprocessors",
+    "nbconvert.preprocessors",
+    "nbclient",
+    "jupyter_client.manager",
+    "jupyter_client.provisioning",
+    "ipykernel.kernelspec",
     "grading.extensions",
     # jupyter_client's KernelSpecManager imports IPython.paths to list the kernel folders,
     # which imports all of IPython: about 0.2 s of every autograde, on its critical path
@@ -147,9 +155,14 @@ class ForkServer:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grading.batch.forkserver"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-            cwd=str(Path(__file__).resolve().parents[2]), preexec_fn=die_with_parent)
+            [sys.executable, "-m", "grading.batch.forkserver"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=str(Path(__file__).resolve().parents[2]),
+            preexec_fn=die_with_parent,
+        )
         self._buf = b""
         self._ready = False
 
@@ -175,8 +188,9 @@ class ForkServer:
             reply = None
         if not isinstance(reply, dict):  # a PRELOAD import (or a sitecustomize) printed it
             self.stop()
-            raise ForkServerError(f"the autograde fork server wrote {line[:80]!r}, not a reply: "
-                                  "something printed to its stdout")
+            raise ForkServerError(
+                f"the autograde fork server wrote {line[:80]!r}, not a reply: something printed to its stdout"
+            )
         return reply
 
     def _send(self, request: dict) -> None:
@@ -192,8 +206,7 @@ class ForkServer:
                 raise ForkServerError(f"the autograde fork server did not start in {START_TIMEOUT:g} s")
             self._ready = True
 
-    def run(self, argv: list[str], *, cwd: Path, env: dict[str, str], log: Path,
-            timeout: float, on_end) -> int | None:
+    def run(self, argv: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float, on_end) -> int | None:
         """Run ``nbgrader ARGV`` in a forked child; its exit code, or None after ``timeout``.
 
         ``on_end(pid)`` is called once the child ended or was timed out, while ``pid`` is still
@@ -270,8 +283,7 @@ def wait_warm() -> bool:
     return bool(ready)
 
 
-def run_nbgrader(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path,
-                 timeout: float, on_end) -> int | None:
+def run_nbgrader(argv: list[str], *, cwd: Path, env: dict[str, str], log: Path, timeout: float, on_end) -> int | None:
     """Run ``nbgrader ARGV`` as a fresh forked process of an idle server (started if none)."""
     server = None
     with _idle_lock:

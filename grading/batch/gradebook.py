@@ -4,6 +4,7 @@ Only the parent process of a batch writes the real gradebook (SQLite or PostgreS
 submission at a time; SQLite is opened with a busy timeout and locked writes are retried,
 in case an instructor's formgrader holds the database at the same moment.
 """
+
 from __future__ import annotations
 
 import time
@@ -42,8 +43,7 @@ def check_db_url(db_url: str) -> str:
     """Fail early, with a clear message, on a database URL nbgrader cannot use."""
     if not db_url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg2://")):
         raise GradingError(
-            f"unsupported gradebook URL {db_url!r}: use sqlite:///PATH or "
-            "postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+            f"unsupported gradebook URL {db_url!r}: use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
         )
     if db_url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
@@ -96,9 +96,7 @@ def read_private_grades(db_path: Path, course_id: str, assignment: str, student:
         for nb in sub.notebooks:
             out["notebooks"][nb.name] = {
                 "late_penalty": nb.late_submission_penalty,
-                "grades": {
-                    g.name: (g.auto_score, g.needs_manual_grade, g.max_score) for g in nb.grades
-                },
+                "grades": {g.name: (g.auto_score, g.needs_manual_grade, g.max_score) for g in nb.grades},
                 "comments": {c.name: c.auto_comment for c in nb.comments},
             }
     return out

@@ -7,6 +7,7 @@ the kernel a pipe of its own, kept in ``kernel-output-N.log``, one per kernel st
 is cut to its first and last bytes here, so that what goes into ``autograded/`` is bounded
 whatever happened.
 """
+
 from __future__ import annotations
 
 import os

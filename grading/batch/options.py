@@ -1,5 +1,6 @@
 """How a batch is graded: :class:`Options`, the one place its defaults live and where each
 value is checked (the command line takes its defaults from here)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,6 +52,10 @@ class Options:
         return self.limits.for_timeout(self.timeout)
 
     def cluster(self) -> ClusterOptions:
-        return ClusterOptions(scheduler=self.scheduler, workers=self.workers,
-                              tls_ca_file=self.tls_ca_file, tls_cert=self.tls_cert,
-                              tls_key=self.tls_key)
+        return ClusterOptions(
+            scheduler=self.scheduler,
+            workers=self.workers,
+            tls_ca_file=self.tls_ca_file,
+            tls_cert=self.tls_cert,
+            tls_key=self.tls_key,
+        )

@@ -1,4 +1,5 @@
 """Rebuilding a submission on the release skeleton: only answer-cell sources come from the student."""
+
 from __future__ import annotations
 
 import copy
@@ -12,8 +13,7 @@ from nbgrader.utils import is_solution
 from grading.extensions.cells import grade_id
 
 #: nbgrader's marks of a cell (``metadata.nbgrader``): nothing else of the metadata is read
-NBGRADER_KEYS = ("grade_id", "solution", "grade", "locked", "points", "schema_version", "task",
-                 "checksum", "cell_type")
+NBGRADER_KEYS = ("grade_id", "solution", "grade", "locked", "points", "schema_version", "task", "checksum", "cell_type")
 MAX_CELLS = 10_000  # a notebook has tens; millions of empty cells fit in the size limit
 
 
@@ -26,8 +26,7 @@ def _slim_cell(cell) -> dict:
     if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
         raise Unreadable("a cell that is not a notebook cell")
     source = cell.get("source", "")
-    if not isinstance(source, (str, list)) or isinstance(source, list) \
-            and not all(isinstance(s, str) for s in source):
+    if not isinstance(source, (str, list)) or isinstance(source, list) and not all(isinstance(s, str) for s in source):
         raise Unreadable("a cell source that is not text")
     slim = {"cell_type": cell["cell_type"], "source": source, "metadata": {}}
     if isinstance(cell.get("id"), str):
@@ -35,8 +34,9 @@ def _slim_cell(cell) -> dict:
     meta = cell.get("metadata")
     marks = meta.get("nbgrader") if isinstance(meta, dict) else None
     if isinstance(marks, dict):
-        slim["metadata"]["nbgrader"] = {k: marks[k] for k in NBGRADER_KEYS
-                                        if isinstance(marks.get(k), (str, int, float, bool))}
+        slim["metadata"]["nbgrader"] = {
+            k: marks[k] for k in NBGRADER_KEYS if isinstance(marks.get(k), (str, int, float, bool))
+        }
     if cell["cell_type"] == "code":
         slim.update(outputs=[], execution_count=None)
     return slim
@@ -53,13 +53,21 @@ def read_submission(source: bytes | str | Path):
     metadata other than nbgrader's are dropped before nbformat sees the rest.
     """
     data = json.loads(source if isinstance(source, bytes) else Path(source).read_bytes())
-    if not isinstance(data, dict) or data.get("nbformat") != 4 \
-            or not isinstance(data.get("cells"), list) or not isinstance(data.get("nbformat_minor", 0), int):
+    if (
+        not isinstance(data, dict)
+        or data.get("nbformat") != 4
+        or not isinstance(data.get("cells"), list)
+        or not isinstance(data.get("nbformat_minor", 0), int)
+    ):
         raise Unreadable("not a version 4 notebook")
     if len(data["cells"]) > MAX_CELLS:
         raise Unreadable(f"{len(data['cells'])} cells, over the {MAX_CELLS} of a notebook")
-    slim = {"nbformat": 4, "nbformat_minor": data.get("nbformat_minor", 0), "metadata": {},
-            "cells": [_slim_cell(c) for c in data["cells"]]}
+    slim = {
+        "nbformat": 4,
+        "nbformat_minor": data.get("nbformat_minor", 0),
+        "metadata": {},
+        "cells": [_slim_cell(c) for c in data["cells"]],
+    }
     return nbformat.reads(json.dumps(slim), as_version=4)
 
 
@@ -135,9 +143,12 @@ def rebuild_notebook(release_nb: NotebookNode, submitted_nb: NotebookNode) -> tu
     # student's unchanged copies of read-only cells; others are extra cells.
     release_plain = {c.source for c in nb.cells if not grade_id(c)}
     extra_cells = [
-        c for c in submitted_nb.cells
-        if id(c) not in used and not grade_id(c)
-        and c.get("source", "") not in release_plain and c.get("source", "").strip()
+        c
+        for c in submitted_nb.cells
+        if id(c) not in used
+        and not grade_id(c)
+        and c.get("source", "") not in release_plain
+        and c.get("source", "").strip()
     ]
     if extra_cells:
         notes.append(f"{len(extra_cells)} extra cell(s) not graded")

@@ -5,6 +5,7 @@ distribution as a histogram (``ASSIGNMENT_scores.png``, drawn with matplotlib's 
 backend), the most common failure messages of the test cells (read from the autograded
 notebooks) and the slowest submissions.
 """
+
 from __future__ import annotations
 
 import math
@@ -94,8 +95,13 @@ def _histogram(scores: list[float], max_score: float, png: Path) -> Figure:
         counts[nearest // width] += 1
     fig = Figure(figsize=(6, 3.5))
     ax = fig.add_subplot()
-    ax.bar([i * width + (width - 1) / 2 for i in range(len(counts))], counts, width=width,
-           color="tab:blue", edgecolor="white")
+    ax.bar(
+        [i * width + (width - 1) / 2 for i in range(len(counts))],
+        counts,
+        width=width,
+        color="tab:blue",
+        edgecolor="white",
+    )
     ax.set_xlim(-0.5, len(counts) * width - 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -114,8 +120,9 @@ def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
     return lines
 
 
-def write_report(results: list[SubmissionResult], autograded: Path, assignment: str,
-                 cell_max: dict[str, float]) -> Path:
+def write_report(
+    results: list[SubmissionResult], autograded: Path, assignment: str, cell_max: dict[str, float]
+) -> Path:
     """Write the report and histogram for ``results``; return the report's path."""
     autograded.mkdir(parents=True, exist_ok=True)
     graded = [r for r in results if r.status not in (STATUS_MISSING,)]
@@ -123,10 +130,15 @@ def write_report(results: list[SubmissionResult], autograded: Path, assignment: 
     max_score = max([r.max_score for r in graded] + [sum(cell_max.values()), 0.0])
     png = autograded / f"{assignment}_scores.png"
     _histogram(scores, max_score, png)
-    lines = [f"# {assignment}: autograde report", "",
-             f"{len(graded)} submission(s) with a score; mean "
-             f"{(sum(scores) / len(scores)) if scores else 0:.2f} / {max_score:g}.", "",
-             "## Pass rate per test cell (full marks)", ""]
+    lines = [
+        f"# {assignment}: autograde report",
+        "",
+        f"{len(graded)} submission(s) with a score; mean "
+        f"{(sum(scores) / len(scores)) if scores else 0:.2f} / {max_score:g}.",
+        "",
+        "## Pass rate per test cell (full marks)",
+        "",
+    ]
     with_grades = [r for r in graded if r.status != STATUS_SKIPPED]
     rows = []
     for gid, points in sorted(cell_max.items()):
@@ -135,17 +147,32 @@ def write_report(results: list[SubmissionResult], autograded: Path, assignment: 
         rows.append((gid, f"{points:g}", f"{passed}/{len(with_grades)}", rate))
     lines += _table(("test cell", "points", "passed", "pass rate"), rows)
     if len(with_grades) < len(graded):
-        lines += ["", f"({len(graded) - len(with_grades)} submission(s) graded by an earlier run "
-                      "are in the histogram but not in the pass rates.)"]
-    lines += ["", "## Score distribution", "", f"![score histogram]({png.name})", "",
-              "## Most common failure messages", ""]
+        lines += [
+            "",
+            f"({len(graded) - len(with_grades)} submission(s) graded by an earlier run "
+            "are in the histogram but not in the pass rates.)",
+        ]
+    lines += [
+        "",
+        "## Score distribution",
+        "",
+        f"![score histogram]({png.name})",
+        "",
+        "## Most common failure messages",
+        "",
+    ]
     failures = failure_messages(autograded, [r.student for r in with_grades], assignment)
-    lines += _table(("submissions", "message"), [(n, m) for m, n in failures.most_common(TOP)]) \
-        if failures else ["No test cell failed."]
+    lines += (
+        _table(("submissions", "message"), [(n, m) for m, n in failures.most_common(TOP)])
+        if failures
+        else ["No test cell failed."]
+    )
     lines += ["", "## Slowest submissions", ""]
     slow = sorted(with_grades, key=lambda r: -r.seconds)[:TOP]
-    lines += _table(("student", "seconds", "status", "worker"),
-                    [(r.student, f"{r.seconds:.1f}", r.status, r.worker or "-") for r in slow])
+    lines += _table(
+        ("student", "seconds", "status", "worker"),
+        [(r.student, f"{r.seconds:.1f}", r.status, r.worker or "-") for r in slow],
+    )
     path = autograded / f"{assignment}_report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -1,4 +1,5 @@
 """What one submission's autograde produced, and the batch's summary table (CSV and Markdown)."""
+
 from __future__ import annotations
 
 import csv

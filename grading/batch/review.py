@@ -1,4 +1,5 @@
 """Static review of answer cells: risky constructs an instructor should look at (not penalised)."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,22 @@ RISKY_CALLS = {
     "sys.setprofile": "settrace",
     "signal.signal": "signal handler",
 }
-RISKY_IMPORTS = {"ctypes", "gc", "builtins", "inspect", "signal", "subprocess", "shutil", "threading",
-                 "multiprocessing", "importlib", "pathlib", "IPython", "ipykernel", "nbgrader"}
+RISKY_IMPORTS = {
+    "ctypes",
+    "gc",
+    "builtins",
+    "inspect",
+    "signal",
+    "subprocess",
+    "shutil",
+    "threading",
+    "multiprocessing",
+    "importlib",
+    "pathlib",
+    "IPython",
+    "ipykernel",
+    "nbgrader",
+}
 
 
 def review_flags(source: str) -> list[str]:

@@ -1,5 +1,6 @@
 """What the coordinator reads of a student's ``submitted/STUDENT/ASSIGNMENT/`` folder (untrusted:
 the student chose every name, size and file type in it) to make the student's Dask task."""
+
 from __future__ import annotations
 
 import errno
@@ -11,8 +12,7 @@ from pathlib import Path
 from grading.batch.tasks import STRAY_NAMED, TIMESTAMP, TIMESTAMP_BYTES, Task
 
 
-def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
-                   graded: frozenset[str]) -> Task:
+def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes: int, graded: frozenset[str]) -> Task:
     """The student's submitted files. Only the notebooks named in ``graded`` (those of the
     release), up to ``max_bytes``, and a timestamp.txt up to ``TIMESTAMP_BYTES`` are read;
     other files (other notebooks too: a submission may hold a million) are only counted,
@@ -30,12 +30,10 @@ def submitted_task(course_dir: Path, assignment: str, student: str, *, max_bytes
         return _scan(course_dir, assignment, student, max_bytes=max_bytes, graded=graded)
     except OSError as exc:
         what = exc.filename if isinstance(exc.filename, str) else "the submitted folder"
-        return Task(student, {}, unreadable=f"not graded: the grader cannot read {what} "
-                                            f"({exc.strerror or exc})")
+        return Task(student, {}, unreadable=f"not graded: the grader cannot read {what} ({exc.strerror or exc})")
 
 
-def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
-          graded: frozenset[str]) -> Task:
+def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int, graded: frozenset[str]) -> Task:
     """:func:`submitted_task`, an OSError of the folder or of a graded file escaping it."""
     folder = _open_submitted(course_dir / "submitted", student, assignment)
     if isinstance(folder, str):
@@ -69,9 +67,16 @@ def _scan(course_dir: Path, assignment: str, student: str, *, max_bytes: int,
                         others.add(name, kind)
     finally:
         os.close(folder)
-    return Task(student, files, links=tuple(sorted(links)), stray=tuple(n for n, _ in stray.kept()),
-                stray_more=stray.more, oversize=tuple(sorted(oversize)),
-                special=tuple(sorted(special + others.kept())), special_more=others.more)
+    return Task(
+        student,
+        files,
+        links=tuple(sorted(links)),
+        stray=tuple(n for n, _ in stray.kept()),
+        stray_more=stray.more,
+        oversize=tuple(sorted(oversize)),
+        special=tuple(sorted(special + others.kept())),
+        special_more=others.more,
+    )
 
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -105,8 +110,13 @@ def _open_submitted(submitted: Path, student: str, assignment: str) -> int | str
 
 
 _LINK = "symbolic link"
-_KINDS = {stat.S_IFDIR: "folder", stat.S_IFIFO: "FIFO", stat.S_IFSOCK: "socket",
-          stat.S_IFCHR: "device", stat.S_IFBLK: "device"}
+_KINDS = {
+    stat.S_IFDIR: "folder",
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFCHR: "device",
+    stat.S_IFBLK: "device",
+}
 
 
 def _kind(mode: int) -> str:

@@ -6,6 +6,7 @@ options) and one :class:`Task` per student (the submitted files); a worker sends
 :class:`Outcome` per task. :func:`not_graded_notes` is what a task's fields say, as notes,
 of what was handed in and not graded.
 """
+
 from __future__ import annotations
 
 import re
@@ -109,5 +110,3 @@ class Outcome:
     private: dict | None
     autograded: dict[str, bytes] = field(default_factory=dict)  # paths under autograded/STUDENT/
     worker: str = ""
-
-

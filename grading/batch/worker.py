@@ -7,6 +7,7 @@ folder (the kernel in the sandbox, on the worker's machine), and returns that
 with the worker's name and any course file the submission changed. Only the coordinator
 writes the gradebook and ``autograded/`` (:mod:`grading.batch.coordinator`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,8 +86,9 @@ def sweep_scratch(root: Path | None = None, shm: Path | None = None) -> list[Pat
 def grade_task(bundle: Bundle, task: Task) -> Outcome:
     """Grade one student on this worker, in a private scratch folder; return the outcome."""
     if task.unreadable:
-        return Outcome(SubmissionResult(task.student, STATUS_ERROR, notes=[task.unreadable]), None,
-                       worker=_worker_name())
+        return Outcome(
+            SubmissionResult(task.student, STATUS_ERROR, notes=[task.unreadable]), None, worker=_worker_name()
+        )
     check_worker(bundle.isolation)
     bwrap, cgroup_version = _host_cache[bundle.isolation]
     with _lock:  # the worker's own installed packages, checked after each of its tasks
@@ -103,11 +105,20 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
             except OSError as exc:
                 raise GradingError(f"cannot create cgroups under {CGROUP_ROOT} ({exc})") from None
         ctx = BatchContext(
-            assignment=bundle.assignment, course_id=bundle.course_id, work=tmp / "work",
-            source=bundle.source, release=bundle.release, template_db=bundle.template_db,
-            packages=PackageSnapshot(roots={}, files=bundle.packages), timeout=bundle.timeout,
-            config_text=bundle.config_text, isolation=bundle.isolation, limits=bundle.limits,
-            bwrap=bwrap, cgroups=cgroups)
+            assignment=bundle.assignment,
+            course_id=bundle.course_id,
+            work=tmp / "work",
+            source=bundle.source,
+            release=bundle.release,
+            template_db=bundle.template_db,
+            packages=PackageSnapshot(roots={}, files=bundle.packages),
+            timeout=bundle.timeout,
+            config_text=bundle.config_text,
+            isolation=bundle.isolation,
+            limits=bundle.limits,
+            bwrap=bwrap,
+            cgroups=cgroups,
+        )
         (tmp / "work").mkdir()
         outcome = grade_one(ctx, task)
         with _lock:
@@ -121,5 +132,3 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
         if cgroups is not None:
             cgroups.close_batch()
         remove_tree(tmp)  # the kernel's socket folder, which it could lock, may be inside
-
-

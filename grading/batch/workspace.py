@@ -2,15 +2,16 @@
 
 A workspace is a temporary course directory of one student, written from the batch's values
 and the student's :class:`~grading.batch.tasks.Task`: ``source/`` (for nbgrader only; the
-kernel never sees it), the rebuilt submission, a private SQLite gradebook (the batch's
-template), a private copy of the course packages, and, when sandboxed, the kernelspec, the
-sandbox configuration and the ipc socket folder (the kernel copies the assignment folder onto
-its own tmpfs inside the sandbox). ``nbgrader autograde`` runs there as a fresh process in its
-own session, forked from the worker's fork server (:mod:`grading.batch.forkserver`), with a
-wall-clock limit; afterwards every process of the submission is killed. What nbgrader made
-(the autograded notebooks, its log) goes back as values, in the
-:class:`~grading.batch.tasks.Outcome`.
+kernel never sees it), the rebuilt submission (:mod:`grading.batch.submission`), a private
+SQLite gradebook (the batch's template), a private copy of the course packages, and, when
+sandboxed, the kernelspec, the sandbox configuration and the ipc socket folder (the kernel
+copies the assignment folder onto its own tmpfs inside the sandbox). ``nbgrader autograde``
+runs there as a fresh process in its own session, forked from the worker's fork server
+(:mod:`grading.batch.forkserver`), with a wall-clock limit; afterwards every process of the
+submission is killed. What nbgrader made (the autograded notebooks, its log) goes back as
+values, in the :class:`~grading.batch.tasks.Outcome`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -23,13 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from nbgrader.utils import is_solution
-
 from grading.batch import logs
 from grading.batch.forkserver import ForkServerError, run_nbgrader
 from grading.batch.gradebook import read_private_grades, sqlite_url
-from grading.batch.rebuild import Unreadable, oversized_cell, read_submission, rebuild_notebook
 from grading.batch.results import (
     STATUS_ERROR,
     STATUS_FLAGGED,
@@ -38,11 +35,9 @@ from grading.batch.results import (
     STATUS_TIMEOUT,
     SubmissionResult,
 )
-from grading.batch.review import review_flags
-from grading.batch.tasks import TIMESTAMP, TIMESTAMP_BYTES, Outcome, Task, not_graded_notes, shown
-from grading.extensions.cells import grade_id
+from grading.batch.submission import Refused, rebuild_submission
+from grading.batch.tasks import Outcome, Task
 from grading.extensions.guardedexecute import GUARD_MODULE, NOTES_ENV, PIDS_EVENTS_ENV
-from grading.extensions.repair import exercise_grades
 from grading.filetree import read_tree, write_tree
 from grading.isolation import sandbox
 from grading.isolation.cgroups import Cgroups
@@ -50,7 +45,6 @@ from grading.isolation.cleanup import owned_prefix, remove_tree
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 from grading.processes import kill_tree, nbgrader_env
-from utils.repair import STATUS_UNREADABLE, parse_submission, repair_submission
 
 EXTRA_CONFIG = """
 # ---- appended by python -m grading for this private autograde ----
@@ -111,122 +105,6 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:40] or "student"
 
 
-
-class Refused(Exception):
-    """The submission is not graded (the message says why): an error for its student."""
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1 << 20):.1f} MB"
-
-
-#: the zone of a three-word timestamp.txt: a numeric offset or a zone's abbreviation (nbgrader
-#: hands any other word to dateutil's gettz, which opens a path, even ``../``, as a zone file)
-_ZONE = re.compile(r"[+-]?[0-9]{1,4}|[A-Za-z]{1,6}")
-
-
-def _check_timestamp(data: bytes) -> None:
-    """Refuse a ``timestamp.txt`` whose zone nbgrader would look up as a file (it reads the
-    timestamp in the worker, as the grader, outside any sandbox)."""
-    words = data.decode("utf-8", "replace").strip().split(" ")
-    if len(words) == 3 and not _ZONE.fullmatch(words[2]):
-        raise Refused(f"timestamp.txt names the time zone {shown(words[2][:60])}, which is neither "
-                      "an offset nor a zone's abbreviation (as nbgrader submit writes): not graded")
-
-
-def _rebuild_submission(ctx: BatchContext, task: Task, sub_dst: Path, result: SubmissionResult) -> bool:
-    """Write the rebuilt notebooks of ``task`` into ``sub_dst``; False if none was submitted.
-
-    The notes on what is not graded come from the task's own fields (the coordinator's scan,
-    :class:`~grading.batch.tasks.Task`): a folder that is a link, links (never followed), and
-    :func:`~grading.batch.tasks.not_graded_notes` (files, folders, special files: the first
-    few named, the others counted). No name the student chose becomes a path: only the
-    release's names and ``timestamp.txt`` are written.
-
-    Raises :class:`Refused` for a notebook or cell over the size limits (``ctx.limits``) or a
-    ``timestamp.txt`` longer than a timestamp: this runs in the worker, outside any memory or
-    time limit, so it is never parsed.
-    """
-    if task.folder_link:
-        result.notes.append("submission folder is a symbolic link: not followed, not graded")
-        return False
-    links = set(task.links)
-    sizes = {name: size for name, size in task.oversize if name not in links}
-    sizes.update((name, len(data)) for name, data in task.files.items() if name not in links)
-    if TIMESTAMP in sizes:
-        if (size := sizes[TIMESTAMP]) > TIMESTAMP_BYTES:  # nbgrader reads it whole
-            raise Refused(f"timestamp.txt is {size} bytes, over the {TIMESTAMP_BYTES} bytes of a "
-                          "timestamp: not graded")
-        if TIMESTAMP in task.files:
-            _check_timestamp(task.files[TIMESTAMP])
-            (sub_dst / TIMESTAMP).write_bytes(task.files[TIMESTAMP])
-    releases = sorted((n, b) for n, b in ctx.release.items() if "/" not in n and n.endswith(".ipynb"))
-    result.notes.extend(not_graded_notes(task, [n for n, _ in releases]))
-    flags: set[str] = set()
-    found = False
-    for name, release_bytes in releases:
-        link = name in links
-        if not link and name not in sizes:
-            continue
-        found = True
-        if not link and (sizes[name] > ctx.limits.notebook_bytes or name not in task.files):
-            raise Refused(f"{name} is {_mb(sizes[name])}, over the "
-                          f"{_mb(ctx.limits.notebook_bytes)} limit: not graded")
-        release_nb = nbformat.reads(release_bytes.decode("utf-8"), as_version=4)
-        unreadable = None
-        try:
-            if link:  # it could point at the solution: never followed
-                raise Unreadable("a symbolic link")
-            submitted = read_submission(task.files[name])
-        except Exception as exc:  # unreadable: grade as the unanswered release
-            why = str(exc) if isinstance(exc, Unreadable) else type(exc).__name__
-            unreadable = f"{name} unreadable ({why})"
-            submitted = nbformat.v4.new_notebook()
-        too_long = oversized_cell(submitted, ctx.limits.cell_chars)
-        if too_long:
-            raise Refused(too_long)
-        rebuilt, notes = rebuild_notebook(release_nb, submitted)
-        if not link and (unreadable or _lost(release_nb, notes)):
-            # the graded cells are not where nbgrader's ids say (another editor, a split or
-            # copied cell, an old format): found as nbgrader's plain path finds them
-            rebuilt, notes, missing = _repaired(ctx, release_nb, name, task.files[name])
-            result.manual.extend(exercise_grades(rebuilt, set(missing)))
-        result.notes.extend([unreadable] if unreadable else [])
-        result.notes.extend(notes)
-        for cell in rebuilt.cells:
-            if is_solution(cell) and cell.cell_type == "code":
-                flags.update(review_flags(cell.source))
-        nbformat.write(rebuilt, sub_dst / name)
-    if flags:
-        result.notes.append("review: " + ", ".join(sorted(flags)))
-    return found
-
-
-def _lost(release_nb, notes: list[str]) -> bool:
-    """Whether rebuild_notebook's notes say an answer cell was not found or found twice."""
-    gids = {grade_id(c) for c in release_nb.cells if is_solution(c)}
-    dup = "duplicate cells ignored: "
-    return any(n in (f"answer cell {g} missing" for g in gids) for n in notes) or any(
-        gids & set(n[len(dup):].split(", ")) for n in notes if n.startswith(dup))
-
-
-def _repaired(ctx: BatchContext, release_nb, name: str,
-              data: bytes) -> tuple[nbformat.NotebookNode, list[str], tuple[str, ...]]:
-    """The submission ``name`` (its bytes ``data``) repaired by utils.repair, as nbgrader's plain
-    path repairs it: (notebook, notes, graded cells not found: every one where it is not a
-    notebook at all)."""
-    repair = repair_submission(release_nb, parse_submission(data, ctx.limits.notebook_bytes))
-    if repair.status == STATUS_UNREADABLE:
-        return repair.notebook, [f"{name}: {repair.note}; scored 0 (grade it by hand)"], repair.missing
-    too_long = oversized_cell(repair.notebook, ctx.limits.cell_chars)
-    if too_long:
-        raise Refused(too_long)
-    notes = [f"repaired: {repair.note}"] if repair.note else []
-    if repair.missing:
-        notes.append("graded cell not found, scored 0 (grade it by hand): " + ", ".join(repair.missing))
-    return repair.notebook, notes, repair.missing
-
-
 SHM = Path("/dev/shm")
 #: the kernel-side guard, copied into each workspace's packages (found, not imported: it imports IPython)
 _GUARD_SPEC = importlib.util.find_spec("grading.isolation.guard")
@@ -242,7 +120,8 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     box = ws / "box"
     (box / "etc").mkdir(parents=True)
     (box / "etc" / "passwd").write_text(
-        f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n")
+        f"student:x:{sandbox.SANDBOX_UID}:{sandbox.SANDBOX_UID}:student:/tmp:/bin/false\n"
+    )
     (box / "etc" / "group").write_text(f"student:x:{sandbox.SANDBOX_UID}:\n")
     # The socket folder is the one host folder the kernel can write. With cgroups it is on
     # memory-backed /dev/shm, where what it writes counts against its memory cgroup. Without
@@ -252,10 +131,10 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     # On /dev/shm its name holds the worker's pid and scope: grading.batch.worker.sweep_scratch
     # removes it if the worker dies before it does (nothing else would; it is host memory).
     on_shm = ctx.cgroups is not None and os.access(SHM, os.W_OK)
-    ipc = Path(tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX,
-                                dir=SHM if on_shm else ctx.work))
-    dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) \
-        if ctx.cgroups is not None else []
+    ipc = Path(
+        tempfile.mkdtemp(prefix=owned_prefix(IPC_PREFIX) if on_shm else IPC_PREFIX, dir=SHM if on_shm else ctx.work)
+    )
+    dirs = ctx.cgroups.create(f"{_safe(student)}-{os.urandom(3).hex()}", ctx.limits) if ctx.cgroups is not None else []
     # a batch's limits have their cpu_seconds (Options.kernel_limits); a context made without
     # a batch (tests) gets it by the same rule
     limits = ctx.limits.for_timeout(ctx.timeout)
@@ -265,17 +144,31 @@ def _setup_sandbox(ctx: BatchContext, student: str, ws: Path) -> tuple[str, dict
     runtime.mkdir(mode=0o700)
     output.mkdir(mode=0o700)
     cfg = {
-        "level": ctx.isolation, "bwrap": ctx.bwrap, "python_roots": sandbox.python_roots(),
-        "etc": str(box / "etc"), "ipc": str(ipc), "pkgs": str(ws / "pkgs"), "stage": str(box / "assignment"),
-        "runtime": str(runtime), "output": str(output), "tmpfs_size": limits.memory,
-        "cgroups": [str(d) for d in dirs], "report": str(ws / "isolation.txt"),
-        "limits": {"memory": limits.memory, "pids": limits.pids, "file_size": limits.file_size,
-                   "cpu_seconds": limits.cpu_seconds, "threads": limits.threads},
+        "level": ctx.isolation,
+        "bwrap": ctx.bwrap,
+        "python_roots": sandbox.python_roots(),
+        "etc": str(box / "etc"),
+        "ipc": str(ipc),
+        "pkgs": str(ws / "pkgs"),
+        "stage": str(box / "assignment"),
+        "runtime": str(runtime),
+        "output": str(output),
+        "tmpfs_size": limits.memory,
+        "cgroups": [str(d) for d in dirs],
+        "report": str(ws / "isolation.txt"),
+        "limits": {
+            "memory": limits.memory,
+            "pids": limits.pids,
+            "file_size": limits.file_size,
+            "cpu_seconds": limits.cpu_seconds,
+            "threads": limits.threads,
+        },
     }
     (ws / "sandbox.json").write_text(json.dumps(cfg, indent=1), encoding="utf-8")
     sandbox.write_kernelspec(ws / "jupyter", ws / "sandbox.json")
-    extra = SANDBOX_CONFIG.format(ip=str(ipc / "k"), connection=str(runtime / "kernel.json"),
-                                  kernel=sandbox.KERNEL_NAME)
+    extra = SANDBOX_CONFIG.format(
+        ip=str(ipc / "k"), connection=str(runtime / "kernel.json"), kernel=sandbox.KERNEL_NAME
+    )
     env = {"JUPYTER_PATH": str(ws / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
     events = [d / "pids.events" for d in dirs if (d / "pids.events").is_file()]
     if events:  # GuardedExecute restarts the kernel after a cell that hit the process limit
@@ -308,7 +201,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
     sub_dst = ws / "submitted" / student / ctx.assignment
     sub_dst.mkdir(parents=True)
     try:
-        if not _rebuild_submission(ctx, task, sub_dst, result):
+        if not rebuild_submission(ctx.release, ctx.limits, task, sub_dst, result):
             result.status = STATUS_MISSING
             result.seconds = time.monotonic() - start
             return Outcome(result, None)
@@ -329,10 +222,15 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
         extra, env_extra, cgroup_dirs, ipc = _setup_sandbox(ctx, student, ws)
         config_text += extra
     (ws / "nbgrader_config.py").write_text(config_text, encoding="utf-8")
-    env = nbgrader_env(PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)},
-                       **ctx.limits.thread_env(), **env_extra)  # an unsandboxed kernel inherits
+    env = nbgrader_env(
+        PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **ctx.limits.thread_env(), **env_extra
+    )  # an unsandboxed kernel inherits
     argv = [
-        "autograde", ctx.assignment, "--student", student, "--force",
+        "autograde",
+        ctx.assignment,
+        "--student",
+        student,
+        "--force",
         f"--CourseDirectory.root={ws}",
         f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
         f"--CourseDirectory.course_id={ctx.course_id}",
@@ -340,8 +238,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
     log_path = ws / "autograde.log"
     try:  # a fresh process forked from this worker's fork server, in its own session
         # kill_tree: a kernel or a process the student started must not linger
-        rc = run_nbgrader(argv, cwd=ws, env=env, log=log_path, timeout=ctx.timeout,
-                          on_end=kill_tree)
+        rc = run_nbgrader(argv, cwd=ws, env=env, log=log_path, timeout=ctx.timeout, on_end=kill_tree)
     except ForkServerError as exc:
         result.notes.append(str(exc))
         rc = -1
@@ -378,8 +275,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
             result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
     made = ws / "autograded" / student / ctx.assignment
-    files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} \
-        if made.is_dir() else {}
+    files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} if made.is_dir() else {}
     # bounded: nbgrader's log, then what each kernel printed (grading.batch.logs)
     files[f"{ctx.assignment}.autograde.log"] = logs.autograde_log(log_path, ws / "box" / "kernel-output")
     result.seconds = time.monotonic() - start

@@ -7,6 +7,7 @@ of a cell. The plain path's repair (``repair``, ``repairing``), the LMS route (`
 matplotlib, and ``feedbackpage`` with its template in ``templates/``) are imported by name from
 their modules.
 """
+
 from grading.extensions.guardedexecute import GuardedExecute
 from grading.extensions.hidehiddentests import HideHiddenTests
 from grading.extensions.judgedexecute import JudgedExecute
@@ -14,5 +15,11 @@ from grading.extensions.limitnotebookbytes import LimitNotebookBytes
 from grading.extensions.limitoutputbytes import LimitOutputBytes
 from grading.extensions.striprunstate import StripRunState
 
-__all__ = ["GuardedExecute", "HideHiddenTests", "JudgedExecute", "LimitNotebookBytes", "LimitOutputBytes",
-           "StripRunState"]
+__all__ = [
+    "GuardedExecute",
+    "HideHiddenTests",
+    "JudgedExecute",
+    "LimitNotebookBytes",
+    "LimitOutputBytes",
+    "StripRunState",
+]

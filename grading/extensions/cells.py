@@ -1,4 +1,5 @@
 """What nbgrader's marks say of a notebook cell: its grade id, whether it is a test cell."""
+
 from __future__ import annotations
 
 from typing import Any

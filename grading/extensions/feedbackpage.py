@@ -1,5 +1,6 @@
 """FeedbackPageExporter: nbgrader's feedback page as a file that reads offline (the course's template),
 and the base of the course's feedback preprocessors."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """FigureImages: feedback shows every figure as a PNG image with alternative text, no widget JavaScript."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -70,10 +71,10 @@ def _canvas_pngs(models: dict[str, Any], model_id: str, seen: set[str] | None = 
     state = models[model_id].get("state") or {}
     url = state.get("_data_url")
     if isinstance(url, str) and url.startswith(PNG_URL) and len(url) > len(PNG_URL):
-        yield url[len(PNG_URL):], str(state.get("_figure_label") or "")
+        yield url[len(PNG_URL) :], str(state.get("_figure_label") or "")
     for child in state.get("children") or []:
         if isinstance(child, str) and child.startswith("IPY_MODEL_"):
-            yield from _canvas_pngs(models, child[len("IPY_MODEL_"):], seen)
+            yield from _canvas_pngs(models, child[len("IPY_MODEL_") :], seen)
 
 
 def _png_output(png: str, name: str) -> NotebookNode:

@@ -1,4 +1,5 @@
 """GuardedExecute: nbgrader's Execute preprocessor with the tamper guard and dead-kernel recovery."""
+
 from __future__ import annotations
 
 import copy
@@ -79,6 +80,7 @@ class GuardedExecute(JudgedExecute):
 
     max_restarts = 4
     preload_modules = ("numpy", "numpy.testing")
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         self._replay: list = []
         self._restarts = 0
@@ -114,7 +116,7 @@ class GuardedExecute(JudgedExecute):
         head = f"GUARD-OK {nonce}"
         if text is None or not text.startswith(head):
             return False, "the grading guard did not answer (replaced by the notebook?)"
-        return True, text[len(head):].strip()
+        return True, text[len(head) :].strip()
 
     def before_probe(self, index: int) -> None:
         _, note = self._guard("before_test")
@@ -122,8 +124,10 @@ class GuardedExecute(JudgedExecute):
             self._notes.append(f"{self._tests[index].grade_id} (hidden tests): {note}")
 
     def _install_guard(self, index: int) -> None:
-        src = (f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
-               f"{course_packages_named(self.nb)!r}, {list(UNWALKED_MODULES)!r})\npass\n")
+        src = (
+            f"__import__({GUARD_MODULE!r}).install({list(self.preload_modules)!r}, "
+            f"{course_packages_named(self.nb)!r}, {list(UNWALKED_MODULES)!r})\npass\n"
+        )
         note = self._hidden(src, index)
         if note:
             self._notes.append(note)
@@ -193,11 +197,14 @@ class GuardedExecute(JudgedExecute):
             cell = self._run_one(cell, index)
         except (DeadKernelError, CellTimeoutError) as exc:
             what = "stopped" if isinstance(exc, DeadKernelError) else "hung (not interruptible)"
-            cell.outputs = [nbformat.v4.new_output(
-                "error", ename=type(exc).__name__,
-                evalue=f"this cell {what} the Python kernel; it was restarted for the next cells",
-                traceback=[f"{type(exc).__name__}: this cell {what} the Python kernel"],
-            )]
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error",
+                    ename=type(exc).__name__,
+                    evalue=f"this cell {what} the Python kernel; it was restarted for the next cells",
+                    traceback=[f"{type(exc).__name__}: this cell {what} the Python kernel"],
+                )
+            ]
             gid = grade_id(cell) or f"cell {index}"
             self._notes.append(f"kernel {'died' if isinstance(exc, DeadKernelError) else 'hung'} in {gid}")
             if self._restarts >= self.max_restarts:
@@ -224,11 +231,12 @@ class GuardedExecute(JudgedExecute):
             shown = "its process limit"
         gid = grade_id(cell) or f"cell {index}"
         message = f"this cell reached {shown}; the kernel was restarted for the next cells"
-        cell.outputs = list(cell.get("outputs", [])) + [nbformat.v4.new_output(
-            "error", ename="ProcessLimitReached", evalue=message,
-            traceback=[f"ProcessLimitReached: {message}"])]
+        cell.outputs = list(cell.get("outputs", [])) + [
+            nbformat.v4.new_output(
+                "error", ename="ProcessLimitReached", evalue=message, traceback=[f"ProcessLimitReached: {message}"]
+            )
+        ]
         self._notes.append(f"process limit reached in {gid}")
         if self._restarts >= self.max_restarts:
-            raise RuntimeError(f"the process limit was reached again in {gid} after "
-                               f"{self._restarts} restarts")
+            raise RuntimeError(f"the process limit was reached again in {gid} after {self._restarts} restarts")
         self._restart_and_replay(index)

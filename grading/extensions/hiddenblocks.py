@@ -15,6 +15,7 @@ anything that reaches feedback:
    submission that read the source notebook from disk: only an OS sandbox, as in
    ``python -m grading``, prevents that).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,9 @@ from nbformat.notebooknode import NotebookNode
 
 BEGIN = "### BEGIN HIDDEN TESTS"
 END = "### END HIDDEN TESTS"
-_BLOCK = re.compile(r"^[ \t]*" + re.escape(BEGIN) + r"[^\n]*\n(.*?)^[ \t]*" + re.escape(END) + r"[^\n]*\n?",
-                    re.S | re.M)
+_BLOCK = re.compile(
+    r"^[ \t]*" + re.escape(BEGIN) + r"[^\n]*\n(.*?)^[ \t]*" + re.escape(END) + r"[^\n]*\n?", re.S | re.M
+)
 
 
 def split_hidden(source: str) -> tuple[str, str | None]:

@@ -1,4 +1,5 @@
 """HideHiddenTests: feedback without hidden-test source (each block a note, leaking outputs withheld)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -22,6 +22,7 @@ feedback shows why).
 A test cell whose calls are not judged tests stops the notebook's autograde with a clear
 error: its verdict could only be the kernel's word.
 """
+
 from __future__ import annotations
 
 import copy
@@ -44,8 +45,10 @@ HIDDEN_FAILED = "HiddenTestFailed"
 
 KERNEL_STOPPED = "the Python kernel stopped while the hidden tests ran, so they could not pass."
 TIMED_OUT = "the hidden tests did not finish in time (an endless loop, or very slow code?)."
-PUBLIC_TIMED_OUT = ("The test did not finish in time: does the answer loop forever, or run very "
-                    "slowly (a Python loop over a large array)?")
+PUBLIC_TIMED_OUT = (
+    "The test did not finish in time: does the answer loop forever, or run very "
+    "slowly (a Python loop over a large array)?"
+)
 NO_REPLY = "The kernel did not hand back what the answer computed (it stopped, or the probe was replaced)."
 RULE = "\x1b[0;31m" + "-" * 75 + "\x1b[0m"
 
@@ -53,7 +56,9 @@ RULE = "\x1b[0;31m" + "-" * 75 + "\x1b[0m"
 def failure_output(grade_id: str, message: str) -> NotebookNode:
     """The one error output that tells a student a hidden test of ``grade_id`` failed."""
     return nbformat.v4.new_output(
-        "error", ename=HIDDEN_FAILED, evalue=message,
+        "error",
+        ename=HIDDEN_FAILED,
+        evalue=message,
         traceback=[
             f"\x1b[0;31mHidden test failed\x1b[0m in graded cell {grade_id!r}.",
             "The public tests of this cell passed, but a hidden test (one the autograder adds, "
@@ -109,8 +114,14 @@ def verdict_outputs(test: TestCell, verdict: Verdict) -> list[NotebookNode]:
         text = "".join(c.test.passed_text + "\n" for c in test.calls)
         return [nbformat.v4.new_output("stream", name="stdout", text=text)]
     ename = "NotAnsweredYet" if verdict.not_answered else "PublicTestFailure"
-    return [nbformat.v4.new_output("error", ename=ename, evalue=verdict.message,
-                                   traceback=[RULE, f"\x1b[0;31m{ename}\x1b[0m: {verdict.message}"])]
+    return [
+        nbformat.v4.new_output(
+            "error",
+            ename=ename,
+            evalue=verdict.message,
+            traceback=[RULE, f"\x1b[0;31m{ename}\x1b[0m: {verdict.message}"],
+        )
+    ]
 
 
 class JudgedExecute(Execute):
@@ -120,15 +131,15 @@ class JudgedExecute(Execute):
     kernel_verdicts = Bool(
         False,
         help="Run test cells that are not judged calls in the kernel and let nbgrader score "
-             "their outputs, as nbgrader's own Execute does (the kernel's word: only for "
-             "trusted work, such as the project's own test assignments). Off: such a cell "
-             "stops the notebook's autograde with an error.",
+        "their outputs, as nbgrader's own Execute does (the kernel's word: only for "
+        "trusted work, such as the project's own test assignments). Off: such a cell "
+        "stops the notebook's autograde with an error.",
     ).tag(config=True)
     skip_after_last_grade = Bool(
         False,
         help="Do not execute the cells after the last graded cell (faster; the feedback then "
-             "shows those cells without outputs). The hidden tests then probe the answers as "
-             "the last graded cell left them.",
+        "shows those cells without outputs). The hidden tests then probe the answers as "
+        "the last graded cell left them.",
     ).tag(config=True)
 
     # nbclient's NotebookClient state, which run_hidden_tests saves and restores (declared for
@@ -244,9 +255,12 @@ class JudgedExecute(Execute):
         updates meanwhile is dropped."""
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-        kept = ([copy.deepcopy(c.get("outputs")) for c in self.nb.cells],
-                copy.deepcopy(self.widget_state), copy.deepcopy(self.widget_buffers),
-                copy.deepcopy(self._display_id_map))
+        kept = (
+            [copy.deepcopy(c.get("outputs")) for c in self.nb.cells],
+            copy.deepcopy(self.widget_state),
+            copy.deepcopy(self.widget_buffers),
+            copy.deepcopy(self._display_id_map),
+        )
         verdicts: dict[int, str | None] = {}
         stopped = False
         for index, test in self._tests.items():

@@ -4,6 +4,7 @@ LimitOutputBytes bounds each output, not how many there are: a hundred displays 
 made an 87 MB autograded notebook, which the coordinator holds in memory, writes to
 ``autograded/`` and renders as feedback.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,14 @@ def output_bytes(output: Any) -> int:
 
 def cut_note(count: int, size: int, budget: int) -> NotebookNode:
     """The output that stands for ``count`` outputs (``size`` bytes) cut from a cell."""
-    return nbformat.v4.new_output("stream", name="stdout", text=(
-        f"[... {count} output(s) of this cell cut ({size / 1e6:.1f} MB): the notebook's outputs "
-        f"are over their budget of {budget / 1e6:.1f} MB (LimitNotebookBytes.max_bytes) ...]\n"))
+    return nbformat.v4.new_output(
+        "stream",
+        name="stdout",
+        text=(
+            f"[... {count} output(s) of this cell cut ({size / 1e6:.1f} MB): the notebook's outputs "
+            f"are over their budget of {budget / 1e6:.1f} MB (LimitNotebookBytes.max_bytes) ...]\n"
+        ),
+    )
 
 
 class LimitNotebookBytes(NbGraderPreprocessor):
@@ -38,8 +44,11 @@ class LimitNotebookBytes(NbGraderPreprocessor):
     or one error message: see JudgedExecute), and cutting one would change its score.
     """
 
-    max_bytes = Integer(16_000_000, help="Bytes of outputs kept in one notebook (test cells' "
-                        "verdicts not counted); later outputs are cut with a note").tag(config=True)
+    max_bytes = Integer(
+        16_000_000,
+        help="Bytes of outputs kept in one notebook (test cells' "
+        "verdicts not counted); later outputs are cut with a note",
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict) -> tuple[NotebookNode, ResourcesDict]:
         spent, full = 0, False

@@ -1,4 +1,5 @@
 """LimitOutputBytes: every output cut to a bounded size (nbgrader's LimitOutput counts lines only)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -8,6 +8,7 @@ name says of the student is kept for the grade export and the feedback upload. A
 is neither Canvas's nor Moodle's is skipped with a warning naming it, as nbgrader skips any
 file its collector does not match.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,13 +43,18 @@ class LmsCollector(FileNameCollectorPlugin):
             return None
         name = notebook_name(record.filename, self._released())
         if name is None:
-            self.log.warning("%s (student %s) is no notebook of this assignment, skipped", record.filename,
-                             record.student_id)
+            self.log.warning(
+                "%s (student %s) is no notebook of this assignment, skipped", record.filename, record.student_id
+            )
             return None
         exact = Path(submitted_file).with_name(record.prefix * (not record.folder) + name)
         if name != record.filename and exact.is_file():
-            self.log.warning("%s of student %s skipped: the same student's %s is collected", record.filename,
-                             record.student_id, exact.name)
+            self.log.warning(
+                "%s of student %s skipped: the same student's %s is collected",
+                record.filename,
+                record.student_id,
+                exact.name,
+            )
             return None
         save_record(self._download_folder(), record)
         if name != record.filename:

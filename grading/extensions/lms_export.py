@@ -11,6 +11,7 @@ worksheet). Scores can be scaled to the LMS's maximum (``points``). A submission
 grading (the Formgrader's list, e.g. a notebook the repair could not read) gets no grade until
 it is graded, unless ``include_needs_manual_grade``; a student without a submission gets none.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,9 +25,18 @@ from traitlets import Bool, Dict, Enum, Unicode
 from grading.extensions.lms_names import load_records
 
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-MOODLE_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                 "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-                 "Feedback comments"]
+MOODLE_HEADER = [
+    "Identifier",
+    "Full name",
+    "Email address",
+    "Status",
+    "Grade",
+    "Maximum Grade",
+    "Grade can be changed",
+    "Last modified (submission)",
+    "Last modified (grade)",
+    "Feedback comments",
+]
 MOODLE_TIME = "%A, %d %B %Y, %I:%M %p"  # as Moodle writes it (and strtotime reads it back)
 
 
@@ -37,9 +47,11 @@ class LmsExportPlugin(ExportPlugin):
     columns = Dict({}, help="Canvas: assignment -> gradebook column title, e.g. 'Lab 3 (48213)'").tag(config=True)
     points = Dict({}, help="assignment -> the LMS's maximum score (default: nbgrader's)").tag(config=True)
     include_needs_manual_grade = Bool(
-        False, help="Also export submissions not yet graded by hand (else their grade is left blank)").tag(config=True)
-    downloaded = Unicode("downloaded", help="zip_collect's download folder (ZipCollectApp.downloaded_directory)"
-                         ).tag(config=True)
+        False, help="Also export submissions not yet graded by hand (else their grade is left blank)"
+    ).tag(config=True)
+    downloaded = Unicode("downloaded", help="zip_collect's download folder (ZipCollectApp.downloaded_directory)").tag(
+        config=True
+    )
 
     def _score(self, gb: Gradebook, assignment, student: str, held: list[str]) -> str:
         try:
@@ -78,8 +90,9 @@ class LmsExportPlugin(ExportPlugin):
         else:
             self._moodle(gradebook, assignments, students, names, held)
         if held:
-            self.log.warning("%d submission(s) need manual grading; their grades are left blank: %s",
-                             len(held), ", ".join(held))
+            self.log.warning(
+                "%d submission(s) need manual grading; their grades are left blank: %s", len(held), ", ".join(held)
+            )
 
     def _canvas(self, gb, assignments, students, names, held) -> None:
         dest = self.to or "canvas_grades.csv"
@@ -87,19 +100,24 @@ class LmsExportPlugin(ExportPlugin):
         with open(dest, "w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
             out.writerow(CANVAS_HEADER + [self.columns.get(a.name, a.name) for a in assignments])
-            out.writerow(["Points Possible", "", "", "", ""]
-                         + [f"{float(self.points.get(a.name, a.max_score)):g}" for a in assignments])
+            out.writerow(
+                ["Points Possible", "", "", "", ""]
+                + [f"{float(self.points.get(a.name, a.max_score)):g}" for a in assignments]
+            )
             for s in students:
                 if not s.id.isdigit():
                     self.log.warning("student %s: not a Canvas user id, Canvas will not match the row", s.id)
-                out.writerow([names.get(s.id, ""), s.id, "", "", ""]
-                             + [self._score(gb, a, s.id, held) for a in assignments])
+                out.writerow(
+                    [names.get(s.id, ""), s.id, "", "", ""] + [self._score(gb, a, s.id, held) for a in assignments]
+                )
 
     def _moodle(self, gb, assignments, students, names, held) -> None:
         target = self.to or "moodle_grades_{assignment}.csv"
         if len(assignments) > 1 and "{assignment}" not in target:
-            raise ValueError("Moodle takes one grading worksheet per assignment: put {assignment} in --to, "
-                             "or export one assignment (--assignment)")
+            raise ValueError(
+                "Moodle takes one grading worksheet per assignment: put {assignment} in --to, "
+                "or export one assignment (--assignment)"
+            )
         now = time.strftime(MOODLE_TIME)
         for a in assignments:
             dest = target.format(assignment=a.name)
@@ -115,6 +133,17 @@ class LmsExportPlugin(ExportPlugin):
                     except MissingEntry:
                         sub = None
                     stamp = sub.timestamp.strftime(MOODLE_TIME) if sub is not None and sub.timestamp else "-"
-                    out.writerow([f"Participant {s.id}", names.get(s.id, ""), s.email or "",
-                                  "Submitted for grading" if sub is not None else "No submission", grade, top,
-                                  "Yes", stamp, now if grade else "-", ""])
+                    out.writerow(
+                        [
+                            f"Participant {s.id}",
+                            names.get(s.id, ""),
+                            s.email or "",
+                            "Submitted for grading" if sub is not None else "No submission",
+                            grade,
+                            top,
+                            "Yes",
+                            stamp,
+                            now if grade else "-",
+                            "",
+                        ]
+                    )

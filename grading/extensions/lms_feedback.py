@@ -7,6 +7,7 @@ assignment's menu > Re-Upload Submissions (each page becomes a comment on that s
 submission). Moodle: View all submissions > Grading action "Upload multiple feedback files in a
 zip" (Feedback files must be enabled for the assignment).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,9 @@ from pathlib import Path
 from grading.extensions.lms_names import load_records, upload_name
 
 
-def pack(course: Path, assignment: str, downloaded: str = "downloaded",
-         feedback: str = "feedback") -> tuple[list[Path], list[str]]:
+def pack(
+    course: Path, assignment: str, downloaded: str = "downloaded", feedback: str = "feedback"
+) -> tuple[list[Path], list[str]]:
     """Write one zip per LMS; return (zips written, problems worth a line each)."""
     folder = course / downloaded / assignment
     records = load_records(folder)
@@ -32,8 +34,9 @@ def pack(course: Path, assignment: str, downloaded: str = "downloaded",
             continue
         entries.setdefault(record.lms, []).append((page, upload_name(record, page.name)))
     with_pages = {p.parent.parent.name for pages in entries.values() for p, _ in pages}
-    problems += [f"{sid}: no feedback page (run nbgrader generate_feedback)" for sid in sorted(records)
-                 if sid not in with_pages]
+    problems += [
+        f"{sid}: no feedback page (run nbgrader generate_feedback)" for sid in sorted(records) if sid not in with_pages
+    ]
     written = []
     for lms, pages in sorted(entries.items()):
         target = folder / f"feedback_{lms}.zip"
@@ -45,8 +48,9 @@ def pack(course: Path, assignment: str, downloaded: str = "downloaded",
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading.extensions.lms_feedback",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m grading.extensions.lms_feedback", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("assignment")
     parser.add_argument("--course", type=Path, default=Path.cwd(), help="the course folder (default: here)")
     parser.add_argument("--downloaded", default="downloaded", help="zip_collect's download folder")

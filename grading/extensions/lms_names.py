@@ -14,6 +14,7 @@ grading worksheet).
 What ``nbgrader zip_collect`` learned of each student is kept in ``lms_students.json`` in the
 assignment's download folder, for the grade export and the feedback upload.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ def parse(path: str) -> LmsFile | None:
     if m := _MOODLE_FILE.match(base):
         return LmsFile("moodle", m["pid"], m["name"], base[: len(base) - len(m["file"])], m["file"])
     if m := _CANVAS.match(base):
-        return LmsFile("canvas", m["uid"], m["name"], base[: len(base) - len(m["file"])], m["file"],
-                       late=bool(m["late"]))
+        return LmsFile(
+            "canvas", m["uid"], m["name"], base[: len(base) - len(m["file"])], m["file"], late=bool(m["late"])
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """RenderFormulas: the formulas of Markdown cells drawn at export (matplotlib's mathtext), no MathJax."""
+
 from __future__ import annotations
 
 import base64
@@ -49,7 +50,7 @@ class RenderFormulas(FeedbackPreprocessor):
         """``markdown`` with its formulas replaced by images (code left as it is)."""
         parts, last = [], 0
         for code in CODE.finditer(markdown):
-            parts += [FORMULA.sub(self._image, markdown[last:code.start()]), code.group(0)]
+            parts += [FORMULA.sub(self._image, markdown[last : code.start()]), code.group(0)]
             last = code.end()
         return "".join(parts) + FORMULA.sub(self._image, markdown[last:])
 

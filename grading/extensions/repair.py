@@ -18,6 +18,7 @@ Three extensions, configured in ``nbgrader_config.py``:
 ``utils.repair`` is imported only when a release notebook is there to repair against, so a
 course without one (``python -m grading``'s private workspaces) pays nothing for it.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -57,8 +58,9 @@ class RepairSubmission(NbGraderPreprocessor):
     """Replace the submission with the release holding only the student's graded-cell code."""
 
     release_path = Unicode(
-        "", help="The release notebook to repair against ({assignment} and {notebook} are filled "
-                 "in); default: the course's release folder, as nbgrader generate_assignment writes it",
+        "",
+        help="The release notebook to repair against ({assignment} and {notebook} are filled "
+        "in); default: the course's release folder, as nbgrader generate_assignment writes it",
     ).tag(config=True)
 
     def release_file(self, resources: dict) -> str:
@@ -66,8 +68,7 @@ class RepairSubmission(NbGraderPreprocessor):
         info = resources["nbgrader"]
         if self.release_path:
             return self.release_path.format(assignment=info["assignment"], notebook=info["notebook"])
-        coursedir = getattr(getattr(self.parent, "parent", None), "coursedir", None) \
-            or CourseDirectory(parent=self)
+        coursedir = getattr(getattr(self.parent, "parent", None), "coursedir", None) or CourseDirectory(parent=self)
         folder = coursedir.format_path(coursedir.release_directory, ".", info["assignment"])
         return os.path.join(folder, f"{info['notebook']}.ipynb")
 
@@ -79,8 +80,9 @@ class RepairSubmission(NbGraderPreprocessor):
         if not os.path.isfile(release):
             if submitted is not None:  # only read leniently when a release exists (see the exporter)
                 raise RuntimeError(f"{release} vanished while {who} was graded")
-            self.log.warning("%s: not repaired: no release notebook %s (run nbgrader generate_assignment)",
-                             who, release)
+            self.log.warning(
+                "%s: not repaired: no release notebook %s (run nbgrader generate_assignment)", who, release
+            )
             return nb, resources
         from utils.repair import STATUS_OK, repair_submission
 
@@ -89,8 +91,11 @@ class RepairSubmission(NbGraderPreprocessor):
             self.log.warning("%s: flagged for manual grading: %s", who, result.note)
         elif result.status != STATUS_OK:
             self.log.warning("%s: repaired: %s", who, result.note)
-        result.notebook.metadata[RECORD] = {"status": result.status, "note": result.note,
-                                            "missing": list(result.missing)}
+        result.notebook.metadata[RECORD] = {
+            "status": result.status,
+            "note": result.note,
+            "missing": list(result.missing),
+        }
         return result.notebook, resources
 
 
@@ -105,8 +110,12 @@ class RepairingExporter(NotebookExporter):
 
     def from_filename(self, filename: str, resources: dict | None = None, **kw: Any):
         repairer = self._repairer()
-        if repairer is None or not resources or "nbgrader" not in resources \
-                or not os.path.isfile(repairer.release_file(resources)):
+        if (
+            repairer is None
+            or not resources
+            or "nbgrader" not in resources
+            or not os.path.isfile(repairer.release_file(resources))
+        ):
             return super().from_filename(filename, resources, **kw)
         if "metadata" not in resources or resources["metadata"] == "":
             resources["metadata"] = ResourcesDict()
@@ -146,8 +155,9 @@ class FlagUnrepaired(NbGraderPreprocessor):
         missing = set(record.get("missing") or [])
         keys = (info["notebook"], info["assignment"], info["student"])
         with Gradebook(info["db_url"]) as gb:
-            for name in exercise_grades(nb, missing) or [g.name for g in gb.find_notebook(
-                    info["notebook"], info["assignment"]).grade_cells]:
+            for name in exercise_grades(nb, missing) or [
+                g.name for g in gb.find_notebook(info["notebook"], info["assignment"]).grade_cells
+            ]:
                 gb.find_grade(name, *keys).needs_manual_grade = True
             for gid in missing:
                 try:

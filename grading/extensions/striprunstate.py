@@ -1,4 +1,5 @@
 """StripRunState: a release free of what running the source notebook left (widget state, timestamps)."""
+
 from __future__ import annotations
 
 from nbconvert.exporters.exporter import ResourcesDict

@@ -7,6 +7,7 @@ own tree of the same names. The sandbox launcher (:func:`grading.isolation.sandb
 itself into the child cgroup(s) before it execs bubblewrap, so everything the kernel
 starts is inside, ``setsid`` or not.
 """
+
 from __future__ import annotations
 
 import os
@@ -177,6 +178,5 @@ def detect_cgroups(root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
     if absent:
         return None, f"no cgroup v2 and no cgroup v1 {_and(absent)} hierarchy under {root}"
     if not all(os.access(d, os.W_OK) for d in v1):
-        return None, (f"the cgroup v1 {'/'.join(CONTROLLERS)} hierarchies under {root} are not "
-                      "writable (run as root)")
+        return None, (f"the cgroup v1 {'/'.join(CONTROLLERS)} hierarchies under {root} are not writable (run as root)")
     return 1, ""

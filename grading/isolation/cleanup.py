@@ -13,6 +13,7 @@ few thousand folders deep stops them with a RecursionError (the folder, maybe gi
 host memory on /dev/shm, then stays). Here a subfolder is moved up into the top folder (under
 a random name) before it is emptied: the work list stays flat, two folders open at a time.
 """
+
 from __future__ import annotations
 
 import errno

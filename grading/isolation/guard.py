@@ -22,6 +22,7 @@ This file is copied into each submission's private package folder as ``course_gu
 (a sandboxed kernel cannot see the grader's installation); it imports only the standard
 library and IPython.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -74,15 +75,24 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterabl
     ``skip`` modules (course code no test imports).
     """
     walk = list(walk)
-    FUNC = (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
-            types.BuiltinMethodType, staticmethod, classmethod, property)
+    FUNC = (
+        types.FunctionType,
+        types.MethodType,
+        types.BuiltinFunctionType,
+        types.BuiltinMethodType,
+        staticmethod,
+        classmethod,
+        property,
+    )
     MISSING = object()
     ip = get_ipython()
     if ip is None:
         raise RuntimeError("the grading guard runs inside an IPython kernel")
     # rebound by IPython/ipykernel around every execution: never the student's doing
-    VOLATILE = {("builtins", k) for k in ("input", "_", "__", "___", "get_ipython", "exit", "quit",
-                                          "display")} | {("getpass", "getpass"), ("time", "tzname")}
+    VOLATILE = {("builtins", k) for k in ("input", "_", "__", "___", "get_ipython", "exit", "quit", "display")} | {
+        ("getpass", "getpass"),
+        ("time", "tzname"),
+    }
     HOOK_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
     g = types.ModuleType("_course_guard")
     protected: dict[str, Any] = {}  # name -> value a read-only cell bound
@@ -121,15 +131,20 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterabl
             if isinstance(d, dict):
                 mods["kernel." + table] = (d, dict(d))
         # the objects that send the kernel's replies: patching them forges results
-        senders = [kernel, getattr(kernel, "session", None), getattr(ip, "displayhook", None),
-                   getattr(getattr(ip, "displayhook", None), "session", None)]
+        senders = [
+            kernel,
+            getattr(kernel, "session", None),
+            getattr(ip, "displayhook", None),
+            getattr(getattr(ip, "displayhook", None), "session", None),
+        ]
         instances, seen = [], set()
         for obj in [ip, *senders]:
             if obj is not None and id(obj) not in seen and hasattr(obj, "__dict__"):
                 seen.add(id(obj))
                 instances.append((obj, dict(vars(obj))))
         return {
-            "mods": mods, "classes": classes,
+            "mods": mods,
+            "classes": classes,
             "lists": {k: list(getattr(ip, k)) for k in HOOK_LISTS},
             "custom": (ip.custom_exceptions, ip.CustomTB),
             "events": {k: list(v) for k, v in ip.events.callbacks.items()},
@@ -173,8 +188,9 @@ def install(preload: Iterable[str] = (), walk: Iterable[str] = (), skip: Iterabl
         for obj, saved in window["instances"]:
             cur = vars(obj)
             for k in list(cur):
-                if (k not in saved and isinstance(cur[k], FUNC)) or \
-                        (k in saved and isinstance(saved[k], FUNC) and cur[k] is not saved[k]):
+                if (k not in saved and isinstance(cur[k], FUNC)) or (
+                    k in saved and isinstance(saved[k], FUNC) and cur[k] is not saved[k]
+                ):
                     changes.append(("dict", cur, k, saved.get(k, MISSING), type(obj).__name__ + "." + k))
         window.clear()
         return "GUARD-OK " + nonce

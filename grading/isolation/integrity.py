@@ -4,6 +4,7 @@ After every submission the installed files are compared with the snapshot; anyth
 changed is restored (or only reported) and the submission is flagged. The snapshot also
 writes each workspace's private, importable copy of the packages.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -25,6 +25,7 @@ run in an earlier kernel of the same submission. It trusts nothing that kernel c
   it reads and closes (the seccomp filter of :mod:`grading.isolation.seccomp`, the connection
   data); every other descriptor is closed.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -66,15 +67,19 @@ def read_connection(runtime_dir: str, connection_file: str) -> bytes:
         if (here.st_dev, here.st_ino) != (mine.st_dev, mine.st_ino):
             raise LaunchError(f"connection file {connection_file} is not in the runtime folder {runtime_dir}")
         try:
-            fd = os.open(os.path.basename(connection_file),
-                         os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=top)
+            fd = os.open(
+                os.path.basename(connection_file),
+                os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK,
+                dir_fd=top,
+            )
         except OSError as exc:
             raise LaunchError(f"connection file {connection_file}: {exc.strerror}") from None
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size > CONNECTION_MAX:
-                raise LaunchError(f"connection file {connection_file} is not a regular file of at "
-                                  f"most {CONNECTION_MAX} bytes")
+                raise LaunchError(
+                    f"connection file {connection_file} is not a regular file of at most {CONNECTION_MAX} bytes"
+                )
             data = os.read(fd, CONNECTION_MAX + 1)
         finally:
             os.close(fd)
@@ -171,8 +176,12 @@ def _open_output(folder: str) -> int:
     try:
         for n in range(1, 1000):
             try:
-                return os.open(f"{OUTPUT_PREFIX}{n}.log", os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                               | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=top)
+                return os.open(
+                    f"{OUTPUT_PREFIX}{n}.log",
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    0o600,
+                    dir_fd=top,
+                )
             except FileExistsError:
                 continue
         raise LaunchError(f"no free kernel output file in {folder}")
@@ -197,7 +206,7 @@ def keep_output(src: int, dst: int, keep: int = OUTPUT_KEEP) -> None:
             part = chunk[: keep - head]
             os.write(dst, part)
             head += len(part)
-            chunk = chunk[len(part):]
+            chunk = chunk[len(part) :]
         if chunk:
             tail += chunk
             if len(tail) > keep:

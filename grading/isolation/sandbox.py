@@ -34,6 +34,7 @@ Isolation levels (``--isolation``):
 ``none``       the kernel runs as the grader's user and sees what the grader sees; only
                the in-kernel guard and the private workspace protect the grades.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,7 @@ KERNEL_NAME = "course-sandbox"
 #: top-level system folders bound read-only (or re-created as the same symlink)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 #: the few files of /etc a Python kernel needs (dynamic linker, time zone, fontconfig)
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-             "/etc/fonts")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts")
 SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sockaddr_un.sun_path, less its NUL)
 #: what the kernel's socket folder on disk adds to the temporary folder, at the longest (the
 #: task's scratch folder of grading.batch.worker, the socket folder and socket of
@@ -67,9 +67,19 @@ SOCKET_PATH_MAX = 107  # bytes of a Unix socket path (sockaddr_un.sun_path, less
 SOCKET_TAIL = len(f"/grading-task-4194304-{'f' * SCOPE_LEN}-XXXXXXXX/work/course-ipc-XXXXXXXX/k-9")
 INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu) or `dnf install bubblewrap`"
 #: the namespaces and identity of every sandbox (bubblewrap 0.8 or later; check_host probes them)
-NAMESPACE_FLAGS = ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
-                   "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-                   "--cap-drop", "ALL")
+NAMESPACE_FLAGS = (
+    "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--die-with-parent",
+    "--new-session",
+    "--uid",
+    str(SANDBOX_UID),
+    "--gid",
+    str(SANDBOX_UID),
+    "--cap-drop",
+    "ALL",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -116,17 +126,27 @@ def stage_assignment(cwd: str | Path, stage: str | Path) -> None:
     shutil.copytree(cwd, stage, symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
 
 
-def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str], *, seccomp_fd: int,
-               connection_fd: int | None = None) -> list[str]:
+def bwrap_argv(
+    cfg: dict, cwd: str, kernel_cmd: list[str], *, seccomp_fd: int, connection_fd: int | None = None
+) -> list[str]:
     """The bubblewrap command line that runs ``kernel_cmd`` in ``cwd``, a private tmpfs holding
     a copy of ``cfg["stage"]`` (see :func:`stage_assignment`), under the seccomp filter read
     from ``seccomp_fd`` (:func:`grading.isolation.launcher.seccomp_pipe`), with the data read
     from ``connection_fd`` at :data:`~grading.isolation.launcher.CONNECTION_PATH`, read-only."""
     size = str(cfg["tmpfs_size"])
-    argv = [cfg["bwrap"], *NAMESPACE_FLAGS, "--as-pid-1", "--seccomp", str(seccomp_fd),
-            # the private /tmp first: binds made after it stay visible inside it (a course
-            # or virtual environment that lives under /tmp)
-            "--size", size, "--tmpfs", "/tmp"]
+    argv = [
+        cfg["bwrap"],
+        *NAMESPACE_FLAGS,
+        "--as-pid-1",
+        "--seccomp",
+        str(seccomp_fd),
+        # the private /tmp first: binds made after it stay visible inside it (a course
+        # or virtual environment that lives under /tmp)
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+    ]
     for top in SYSTEM_DIRS:
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
@@ -137,22 +157,52 @@ def bwrap_argv(cfg: dict, cwd: str, kernel_cmd: list[str], *, seccomp_fd: int,
             argv += ["--ro-bind", path, path]
     for path in cfg["python_roots"]:
         argv += ["--ro-bind", path, path]
-    argv += ["--ro-bind", cfg["etc"] + "/passwd", "/etc/passwd",
-             "--ro-bind", cfg["etc"] + "/group", "/etc/group",
-             "--proc", "/proc", "--dev", "/dev",
-             # bwrap's /dev is an unsized tmpfs and /dev/shm a folder of it: without a memory
-             # cgroup (--isolation namespaces) it could take half the host's memory
-             "--size", size, "--tmpfs", "/dev/shm",
-             "--bind", cfg["ipc"], cfg["ipc"],
-             "--ro-bind", cfg["pkgs"], cfg["pkgs"],
-             "--ro-bind", cfg["stage"], STAGING,
-             *(["--ro-bind-data", str(connection_fd), CONNECTION_PATH] if connection_fd is not None else []),
-             "--size", size, "--tmpfs", cwd, "--chdir", cwd,
-             "--remount-ro", "/",
-             "--clearenv"]
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp",
-           "LANG": "C.UTF-8", "PYTHONPATH": cfg["pkgs"], "USER": "student",
-           "PYTHONDONTWRITEBYTECODE": "1", **Limits(**cfg.get("limits", {})).thread_env()}
+    argv += [
+        "--ro-bind",
+        cfg["etc"] + "/passwd",
+        "/etc/passwd",
+        "--ro-bind",
+        cfg["etc"] + "/group",
+        "/etc/group",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        # bwrap's /dev is an unsized tmpfs and /dev/shm a folder of it: without a memory
+        # cgroup (--isolation namespaces) it could take half the host's memory
+        "--size",
+        size,
+        "--tmpfs",
+        "/dev/shm",
+        "--bind",
+        cfg["ipc"],
+        cfg["ipc"],
+        "--ro-bind",
+        cfg["pkgs"],
+        cfg["pkgs"],
+        "--ro-bind",
+        cfg["stage"],
+        STAGING,
+        *(["--ro-bind-data", str(connection_fd), CONNECTION_PATH] if connection_fd is not None else []),
+        "--size",
+        size,
+        "--tmpfs",
+        cwd,
+        "--chdir",
+        cwd,
+        "--remount-ro",
+        "/",
+        "--clearenv",
+    ]
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": cfg["pkgs"],
+        "USER": "student",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **Limits(**cfg.get("limits", {})).thread_env(),
+    }
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return argv + ["--", sys.executable, "-c", BOOTSTRAP, STAGING] + kernel_cmd
@@ -170,14 +220,20 @@ def write_kernelspec(dest: Path, config_file: Path) -> None:
     """A kernelspec ``course-sandbox`` under ``dest/kernels`` whose command is :func:`launch`."""
     spec = dest / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "grading.isolation.sandbox", str(config_file), "{connection_file}"],
-        "display_name": "Python 3 (course sandbox)",
-        "language": "python",
-        # bwrap does not forward signals: interrupts go as control messages
-        "interrupt_mode": "message",
-        "metadata": {"debugger": False},
-    }, indent=1), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "grading.isolation.sandbox", str(config_file), "{connection_file}"],
+                "display_name": "Python 3 (course sandbox)",
+                "language": "python",
+                # bwrap does not forward signals: interrupts go as control messages
+                "interrupt_mode": "message",
+                "metadata": {"debugger": False},
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
 
 
 def launch(config_file: str, connection_file: str) -> None:
@@ -193,15 +249,19 @@ def launch(config_file: str, connection_file: str) -> None:
     set_rlimits(cfg["limits"])
     cwd = os.getcwd()
     stage_assignment(cwd, cfg["stage"])
-    detail = Limits(**cfg["limits"]).describe() if level == "sandboxed" else \
-        f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
+    detail = (
+        Limits(**cfg["limits"]).describe()
+        if level == "sandboxed"
+        else f"file size {format_size(cfg['limits']['file_size'])}, no cgroup limits"
+    )
     with open(cfg["report"], "a", encoding="utf-8") as fh:
         fh.write(f"{level} ({detail})\n")
     connection = launcher.read_connection(cfg["runtime"], connection_file)
     launcher.reset_socket_folder(cfg["ipc"])
     output = launcher.start_output_reader(cfg["output"])
     seccomp_fd, connection_fd = launcher.hand_over_fds(
-        output, [launcher.seccomp_pipe(), launcher.data_pipe(connection)])
+        output, [launcher.seccomp_pipe(), launcher.data_pipe(connection)]
+    )
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", CONNECTION_PATH]
     argv = bwrap_argv(cfg, cwd, kernel, seccomp_fd=seccomp_fd, connection_fd=connection_fd)
     # bwrap's own process gets no environment at all; --clearenv/--setenv only shape the kernel's
@@ -219,29 +279,55 @@ def check_host(level: str) -> tuple[str, int | None]:
         return "", None
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        raise GradingError(f"bubblewrap (bwrap) is missing: {INSTALL_HINT}, "
-                           "or pass --isolation none to grade without a sandbox")
+        raise GradingError(
+            f"bubblewrap (bwrap) is missing: {INSTALL_HINT}, or pass --isolation none to grade without a sandbox"
+        )
     probe = subprocess.run(  # the features bwrap_argv uses (bubblewrap >= 0.8)
-        [bwrap, *NAMESPACE_FLAGS, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--size", "1048576",
-         "--tmpfs", "/tmp", "--remount-ro", "/", "true"], capture_output=True, text=True)
+        [
+            bwrap,
+            *NAMESPACE_FLAGS,
+            "--ro-bind",
+            "/",
+            "/",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            "1048576",
+            "--tmpfs",
+            "/tmp",
+            "--remount-ro",
+            "/",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0:
         why = " ".join(probe.stderr.split()) or f"exit {probe.returncode}"
-        raise GradingError(f"bubblewrap cannot build the sandbox here ({why}): it needs "
-                           "bubblewrap 0.8 or later and user namespaces (run the grader as root, "
-                           "or sysctl user.max_user_namespaces > 0), or pass --isolation none")
+        raise GradingError(
+            f"bubblewrap cannot build the sandbox here ({why}): it needs "
+            "bubblewrap 0.8 or later and user namespaces (run the grader as root, "
+            "or sysctl user.max_user_namespaces > 0), or pass --isolation none"
+        )
     if level == "namespaces" or not os.access("/dev/shm", os.W_OK):  # the socket folder on disk
         room = SOCKET_PATH_MAX - SOCKET_TAIL
         tmp = tempfile.gettempdir()
         if len(os.fsencode(tmp)) > room:
-            raise GradingError(f"the temporary folder {tmp} is too long for the kernel's sockets in "
-                               f"it (a Unix socket path has at most {SOCKET_PATH_MAX} bytes): set "
-                               f"TMPDIR to a folder of at most {room} bytes")
+            raise GradingError(
+                f"the temporary folder {tmp} is too long for the kernel's sockets in "
+                f"it (a Unix socket path has at most {SOCKET_PATH_MAX} bytes): set "
+                f"TMPDIR to a folder of at most {room} bytes"
+            )
     version = None
     if level == "sandboxed":
         version, why = detect_cgroups()
         if version is None:
-            raise GradingError(f"{why}: memory, process and CPU limits need writable cgroups; "
-                               "pass --isolation namespaces to sandbox without them")
+            raise GradingError(
+                f"{why}: memory, process and CPU limits need writable cgroups; "
+                "pass --isolation namespaces to sandbox without them"
+            )
     return bwrap, version
 
 

@@ -16,6 +16,7 @@ process can also make, refused as a whole) and aarch64 are allowed with their ow
 a system call of any other architecture (i386's ``int 0x80`` on x86_64, 32-bit ARM) kills
 the process.
 """
+
 from __future__ import annotations
 
 import errno
@@ -88,4 +89,3 @@ def filter_bytes() -> bytes:
     """The filter as ``bwrap --seccomp`` reads it: struct sock_filter (u16, u8, u8, u32) each,
     in this machine's byte order."""
     return b"".join(struct.pack("=HBBI", *insn) for insn in program())
-

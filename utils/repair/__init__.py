@@ -7,6 +7,7 @@
 Used by nbgrader's plain path (``grading.extensions.repair``), by ``python -m grading`` and by
 the students' ``python -m utils.refresh``.
 """
+
 from utils.repair.core import (
     METADATA_LOST,
     STATUS_INCOMPLETE,

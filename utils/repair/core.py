@@ -6,6 +6,7 @@ utils.refresh`` use. Tests and every other cell always come from the release, so
 never earn points the answers do not earn; where a graded cell cannot be found, the release's
 unanswered cell stays (the exercise scores 0) and the result says so.
 """
+
 from __future__ import annotations
 
 import copy
@@ -55,8 +56,12 @@ def _locked_restored(release: list[Cell], submitted: dict[int, Cell], claims: Ma
     kept: dict[int, list[Cell]] = {}
     for pos, claim in claims.items():
         kept.setdefault(claim.release, []).append(submitted[pos])
-    return sum(1 for cell in release if not cell.solution and not any(
-        c.source == cell.source and c.cell_type == cell.cell_type for c in kept.get(cell.position, [])))
+    return sum(
+        1
+        for cell in release
+        if not cell.solution
+        and not any(c.source == cell.source and c.cell_type == cell.cell_type for c in kept.get(cell.position, []))
+    )
 
 
 def _extra(submitted: dict[int, Cell], claims: Mapping, used: set[int]) -> int:
@@ -67,8 +72,7 @@ def _extra(submitted: dict[int, Cell], claims: Mapping, used: set[int]) -> int:
         if claims[pos].release not in seen:
             seen.add(claims[pos].release)
             first.add(pos)
-    return sum(1 for pos, cell in submitted.items()
-               if pos not in first and pos not in used and cell.source.strip())
+    return sum(1 for pos, cell in submitted.items() if pos not in first and pos not in used and cell.source.strip())
 
 
 def _note(results: list[Found], matcher: Matcher, marks: bool, crlf: bool) -> str:
@@ -89,12 +93,15 @@ def _note(results: list[Found], matcher: Matcher, marks: bool, crlf: bool) -> st
         else:
             text = ", ".join(f"{r.grade_id} found by its {_HOW.get(r.how or '', _BY_LINES)[0]}" for r in odd)
         parts.append(text + (f" ({cause})" if cause and not missing else ""))
-    parts += [f"{r.grade_id} split in {r.parts} cells (JupyterLab's Split Cell?): joined back"
-              for r in found if r.parts > 1]
-    parts += [f"{r.grade_id} in {r.copies} copies: the last above its test graded"
-              for r in found if r.copies > 1]
-    parts += [f"{r.grade_id} was a {r.cell_type} cell: graded as code" for r in found
-              if r.cell_type not in (None, "code") and matcher.release[_pos(matcher, r)].cell_type == "code"]
+    parts += [
+        f"{r.grade_id} split in {r.parts} cells (JupyterLab's Split Cell?): joined back" for r in found if r.parts > 1
+    ]
+    parts += [f"{r.grade_id} in {r.copies} copies: the last above its test graded" for r in found if r.copies > 1]
+    parts += [
+        f"{r.grade_id} was a {r.cell_type} cell: graded as code"
+        for r in found
+        if r.cell_type not in (None, "code") and matcher.release[_pos(matcher, r)].cell_type == "code"
+    ]
     if crlf:
         parts.append("Windows line endings converted")
     used = {p for r in results for p in r.positions} | matcher.copy_positions
@@ -123,13 +130,22 @@ def _repair(base: nbformat.NotebookNode, release: list[Cell], submitted: object)
             base.cells[_pos(matcher, result)].source = result.source
     missing = tuple(r.grade_id for r in results if r.source is None)
     crlf = any(c.carriage_returns for c in sub.cells)
-    note = "; ".join(filter(None, ["nbformat 3 notebook upgraded" if sub.upgraded else "",
-                                   _note(results, matcher, sub.nbgrader_marks, crlf)]))
+    note = "; ".join(
+        filter(
+            None,
+            ["nbformat 3 notebook upgraded" if sub.upgraded else "", _note(results, matcher, sub.nbgrader_marks, crlf)],
+        )
+    )
     status = STATUS_INCOMPLETE if missing else STATUS_REPAIRED if note else STATUS_OK
-    return Repair(base, status, note, missing=missing,
-                  found={r.grade_id: r.how for r in results if r.how},
-                  split={r.grade_id: r.parts for r in results if r.parts > 1},
-                  copies={r.grade_id: r.copies for r in results if r.copies > 1})
+    return Repair(
+        base,
+        status,
+        note,
+        missing=missing,
+        found={r.grade_id: r.how for r in results if r.how},
+        split={r.grade_id: r.parts for r in results if r.parts > 1},
+        copies={r.grade_id: r.copies for r in results if r.copies > 1},
+    )
 
 
 def repair_submission(release: Mapping, submitted: object) -> Repair:
@@ -145,5 +161,6 @@ def repair_submission(release: Mapping, submitted: object) -> Repair:
     except Exception as exc:  # a repair bug must not stop a batch: flagged, saying why
         gids = tuple(c.grade_id for c in cells.cells if c.solution and c.grade_id)
         base = nbformat.from_dict(copy.deepcopy(dict(release)))
-        return Repair(base, STATUS_UNREADABLE,
-                      f"the repair failed ({type(exc).__name__}: {str(exc)[:120]})", missing=gids)
+        return Repair(
+            base, STATUS_UNREADABLE, f"the repair failed ({type(exc).__name__}: {str(exc)[:120]})", missing=gids
+        )

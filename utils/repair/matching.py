@@ -15,6 +15,7 @@ the one graded is what running the student's notebook top to bottom gives the ex
 test cell: the last copy above that test cell; if no copy is above it (or the test cell is gone),
 the last copy. A copy of the graded cell's own type is preferred (a markdown copy never runs).
 """
+
 from __future__ import annotations
 
 import ast
@@ -71,8 +72,7 @@ def claims(release: Sequence[Cell], submitted: Sequence[Cell]) -> dict[int, Clai
     by_gid = {c.grade_id: c.position for c in release if c.grade_id}
     by_id = {c.cell_id: c.position for c in release if c.cell_id}
     counts = Counter(c.source.strip() for c in release)
-    by_source = {c.source.strip(): c.position for c in release
-                 if c.source.strip() and counts[c.source.strip()] == 1}
+    by_source = {c.source.strip(): c.position for c in release if c.source.strip() and counts[c.source.strip()] == 1}
     out: dict[int, Claim] = {}
     for cell in submitted:
         if cell.grade_id in by_gid:
@@ -148,8 +148,7 @@ class Matcher:
         self.solutions = [c for c in self.release if c.solution and c.grade_id]
         self.claimed = claims(self.release, submitted)
         own = Counter(m for g in self.solutions for m in markers(g.source))
-        self.marks = {g.position: frozenset(m for m in markers(g.source) if own[m] == 1)
-                      for g in self.solutions}
+        self.marks = {g.position: frozenset(m for m in markers(g.source) if own[m] == 1) for g in self.solutions}
         self.copy_positions: set[int] = set()  # every submitted cell that is a graded cell's copy
 
     def copies(self, graded: Cell) -> list[tuple[int, str]]:
@@ -161,9 +160,12 @@ class Matcher:
             claim = self.claimed.get(pos)
             if claim and claim.release == graded.position:
                 out.append((pos, claim.how))
-            elif marks and self.submitted[pos].cell_type == "code" \
-                    and (claim is None or claim.release not in solution_positions) \
-                    and markers(self.submitted[pos].source) & marks:
+            elif (
+                marks
+                and self.submitted[pos].cell_type == "code"
+                and (claim is None or claim.release not in solution_positions)
+                and markers(self.submitted[pos].source) & marks
+            ):
                 out.append((pos, BY_MARKERS))
         return out
 
@@ -172,9 +174,14 @@ class Matcher:
         groups: list[list[int]] = []
         for pos, how in copies:
             cell = self.submitted[pos]
-            if groups and pos == groups[-1][-1] + 1 and how == BY_GRADE_ID \
-                    and self.claimed.get(groups[-1][-1], Claim(-1, "")).how == BY_GRADE_ID \
-                    and not markers(cell.source) & marks and cell.cell_type == self.submitted[groups[-1][0]].cell_type:
+            if (
+                groups
+                and pos == groups[-1][-1] + 1
+                and how == BY_GRADE_ID
+                and self.claimed.get(groups[-1][-1], Claim(-1, "")).how == BY_GRADE_ID
+                and not markers(cell.source) & marks
+                and cell.cell_type == self.submitted[groups[-1][0]].cell_type
+            ):
                 groups[-1].append(pos)
             else:
                 groups.append([pos])
@@ -183,7 +190,7 @@ class Matcher:
     def _first_test(self, graded: Cell) -> int | None:
         """Submitted position of the first test cell of this graded cell's exercise, if any."""
         tests = []
-        for cell in self.release[graded.position + 1:]:
+        for cell in self.release[graded.position + 1 :]:
             if cell.solution:
                 break
             if cell.grade:
@@ -204,8 +211,15 @@ class Matcher:
         above = [g for g in typed if test is not None and g[0] < test]
         chosen = (above or typed)[-1]
         source = join_pieces([self.submitted[p].source for p in chosen])
-        return Found(graded.grade_id or "", source, how[chosen[0]], copies=len(groups), parts=len(chosen),
-                     cell_type=self.submitted[chosen[0]].cell_type, positions=tuple(chosen))
+        return Found(
+            graded.grade_id or "",
+            source,
+            how[chosen[0]],
+            copies=len(groups),
+            parts=len(chosen),
+            cell_type=self.submitted[chosen[0]].cell_type,
+            positions=tuple(chosen),
+        )
 
     def by_position(self, graded: Cell, anchors: dict[int, int], used: set[int]) -> tuple[int | None, str]:
         """The one new code cell where the graded cell was, or (None, why not)."""
@@ -213,12 +227,22 @@ class Matcher:
         after = [r for r in anchors if r > graded.position]
         lo_rel, hi_rel = (max(before) if before else -1), (min(after) if after else len(self.release))
         lo, hi = anchors.get(lo_rel, -1), anchors.get(hi_rel, max(self.order, default=-1) + 1)
-        gap = [c for c in self.release[lo_rel + 1:hi_rel]
-               if c.cell_type == graded.cell_type and c.position not in anchors]
+        gap = [
+            c
+            for c in self.release[lo_rel + 1 : hi_rel]
+            if c.cell_type == graded.cell_type and c.position not in anchors
+        ]
         if [c.position for c in gap] != [graded.position]:
             return None, "its place in the notebook is not clear"
-        new = [p for p in self.order if lo < p < hi and p not in self.claimed and p not in used
-               and self.submitted[p].cell_type == graded.cell_type and self.submitted[p].source.strip()]
+        new = [
+            p
+            for p in self.order
+            if lo < p < hi
+            and p not in self.claimed
+            and p not in used
+            and self.submitted[p].cell_type == graded.cell_type
+            and self.submitted[p].source.strip()
+        ]
         if len(new) == 1:
             return new[0], ""
         return None, ("several new cells in its place" if new else "")
@@ -246,6 +270,7 @@ class Matcher:
                 continue
             used.add(at)
             anchors[graded.position] = at
-            results[graded.position] = Found(res.grade_id, cell.source, BY_POSITION, copies=1,
-                                             cell_type=cell.cell_type, positions=(at,))
+            results[graded.position] = Found(
+                res.grade_id, cell.source, BY_POSITION, copies=1, cell_type=cell.cell_type, positions=(at,)
+            )
         return [results[g.position] for g in self.solutions]

@@ -5,6 +5,7 @@ Nothing here raises on a bad submission: a file that is no notebook becomes an
 repair needs is kept of a cell (type, source, id, nbgrader's marks): outputs, attachments and
 other metadata are never looked at, so a notebook full of ``{}`` costs no more than its JSON.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,9 @@ def parse_submission(raw: bytes, max_bytes: int = MAX_NOTEBOOK_BYTES) -> object:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            return Unparsable(f"invalid JSON at line {exc.lineno}, column {exc.colno} "
-                              "(the file is damaged or was cut short?)")
+            return Unparsable(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno} (the file is damaged or was cut short?)"
+            )
     except RecursionError:
         return Unparsable("JSON nested too deeply to be a notebook")
     except Exception as exc:  # MemoryError and the like: still a result, never a crash
@@ -101,11 +103,13 @@ def _cell(position: int, entry: object) -> Cell | None:
     gid = marks.get("grade_id")
     cid = entry.get("id")
     return Cell(
-        position=position, cell_type=entry["cell_type"],
+        position=position,
+        cell_type=entry["cell_type"],
         source=source.replace("\r\n", "\n").replace("\r", "\n"),
         cell_id=cid if isinstance(cid, str) and cid else None,
         grade_id=gid if isinstance(gid, str) and gid else None,
-        solution=marks.get("solution") is True, grade=marks.get("grade") is True,
+        solution=marks.get("solution") is True,
+        grade=marks.get("grade") is True,
         carriage_returns="\r" in source,
     )
 
@@ -148,6 +152,10 @@ def read_cells(data: object) -> Cells:
     cells = tuple(c for i, e in enumerate(entries) if (c := _cell(i, e)) is not None)
     if not cells:
         return _no_cells("no cell of the notebook is readable")
-    marks = any(isinstance(e, Mapping) and isinstance(e.get("metadata"), Mapping)
-                and isinstance(e["metadata"].get("nbgrader"), Mapping) for e in entries)
+    marks = any(
+        isinstance(e, Mapping)
+        and isinstance(e.get("metadata"), Mapping)
+        and isinstance(e["metadata"].get("nbgrader"), Mapping)
+        for e in entries
+    )
     return Cells(cells=cells, nbgrader_marks=marks)

@@ -22,12 +22,13 @@ import pytest
 from helpers.courses import toy_source, toy_submission
 from helpers.repo import ROOT
 
-from grading.batch import workspace
+from grading.batch import submission, workspace
 from grading.batch.results import STATUS_ERROR, STATUS_MISSING, SubmissionResult
 from grading.batch.scan import submitted_task
+from grading.batch.submission import Refused
 from grading.batch.tasks import Task
 from grading.batch.worker import grade_task
-from grading.batch.workspace import BatchContext, Refused
+from grading.batch.workspace import BatchContext
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
 
@@ -51,7 +52,7 @@ def test_the_coordinator_reads_only_the_notebooks_it_grades(tmp_path):
     dest = tmp_path / "dest"
     dest.mkdir()
     with pytest.raises(Refused, match=r"^extra.ipynb is 100.0 MB, over the 20.0 MB limit: not graded$"):
-        workspace._rebuild_submission(ctx, task, dest, result)
+        submission.rebuild_submission(ctx.release, ctx.limits, task, dest, result)
     assert result.notes == ["files not graded: dataset.bin"] and not list(dest.iterdir())
 
 
@@ -90,7 +91,7 @@ def test_a_submission_with_thousands_of_stray_files_travels_as_twenty_names_and_
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    assert workspace._rebuild_submission(ctx, task, dest, result)
+    assert submission.rebuild_submission(ctx.release, ctx.limits, task, dest, result)
     assert sorted(p.name for p in dest.iterdir()) == ["toy.ipynb"]  # the rebuilt notebook only
     named = ", ".join(task.stray)
     assert f"files not graded: {named} and 2981 more" in result.notes, result.notes
@@ -317,7 +318,7 @@ def test_a_notebook_handed_in_inside_a_folder_is_named_in_a_note(tmp_path, insid
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    assert not workspace._rebuild_submission(ctx, task, dest, result)  # nothing graded
+    assert not submission.rebuild_submission(ctx.release, ctx.limits, task, dest, result)  # nothing graded
     assert any(inside in note for note in result.notes), result.notes
     assert result.notes == [FOLDER_NOTES[inside]] and not list(dest.iterdir())
     outcome = workspace.grade_one(ctx, task)  # what the worker sends back: the same note
@@ -361,7 +362,8 @@ def test_fifos_sockets_and_folders_are_named_by_what_they_are_never_opened(tmp_p
     result = SubmissionResult("s", STATUS_ERROR)
     dest = tmp_path / "dest"
     dest.mkdir()
-    assert not workspace._rebuild_submission(_context(tmp_path, Limits()), task, dest, result)
+    ctx = _context(tmp_path, Limits())
+    assert not submission.rebuild_submission(ctx.release, ctx.limits, task, dest, result)
     dirs = ", ".join(f"z{i:02} (folder)" for i in range(17))
     assert result.notes == [
         "toy.ipynb is a FIFO, not a notebook file: not graded",

@@ -32,9 +32,10 @@ from grading.batch.coordinator import Options, autograde_all, prepare_batch
 from grading.batch.gradebook import sqlite_url
 from grading.batch.results import STATUS_ERROR, SubmissionResult
 from grading.batch.scan import submitted_task
+from grading.batch.submission import rebuild_submission
 from grading.batch.tasks import Task
 from grading.batch.worker import grade_task, sweep_scratch
-from grading.batch.workspace import BatchContext, _rebuild_submission
+from grading.batch.workspace import BatchContext
 from grading.isolation.cleanup import scope
 from grading.isolation.integrity import PackageSnapshot
 from grading.limits import Limits
@@ -270,7 +271,7 @@ def test_symbolic_links_in_submitted_are_carried_as_links_never_read(tmp_path):
         dest = tmp_path / "dest" / task.student
         dest.mkdir(parents=True)
         result = SubmissionResult(task.student, STATUS_ERROR)
-        return _rebuild_submission(ctx, task, dest, result), result.notes, dest
+        return rebuild_submission(ctx.release, ctx.limits, task, dest, result), result.notes, dest
 
     found, notes, dest = rebuilt(task)
     assert found and "toy.ipynb unreadable (a symbolic link)" in notes, notes

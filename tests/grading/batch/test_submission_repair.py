@@ -13,7 +13,7 @@ from helpers.notebooks import grade_id
 from helpers.repo import ROOT
 from nbgrader.api import Gradebook
 
-from grading.batch import workspace
+from grading.batch import submission
 from grading.batch.results import STATUS_ERROR, STATUS_FLAGGED, STATUS_OK, SubmissionResult
 from grading.batch.tasks import Task
 from grading.batch.workspace import BatchContext
@@ -43,7 +43,7 @@ def rebuilt(tmp_path_factory) -> dict[str, tuple[nbformat.NotebookNode, list[str
         dest = tmp / "dest" / name
         dest.mkdir(parents=True)
         result = SubmissionResult(name, STATUS_ERROR)
-        assert workspace._rebuild_submission(ctx, task, dest, result)
+        assert submission.rebuild_submission(ctx.release, ctx.limits, task, dest, result)
         out[name] = nbformat.read(dest / f"{ASSIGNMENT}.ipynb", as_version=4), result.notes, result.manual
         shutil.rmtree(dest)
     return out
