@@ -36,7 +36,9 @@ from grading.batch.gradebook import (
     copy_duedate,
     course_id_of,
     gradebook_knows,
+    graded_students,
     record_result,
+    sqlite_file,
     sqlite_url,
 )
 from grading.batch.options import Options
@@ -106,7 +108,7 @@ def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bu
             raise GradingError(f"nbgrader generate_assignment failed:\n{proc.stdout}{proc.stderr}")
 
     generate(sqlite_url(template_db))
-    main_file = Path(db_url[len("sqlite:///") :].split("?")[0]) if db_url.startswith("sqlite:///") else None
+    main_file = sqlite_file(db_url)
     if main_file is not None and not main_file.exists():
         shutil.copy(template_db, main_file)  # a new SQLite gradebook: same content, no 2nd run
     elif not gradebook_knows(db_url, course_id, assignment):
@@ -134,20 +136,6 @@ def list_students(course_dir: Path, assignment: str) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if (p / assignment).is_dir())
-
-
-def graded_students(db_url: str, course_id: str, assignment: str) -> dict[str, tuple[float, float]]:
-    """{student: (score, max score)} of the submissions the gradebook already holds."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///") :].split("?")[0]).exists():
-        return {}
-    with Gradebook(db_url, course_id) as gb:
-        try:
-            subs = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            return {}
-        return {s.student.id: (float(s.score), float(s.max_score)) for s in subs}
 
 
 def autograde_all(

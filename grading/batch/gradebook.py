@@ -32,6 +32,13 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+def sqlite_file(db_url: str) -> Path | None:
+    """The file of an ``sqlite:///PATH`` URL (query string left out); None for other databases."""
+    if not db_url.startswith("sqlite:///"):
+        return None
+    return Path(db_url[len("sqlite:///") :].split("?")[0])
+
+
 def _with_busy_timeout(db_url: str) -> str:
     """Add a 60 s busy timeout to SQLite URLs (pysqlite's ``timeout`` connect argument)."""
     if db_url.startswith("sqlite:") and "timeout=" not in db_url:
@@ -160,3 +167,18 @@ def copy_duedate(src_url: str, dst_url: str, course_id: str, assignment: str) ->
     if duedate is not None:
         with Gradebook(dst_url, course_id) as gb:
             gb.update_or_create_assignment(assignment, duedate=duedate)
+
+
+def graded_students(db_url: str, course_id: str, assignment: str) -> dict[str, tuple[float, float]]:
+    """{student: (score, max score)} of the submissions the gradebook already holds."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    main_file = sqlite_file(db_url)
+    if main_file is not None and not main_file.exists():
+        return {}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            subs = gb.assignment_submissions(assignment)
+        except MissingEntry:
+            return {}
+        return {s.student.id: (float(s.score), float(s.max_score)) for s in subs}
