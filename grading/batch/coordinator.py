@@ -32,6 +32,7 @@ from pathlib import Path
 
 from grading.batch.client import open_client
 from grading.batch.gradebook import (
+    cell_max_scores,
     check_db_url,
     copy_duedate,
     course_id_of,
@@ -42,7 +43,7 @@ from grading.batch.gradebook import (
     sqlite_url,
 )
 from grading.batch.options import Options
-from grading.batch.report import cell_max_scores, write_report
+from grading.batch.report import write_report
 from grading.batch.results import (
     STATUS_ERROR,
     STATUS_FLAGGED,

@@ -182,3 +182,16 @@ def graded_students(db_url: str, course_id: str, assignment: str) -> dict[str, t
         except MissingEntry:
             return {}
         return {s.student.id: (float(s.score), float(s.max_score)) for s in subs}
+
+
+def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:
+    """{grade_id: max points} of the assignment's autograded test cells, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    out: dict[str, float] = {}
+    with Gradebook(db_url, course_id) as gb:
+        for nb in gb.find_assignment(assignment).notebooks:
+            for cell in nb.grade_cells:
+                if cell.cell_type == "code" and cell.max_score:
+                    out[cell.name] = float(cell.max_score)
+    return out

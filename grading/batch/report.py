@@ -25,19 +25,6 @@ TOP = 10  # rows of the failure-message and slowest-submission tables
 MESSAGE_CHARS = 1000  # a failure message longer than this (a student's huge exception) is cut
 
 
-def cell_max_scores(db_url: str, course_id: str, assignment: str) -> dict[str, float]:
-    """{grade_id: max points} of the assignment's autograded test cells, from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    out: dict[str, float] = {}
-    with Gradebook(db_url, course_id) as gb:
-        for nb in gb.find_assignment(assignment).notebooks:
-            for cell in nb.grade_cells:
-                if cell.cell_type == "code" and cell.max_score:
-                    out[cell.name] = float(cell.max_score)
-    return out
-
-
 def failure_messages(autograded: Path, students: list[str], assignment: str) -> Counter:
     """How often each ``test cell: error`` message appears in the autograded notebooks.
 
