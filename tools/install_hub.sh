@@ -45,7 +45,7 @@ sha() { cat "$@" | sha256sum | cut -d' ' -f1; }
 REQ_SUM="$( { "$PYTHON" --version; cat requirements.txt deploy/requirements-hub.txt; } | sha256sum | cut -d' ' -f1)"
 PROJECT_FILES=(pyproject.toml README.md)
 while IFS= read -r f; do PROJECT_FILES+=("$f"); done < <(
-    find utils public_tests grading -type f ! -path '*/__pycache__/*' ! -name '*.pyc' | LC_ALL=C sort)
+    find utils public_tests grading jupyter-config -type f ! -path '*/__pycache__/*' ! -name '*.pyc' | LC_ALL=C sort)
 PROJECT_SUM="$( { printf '%s\n' "${PROJECT_FILES[@]}"; cat "${PROJECT_FILES[@]}"; } | sha256sum | cut -d' ' -f1)"
 
 mkdir -p "$COURSE_HOME"
