@@ -34,8 +34,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from settings import (  # noqa: E402  (deploy/ is not a package: run as a script)
-    COURSE_ID, INSTRUCTORS_GROUP, REPO, ROLES, STUDENTS_GROUP, Settings, course_folder,
-    nbgrader_settings_file, settings,
+    INSTRUCTORS_GROUP,
+    REPO,
+    ROLES,
+    STUDENTS_GROUP,
+    Settings,
+    course_folder,
+    nbgrader_settings_file,
+    settings,
 )
 
 USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # Debian's useradd rule, without '$'; no '+' (nbgrader's separator)

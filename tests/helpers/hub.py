@@ -95,7 +95,8 @@ def run_deploy(script: str, *args: str, timeout: float = 600, env: dict[str, str
                            str(ROOT / "deploy" / script), *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
     if proc.returncode != 0:
-        raise AssertionError(f"deploy/{script} {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(f"deploy/{script} {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
     return proc.stdout
 
 
