@@ -31,6 +31,10 @@ ARTIFACTS = ROOT / "artifacts" / "hub"
 WEAKEN_ENV = "COURSE_HUB_WEAKEN"
 WEAKNESSES = ("homes", "state", "collect", "autograde", "formgrader")
 STUDENT_SERVER_CONFIG = COURSE_HOME / "roles" / "student" / "jupyter_server_config.json"
+INSTRUCTOR_NBGRADER_CONFIG = COURSE_HOME / "roles" / "instructor" / "nbgrader_config.py"
+REFUSAL = "    section.exporter_class = AutogradeOffOnHub\n"
+# the role folders' files a weakness rewrites, restored when the hub stops
+ROLE_FILES = (STUDENT_SERVER_CONFIG, INSTRUCTOR_NBGRADER_CONFIG)
 
 
 def weaken(names: str, hub: Hub, roster: Roster) -> None:
@@ -51,11 +55,10 @@ def weaken(names: str, hub: Hub, roster: Roster) -> None:
     if "collect" in chosen:  # nbgrader's own collect (its check_owner only warns)
         with open(course / "nbgrader_config.py", "a") as fh:
             fh.write("\nc.ExchangeFactory.collect = 'nbgrader.exchange.default.collect.ExchangeCollect'\n")
-    if "autograde" in chosen:  # the course folder's config turns the in-server autograde back on
-        with open(course / "nbgrader_config.py", "a") as fh:
-            fh.write("\nc.Autograde.sanitize_preprocessors = ['nbgrader.preprocessors.ClearOutput', "
-                     "'nbgrader.preprocessors.DeduplicateIds', 'nbgrader.preprocessors.OverwriteKernelspec', "
-                     "'nbgrader.preprocessors.OverwriteCells', 'nbgrader.preprocessors.CheckCellMetadata']\n")
+    if "autograde" in chosen:  # the instructor's role config without its refusal (restored at the end)
+        text = INSTRUCTOR_NBGRADER_CONFIG.read_text()
+        assert REFUSAL in text, f"{INSTRUCTOR_NBGRADER_CONFIG} no longer sets the refusal as the weakness expects"
+        INSTRUCTOR_NBGRADER_CONFIG.write_text(text.replace(REFUSAL, "    pass\n"))
     if "formgrader" in chosen:  # the students' role folder loads the Formgrader (restored at the end)
         STUDENT_SERVER_CONFIG.write_text(
             '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": true}}}')
@@ -85,7 +88,7 @@ def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
     roster = Roster()
     hub = Hub(folder)
     killed: list[int] = []
-    student_config = STUDENT_SERVER_CONFIG.read_bytes()
+    role_files = {path: path.read_bytes() for path in ROLE_FILES}
     try:
         roster.create(folder)
         hub.start()
@@ -95,7 +98,8 @@ def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
         try:
             killed = hub.stop()
         finally:
-            STUDENT_SERVER_CONFIG.write_bytes(student_config)
+            for path, content in role_files.items():
+                path.write_bytes(content)
             roster.remove()
     print(f"\n[hub] stopped; killed by pid after the hub's own shutdown: {killed or 'none'}")
     srv, home, users = _snapshot()

@@ -2,11 +2,20 @@
 
 The Formgrader's Autograde button (and ``nbgrader autograde`` in the instructor's terminal)
 would run every student's code as the instructor, able to read the gradebook, ``source/``
-and every submission. On the hub it is off: autograde stops before the first kernel starts,
+and every submission. On the hub it is off: autograde stops before it looks at a submission,
 with a message naming the sandboxed path, ``deploy/grade.py`` (``python -m grading`` run by
 root). This file is on the instructor's server only (JUPYTER_CONFIG_PATH, set by the hub
-for the instructors' group); the course folder's own nbgrader_config.py never sets
-``Autograde.sanitize_preprocessors``, so nothing there turns the button back on.
+for the instructors' group).
+
+The refusal is Autograde's exporter (:class:`AutogradeOffOnHub`): nbgrader makes it in
+``Autograde.start``, before ``init_destination`` (which, with the button's ``force``, deletes
+the autograded notebooks the sandbox wrote) and before ``init_assignment`` (which adds the
+student and an empty submission record to the gradebook), so a refused Autograde changes
+nothing. It is set where the course folder's own nbgrader_config.py cannot override it: that
+file is loaded after this one and sets ``c.Autograde.exporter_class`` (and its sanitizing
+list) at the top level, but traitlets gives a setting nested under the parent that made the
+Autograde precedence over a top-level one. The Formgrader's Autograde (button and API) is made
+by the NbGraderAPI, ``nbgrader autograde`` by its app (an NbGrader).
 
 Collect, too, is nbgrader's with one change (OwnerCheckedCollect, below): a submission is
 collected only from a folder its student owns.
@@ -14,8 +23,8 @@ collected only from a folder its student owns.
 import os
 import pwd
 
+from nbconvert.exporters import NotebookExporter
 from nbgrader.exchange.default.collect import ExchangeCollect
-from nbgrader.preprocessors import NbGraderPreprocessor
 
 c = get_config()  # noqa: F821  (provided by traitlets when nbgrader loads this file)
 
@@ -27,14 +36,17 @@ AUTOGRADE_OFF = (
 )
 
 
-class AutogradeOffOnHub(NbGraderPreprocessor):
-    """Refuse to autograde: runs before any kernel, so no submitted code executes."""
+class AutogradeOffOnHub(NotebookExporter):
+    """Autograde's exporter on the hub: refuses to be made, so Autograde stops before it
+    touches the submission, the autograded folder or the gradebook."""
 
-    def preprocess(self, nb, resources):
+    def __init__(self, *args, **kwargs):
         raise RuntimeError(AUTOGRADE_OFF)
 
 
-c.Autograde.sanitize_preprocessors = [AutogradeOffOnHub]
+# the Formgrader (parent: NbGraderAPI), `nbgrader autograde` (parent: its app), anything else
+for section in (c.NbGraderAPI.Autograde, c.NbGrader.Autograde, c.Autograde):
+    section.exporter_class = AutogradeOffOnHub
 
 
 class OwnerCheckedCollect(ExchangeCollect):
