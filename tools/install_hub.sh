@@ -80,6 +80,9 @@ install -d "$ENV/etc/jupyter/labconfig" "$ENV/etc/jupyter/jupyter_server_config.
 install -m 0644 deploy/jupyter/labconfig/page_config.json "$ENV/etc/jupyter/labconfig/page_config.json"
 install -m 0644 deploy/jupyter/jupyter_server_config.d/zz-multiclass-digits.json \
     "$ENV/etc/jupyter/jupyter_server_config.d/zz-multiclass-digits.json"
+# (a jupyter_server_config.d file sets only which extensions load; the rest is read from here:
+# terminals are an interactive bash, not a login shell whose /etc/profile resets PATH)
+install -m 0644 deploy/jupyter/jupyter_server_config.json "$ENV/etc/jupyter/jupyter_server_config.json"
 sed "s|@EXCHANGE_ROOT@|$COURSE_EXCHANGE|" deploy/jupyter/nbgrader_config.py.in > "$ENV/etc/jupyter/nbgrader_config.py"
 chmod 0644 "$ENV/etc/jupyter/nbgrader_config.py"
 install -d "$ENV/share/jupyter/lab/settings"  # JupyterLab defaults: no news or update toasts
