@@ -75,7 +75,8 @@ class HubPage:
         """The entries of a menu of the menu bar (the menu is closed again)."""
         self.page.keyboard.press("Escape")
         self.page.click(f'.lm-MenuBar-itemLabel:text-is("{label}")')
-        items = self.page.eval_on_selector_all(".lm-Menu:visible .lm-Menu-itemLabel", "els => els.map(e => e.textContent)")
+        items = self.page.eval_on_selector_all(".lm-Menu:visible .lm-Menu-itemLabel",
+                                               "els => els.map(e => e.textContent)")
         self.page.keyboard.press("Escape")
         return items
 
@@ -103,7 +104,8 @@ class HubPage:
     def submit(self) -> None:
         panel = self.assignment_list()
         panel.locator("#fetched_assignments_list button:has-text('Submit')").click()
-        panel.locator("#submitted_assignments_list .item_status, #submitted_assignments_list .list_item").first.wait_for()
+        panel.locator("#submitted_assignments_list .item_status, "
+                      "#submitted_assignments_list .list_item").first.wait_for()
 
     def fetch_feedback(self) -> None:
         panel = self.assignment_list()
@@ -131,11 +133,25 @@ class HubPage:
             f"{NOTEBOOK_CELLS}.jp-CodeCell .jp-InputPrompt", "els => els.map(e => e.textContent.trim())")
 
     def run_all_above(self, index: int, timeout: float = 900) -> None:
-        """Select cell ``index`` and run every cell above it from the Run menu; wait until done."""
+        """Select cell ``index`` and run every cell above it from the Run menu; wait until done
+        (JupyterLab stops at a cell that raises: the cells after it are not run)."""
         cell = self.cells().nth(index)
         cell.scroll_into_view_if_needed()
         cell.click(position={"x": 5, "y": 5})
         self.menu("Run", "Run All Above Selected Cell")
+        self.wait_until_run(timeout)
+
+    def run_cells(self, first: int, last: int, timeout: float = 900) -> None:
+        """Run cells ``first`` to ``last`` one after the other with Shift+Enter, as a student
+        goes on after a failed test; wait until done."""
+        cell = self.cells().nth(first)
+        cell.scroll_into_view_if_needed()
+        cell.click(position={"x": 5, "y": 5})
+        for _ in range(first, last + 1):
+            self.page.keyboard.press("Shift+Enter")
+        self.wait_until_run(timeout)
+
+    def wait_until_run(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             time.sleep(1.0)

@@ -20,13 +20,17 @@ Screenshots: artifacts/hub/ (printed). Run alone with ``python -m pytest -m hub 
 from __future__ import annotations
 
 import csv
+import hashlib
+import re
+import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers.hub import ASSIGNMENT, COURSE_ID, EXCHANGE, HubUser, run_as, run_deploy
+from helpers.hub import ASSIGNMENT, COURSE_HOME, COURSE_ID, EXCHANGE, HubUser, run_as, run_deploy
 from helpers.hub_page import HubPage
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
@@ -45,6 +49,12 @@ GRADEBOOK_BYTES = "SQLite format 3"
 
 def course_folder(hub: Any) -> Path:
     return hub.roster.accounts["instructor"].home / COURSE_ID
+
+
+def gradebook_submissions(course: Path) -> list[str]:
+    """The students with a submission record in the course's gradebook (read as root)."""
+    with closing(sqlite3.connect(f"file:{course / 'gradebook.db'}?mode=ro", uri=True)) as db:
+        return sorted(row[0] for row in db.execute("SELECT student_id FROM submitted_assignment"))
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +114,8 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
         page.type_answer(MODEL_CELL, MODEL)
         page.shot(f"04_{key}_typed", page.cells().nth(MODEL_CELL))
         page.run_all_above(AFTER_LAST_TEST)
+        if "All tests passed" not in page.output(TEST_CELLS[0]):  # JupyterLab stopped at the failed test
+            page.run_cells(TEST_CELLS[0] + 1, AFTER_LAST_TEST - 1)
         seen[f"{key} public tests"] = [page.output(i) for i in TEST_CELLS]
         page.shot(f"05_{key}_public_test", page.cells().nth(TEST_CELLS[0]))
         page.save()
@@ -119,7 +131,8 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
     # s2 forges a later submission in s1's name (what nbgrader's collect must not take)
     s2_api = HubUser(hub, accounts["s2"])
     s2_api.login()
-    forged = f"{EXCHANGE}/{COURSE_ID}/inbound/{accounts['s1'].username}+{ASSIGNMENT}+2099-01-01 00:00:00.000000 UTC+forged"
+    forged = (f"{EXCHANGE}/{COURSE_ID}/inbound/{accounts['s1'].username}+{ASSIGNMENT}"
+              "+2099-01-01 00:00:00.000000 UTC+forged")
     seen["forge"] = s2_api.run_in_terminal(
         f"mkdir '{forged}' && cp ~/{ASSIGNMENT}/{ASSIGNMENT}.ipynb '{forged}/' "
         f"&& echo '2099-01-01 00:00:00.000000 UTC' > '{forged}/timestamp.txt' && echo FORGED")
@@ -137,6 +150,7 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
         "POST", f"user/{accounts['instructor'].username}/formgrader/api/submission/{ASSIGNMENT}/"
                 f"{accounts['s2'].username}/autograde", timeout=300)
     seen["autograde button"] = f"{refused.status_code} {refused.text}"
+    seen["submissions in the gradebook after the button"] = gradebook_submissions(course_folder(course_hub))
     instr.page.goto(instr.url(f"formgrader/manage_submissions/{ASSIGNMENT}"))
     instr.page.wait_for_timeout(3000)
     instr.shot("08_manage_submissions")
@@ -192,6 +206,8 @@ def test_release_and_public_tests(cycle: dict[str, Any]) -> None:
 
 def test_autograde_button_is_off_and_the_sandbox_grades(cycle: dict[str, Any]) -> None:
     assert "Autograde is turned off on this hub" in cycle["autograde button"], cycle["autograde button"]
+    # refused before nbgrader adds the student's (empty) submission to the gradebook
+    assert cycle["submissions in the gradebook after the button"] == [], cycle
     assert "error" not in cycle["grade"].lower() or "0 error" in cycle["grade"].lower(), cycle["grade"]
 
 
@@ -293,8 +309,9 @@ def test_a_students_kernel_reads_nothing_private(course_hub: Any, student: HubUs
 
 def test_a_students_terminal_reads_nothing_private(course_hub: Any, student: HubUser) -> None:
     paths = _private_paths(course_hub)
+    folders = ("inbound", "feedback", "course folder", "instructor home", "other student home", "hub state")
     script = "echo ; " + " ; ".join(
-        f"if {'ls' if name in ('inbound', 'feedback', 'course folder', 'instructor home', 'other student home', 'hub state') else 'head -c 15'} "
+        f"if {'ls' if name in folders else 'head -c 15'} "
         f"'{path}' >/dev/null 2>&1; then echo '{name}=GOT'; else echo '{name}={DENIED}'; fi"
         for name, path in paths.items())
     out = student.run_in_terminal(script)
@@ -324,12 +341,38 @@ def test_a_students_token_opens_no_formgrader_and_no_other_server(course_hub: An
     assert all(code in (403, 404) for code in statuses.values()), statuses
 
 
+def test_a_students_terminal_is_the_course_bash(student: HubUser) -> None:
+    """A hub terminal is an interactive bash (not a login shell: Debian's /etc/profile would put
+    PATH back to the system's) with the course environment's bin first on PATH."""
+    out = student.run_in_terminal('echo ; echo "SHELL_IS=$0 FLAGS=$-"; shopt -q login_shell && echo LOGIN=yes; '
+                                  'echo "NBGRADER_AT=$(command -v nbgrader)"').replace("\r", "")
+    verdicts = _verdicts(out, ["SHELL_IS", "NBGRADER_AT", "LOGIN"])
+    print("\n[hub] terminal shell:", verdicts)
+    shell, _, flags = verdicts.get("SHELL_IS", "").partition(" FLAGS=")
+    assert shell == "/bin/bash" and "i" in flags and "LOGIN" not in verdicts, out
+    assert verdicts.get("NBGRADER_AT") == str(COURSE_HOME / "env" / "bin" / "nbgrader"), out
+
+
+def _feedback_hashes(home: Path) -> set[str]:
+    return {hashlib.sha256(page.read_bytes()).hexdigest()
+            for page in (home / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")}
+
+
 def test_nobody_fetches_somebody_elses_feedback(course_hub: Any, student: HubUser) -> None:
-    """s2 asks nbgrader for s1's feedback: nothing arrives (the feedback is found by the secret in
-    the submitter's own cached copy)."""
-    s1 = course_hub.roster.accounts["s1"].username
+    """s2 asks nbgrader for s1's feedback (``--student s1``): what arrives is s2's own page, never
+    s1's (nbgrader finds feedback by the secret in the submitter's own cached copy, whatever
+    student is named). nbgrader must have run (the course's, from the terminal's PATH) for this
+    to mean anything."""
+    accounts = course_hub.roster.accounts
     out = student.run_in_terminal(
-        f"cd ~ && mkdir -p other && cd other && nbgrader fetch_feedback {ASSIGNMENT} --student {s1} 2>&1 | tail -3; "
-        f"find ~/other -name '*.html' | wc -l | sed 's/^/FOUND=/'")
-    print("\n[hub] fetch_feedback as s1:", out.replace("\r", "")[-400:])
-    assert "FOUND=0" in out.replace("\r", ""), out
+        f"echo ; cd ~ && mkdir -p other && cd other && "
+        f"nbgrader fetch_feedback {ASSIGNMENT} --student {accounts['s1'].username} 2>&1 | tail -3; "
+        "echo RAN=${PIPESTATUS[0]}; find ~/other -name '*.html' -exec sha256sum {} + | sed 's/^/GOT=/'"
+    ).replace("\r", "")
+    print("\n[hub] fetch_feedback as s1:", out[-600:])
+    assert "command not found" not in out and "RAN=0" in out and "FetchFeedbackApp" in out, out
+    got = set(re.findall(r"^GOT=([0-9a-f]{64}) ", out, flags=re.MULTILINE))
+    theirs, own = _feedback_hashes(accounts["s1"].home), _feedback_hashes(accounts["s2"].home)
+    assert theirs and own and not theirs & own, (theirs, own)
+    assert not got & theirs, out
+    assert got <= own, out
