@@ -17,12 +17,10 @@ from typing import Any
 
 import pytest
 
+from helpers.chromium import CHROMIUM, CHROMIUM_ARGS, MISSING
 from helpers.hub import COURSE_HOME, Hub, Roster
 from helpers.repo import ROOT
 
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "artifacts" / "hub"
 
 
@@ -118,7 +116,7 @@ def artifacts_dir() -> Path:
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the module (Playwright); every account gets its own context."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash tools/install_browser.sh`")
+        pytest.fail(MISSING)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
