@@ -30,9 +30,18 @@ WEAKEN_ENV = "COURSE_HUB_WEAKEN"
 WEAKNESSES = ("homes", "state", "collect", "autograde", "formgrader")
 STUDENT_SERVER_CONFIG = COURSE_HOME / "roles" / "student" / "jupyter_server_config.json"
 INSTRUCTOR_NBGRADER_CONFIG = COURSE_HOME / "roles" / "instructor" / "nbgrader_config.py"
+# lines of the instructor's role config that a weakness takes out
 REFUSAL = "    section.exporter_class = AutogradeOffOnHub\n"
+OWNER_CHECK = "c.ExchangeFactory.collect = OwnerCheckedCollect\n"
 # the role folders' files a weakness rewrites, restored when the hub stops
 ROLE_FILES = (STUDENT_SERVER_CONFIG, INSTRUCTOR_NBGRADER_CONFIG)
+
+
+def take_out(path: Path, line: str, instead: str) -> None:
+    """Replace a line of an installed role config (restored when the hub stops)."""
+    text = path.read_text()
+    assert line in text, f"{path} no longer has {line.strip()!r}, which the weakness takes out"
+    path.write_text(text.replace(line, instead))
 
 
 def weaken(names: str, hub: Hub, roster: Roster) -> None:
@@ -50,13 +59,10 @@ def weaken(names: str, hub: Hub, roster: Roster) -> None:
         os.chmod(hub.state, 0o755)
         for path in hub.state.iterdir():
             os.chmod(path, 0o644)
-    if "collect" in chosen:  # nbgrader's own collect (its check_owner only warns)
-        with open(course / "nbgrader_config.py", "a") as fh:
-            fh.write("\nc.ExchangeFactory.collect = 'nbgrader.exchange.default.collect.ExchangeCollect'\n")
-    if "autograde" in chosen:  # the instructor's role config without its refusal (restored at the end)
-        text = INSTRUCTOR_NBGRADER_CONFIG.read_text()
-        assert REFUSAL in text, f"{INSTRUCTOR_NBGRADER_CONFIG} no longer sets the refusal as the weakness expects"
-        INSTRUCTOR_NBGRADER_CONFIG.write_text(text.replace(REFUSAL, "    pass\n"))
+    if "collect" in chosen:  # nbgrader's own collect (its check_owner only warns): no OwnerCheckedCollect
+        take_out(INSTRUCTOR_NBGRADER_CONFIG, OWNER_CHECK, "pass\n")
+    if "autograde" in chosen:  # the instructor's role config without its refusal
+        take_out(INSTRUCTOR_NBGRADER_CONFIG, REFUSAL, "    pass\n")
     if "formgrader" in chosen:  # the students' role folder loads the Formgrader (restored at the end)
         STUDENT_SERVER_CONFIG.write_text(
             '{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": true}}}')

@@ -135,7 +135,8 @@ def _run_cycle(course_hub: Any, pages: dict[str, HubPage], seen: dict[str, Any])
               "+2099-01-01 00:00:00.000000 UTC+forged")
     seen["forge"] = s2_api.run_in_terminal(
         f"mkdir '{forged}' && cp ~/{ASSIGNMENT}/{ASSIGNMENT}.ipynb '{forged}/' "
-        f"&& echo '2099-01-01 00:00:00.000000 UTC' > '{forged}/timestamp.txt' && echo FORGED")
+        f"&& echo '2099-01-01 00:00:00.000000 UTC' > '{forged}/timestamp.txt' "
+        f"&& chmod -R a+rX '{forged}' && echo FORGED")  # readable: nbgrader's own collect would copy it
 
     # 3. collect; the Autograde button refuses; root grades in the sandbox; feedback out
     row = instr.formgrader_row()
