@@ -18,7 +18,7 @@ JOBS ?= auto
 XDIST = -n $(JOBS) --dist loadgroup --no-loadscope-reorder
 export PATH := $(BIN):$(PATH)
 
-.PHONY: lab refresh test test-fast release instructor student-kit help
+.PHONY: lab refresh test test-fast release instructor student-kit help hub hub-roster hub-grade
 
 help:
 	@echo "make lab          install (first time) and open JupyterLab on $(WORK)/ for a student"
@@ -28,6 +28,9 @@ help:
 	@echo "make instructor   install the course environment (no test tools) and say what to run next"
 	@echo "make release      regenerate release/ from source/ with nbgrader (instructors)"
 	@echo "make student-kit  build $(KIT_DIR).zip and $(KIT_DIR)/, what students get"
+	@echo "make hub         (root) install what is missing and start the course JupyterHub (docs/hub.md)"
+	@echo "make hub-roster ROSTER=roster.csv   (root) create the course accounts from a CSV"
+	@echo "make hub-grade   (root) grade the collected submissions in the sandbox"
 
 # Each install step says what it does and how long it takes; pip shows every package.
 # (Sizes and times measured on Linux x86_64, pip's cache off: docs/students.md.)
@@ -93,11 +96,12 @@ test: $(VENV)/.dev
 	bash tools/install_browser.sh
 	bash tools/install_sandbox.sh
 	bash tools/start_postgres.sh
+	bash tools/install_hub.sh
 	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything that needs no notebook execution, no root and no service: unit tests, the
 # answer corpus, data checks, quiet imports. Markers (pyproject.toml) leave out the rest.
-FAST_MARKERS := not slow and not browser and not postgres and not sandbox
+FAST_MARKERS := not slow and not browser and not postgres and not sandbox and not hub
 
 test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest $(XDIST) -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
@@ -112,3 +116,22 @@ KIT_DIR ?= dist/$(KIT)
 student-kit: $(VENV)/.student
 	$(BIN)/python tools/generate_release.py --check
 	$(BIN)/python tools/student_kit.py --out $(KIT_DIR)
+
+# The course on a JupyterHub (docs/hub.md), all as root. `make hub` installs what is missing
+# (tools/install_hub.sh: the course environment in /opt, the proxy, the exchange) and runs the
+# hub in the foreground on HUB_IP:HUB_PORT; accounts come from `make hub-roster`.
+HUB_IP ?= 127.0.0.1
+HUB_PORT ?= 8000
+ROSTER ?= roster.csv
+ASSIGNMENT ?= multiclass_digits
+GRADE_ARGS ?=
+
+hub:
+	bash tools/install_hub.sh
+	COURSE_HUB_IP=$(HUB_IP) COURSE_HUB_PORT=$(HUB_PORT) bash tools/start_hub.sh
+
+hub-roster:
+	/usr/bin/python3.11 deploy/roster.py $(ROSTER)
+
+hub-grade:
+	/usr/bin/python3.11 deploy/grade.py $(ASSIGNMENT) $(GRADE_ARGS)

@@ -31,8 +31,8 @@ SESSION_SHARED = ("lab_batch",)
 # fixtures built once per test module (scope="module"): one group per module that uses them
 MODULE_SHARED = frozenset({"red_batch", "toy_batch", "escape_batch", "pg_batch", "student_root",
                            "student_server", "labs_server", "corpus_batch", "lms_course", "forge_batch",
-                           "validate_server", "rj_plain_batch"})
-HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres")
+                           "validate_server", "course_hub", "rj_plain_batch"})
+HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres", "hub")
 
 
 def group_of(item: pytest.Item) -> str | None:
