@@ -26,7 +26,8 @@ log() { echo "install_hub: $*"; }
 die() { echo "install_hub: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it creates $COURSE_HOME, $COURSE_EXCHANGE and, later, Unix accounts)"
-case "$COURSE_HOME" in /root|/root/*) die "COURSE_HOME=$COURSE_HOME is under /root, which other accounts cannot read";; esac
+root_home=$(getent passwd 0 | cut -d: -f6)  # root's home (mode 700 on Debian)
+case "$COURSE_HOME/" in "${root_home:-/root}"/*) die "COURSE_HOME=$COURSE_HOME is under root's home ${root_home:-/root}, which other accounts cannot read";; esac
 umask 022
 
 apt_install() {
