@@ -233,7 +233,52 @@ def create(members: list[Member], cfg: Settings) -> list[tuple[str, str]]:
     for m in members:
         if m.role == "instructor":
             setup_instructor(m.username, cfg)
+    students = [m for m in members if m.role == "student"]
+    if students:
+        add_to_gradebook(students, cfg)
     return generated
+
+
+def course_instructor() -> str | None:
+    """The course's instructor account (the one member of the instructors' group), if any."""
+    try:
+        members = grp.getgrnam(INSTRUCTORS_GROUP).gr_mem
+    except KeyError:
+        return None
+    return members[0] if members else None
+
+
+def add_to_gradebook(students: list[Member], cfg: Settings) -> None:
+    """The students in the instructor's gradebook with their roster names (the Formgrader lists
+    them by name, ``nbgrader export`` writes it): ``nbgrader db student import``, run as the
+    instructor in the course folder (the gradebook stays the instructor's file)."""
+    instructor = course_instructor()
+    if instructor is None:
+        print("roster: no instructor yet: the students go into the gradebook when a roster "
+              "with the instructor is run", file=sys.stderr)
+        return
+    entry = pwd.getpwnam(instructor)
+    course = course_folder(Path(entry.pw_dir))
+    table = course / ".roster-students.csv"
+    fd = os.open(table, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "first_name", "last_name"])
+        for m in students:
+            first, _, last = m.name.rpartition(" ")  # "Ada King Lovelace": "Ada King", "Lovelace"
+            writer.writerow([m.username, first, last])
+    os.lchown(table, entry.pw_uid, entry.pw_gid)
+    env = {"PATH": f"{cfg.python.parent}:/usr/bin:/bin", "HOME": entry.pw_dir, "USER": instructor,
+           "LANG": "C.UTF-8"}  # nbgrader runs alembic from the course environment
+    try:
+        proc = subprocess.run(["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-m", "nbgrader",
+                               "db", "student", "import", table.name], cwd=course, env=env,
+                              capture_output=True, text=True)
+    finally:
+        table.unlink()
+    if proc.returncode != 0:
+        raise RosterError(f"nbgrader db student import failed ({proc.returncode}): "
+                          + (proc.stderr.strip().splitlines() or ["no output"])[-1])
 
 
 def remove(members: list[Member], cfg: Settings) -> list[str]:

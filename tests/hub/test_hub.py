@@ -230,6 +230,10 @@ def test_export_has_both_rows(course_hub: Any, cycle: dict[str, Any]) -> None:
     assert float(grades[accounts["s1"].username]["score"]) == 20.0, grades
     assert float(grades[accounts["s2"].username]["score"]) == 10.0, grades
     assert all(float(grades[a.username]["max_score"]) == 20.0 for a in (accounts["s1"], accounts["s2"]))
+    # the roster's names, put into the gradebook by the roster command (the Formgrader lists them)
+    names = {k: (grades[accounts[k].username]["first_name"], grades[accounts[k].username]["last_name"])
+             for k in ("s1", "s2")}
+    assert names == {"s1": ("Stu", "One"), "s2": ("Stu", "Two")}, names
 
 
 def test_a_forged_submission_is_not_collected(course_hub: Any, cycle: dict[str, Any]) -> None:
