@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import grp
+import io
 import json
 import os
 import pwd
@@ -29,6 +30,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,23 +261,28 @@ def add_to_gradebook(students: list[Member], cfg: Settings) -> None:
         return
     entry = pwd.getpwnam(instructor)
     course = course_folder(Path(entry.pw_dir))
-    table = course / ".roster-students.csv"
-    fd = os.open(table, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "first_name", "last_name"])
-        for m in students:
-            first, _, last = m.name.rpartition(" ")  # "Ada King Lovelace": "Ada King", "Lovelace"
-            writer.writerow([m.username, first, last])
-    os.lchown(table, entry.pw_uid, entry.pw_gid)
+    rows = io.StringIO()
+    writer = csv.writer(rows)
+    writer.writerow(["id", "first_name", "last_name"])
+    for m in students:
+        first, _, last = m.name.rpartition(" ")  # "Ada King Lovelace": "Ada King", "Lovelace"
+        writer.writerow([m.username, first, last])
     env = {"PATH": f"{cfg.python.parent}:/usr/bin:/bin", "HOME": entry.pw_dir, "USER": instructor,
            "LANG": "C.UTF-8"}  # nbgrader runs alembic from the course environment
+    # the table in a folder of root's that only the instructor's group may read: root writes no
+    # file where the instructor could have put a link
+    folder = Path(tempfile.mkdtemp(prefix="course-roster-"))
     try:
+        table = folder / "students.csv"
+        table.write_text(rows.getvalue(), encoding="utf-8")
+        for path, mode in ((table, 0o640), (folder, 0o750)):
+            os.chown(path, 0, entry.pw_gid)
+            os.chmod(path, mode)
         proc = subprocess.run(["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-m", "nbgrader",
-                               "db", "student", "import", table.name], cwd=course, env=env,
+                               "db", "student", "import", str(table)], cwd=course, env=env,
                               capture_output=True, text=True)
     finally:
-        table.unlink()
+        shutil.rmtree(folder)
     if proc.returncode != 0:
         raise RosterError(f"nbgrader db student import failed ({proc.returncode}): "
                           + (proc.stderr.strip().splitlines() or ["no output"])[-1])
