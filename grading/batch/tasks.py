@@ -37,6 +37,7 @@ class Bundle:
     isolation: str
     limits: Limits
     restore_course_files: bool = True
+    feedback: bool = False  # also make each student's feedback page (the grading service)
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,4 @@ class Outcome:
     private: dict | None
     autograded: dict[str, bytes] = field(default_factory=dict)  # paths under autograded/STUDENT/
     worker: str = ""
+    feedback: dict[str, bytes] = field(default_factory=dict)  # pages under feedback/STUDENT/ (Bundle.feedback)

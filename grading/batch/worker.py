@@ -118,6 +118,7 @@ def grade_task(bundle: Bundle, task: Task) -> Outcome:
             limits=bundle.limits,
             bwrap=bwrap,
             cgroups=cgroups,
+            feedback=bundle.feedback,
         )
         (tmp / "work").mkdir()
         outcome = grade_one(ctx, task)

@@ -99,6 +99,7 @@ class BatchContext:
     limits: Limits
     bwrap: str = ""
     cgroups: Cgroups | None = None
+    feedback: bool = False  # also run generate_feedback (no kernel) on what autograde made
 
 
 def _safe(name: str) -> str:
@@ -274,9 +275,38 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
         else:
             result.notes.append(f"nbgrader exit {rc}: " + logs.last_line(log_path)[:200])
             private = None
+    feedback = _feedback_pages(ctx, ws, student, env) if ctx.feedback and private is not None else {}
     made = ws / "autograded" / student / ctx.assignment
     files = {f"{ctx.assignment}/{rel}": data for rel, data in read_tree(made).items()} if made.is_dir() else {}
     # bounded: nbgrader's log, then what each kernel printed (grading.batch.logs)
     files[f"{ctx.assignment}.autograde.log"] = logs.autograde_log(log_path, ws / "box" / "kernel-output")
     result.seconds = time.monotonic() - start
-    return Outcome(result, private, files)
+    return Outcome(result, private, files, feedback=feedback)
+
+
+FEEDBACK_TIMEOUT = 120.0  # seconds for generate_feedback (no kernel: an nbconvert export)
+
+
+def _feedback_pages(ctx: BatchContext, ws: Path, student: str, env: dict[str, str]) -> dict[str, bytes]:
+    """The student's feedback pages, made by ``nbgrader generate_feedback`` in the workspace (the
+    course's feedback settings, the private gradebook), as {file name: bytes}; none if it failed."""
+    argv = [
+        "generate_feedback",
+        ctx.assignment,
+        "--student",
+        student,
+        "--force",
+        f"--CourseDirectory.root={ws}",
+        f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
+        f"--CourseDirectory.course_id={ctx.course_id}",
+    ]
+    try:
+        rc = run_nbgrader(
+            argv, cwd=ws, env=env, log=ws / "feedback.log", timeout=FEEDBACK_TIMEOUT, on_end=kill_tree
+        )
+    except ForkServerError:
+        return {}
+    pages = ws / "feedback" / student / ctx.assignment
+    if rc != 0 or not pages.is_dir():
+        return {}
+    return {name: data for name, data in read_tree(pages).items() if name.endswith(".html")}
