@@ -50,7 +50,7 @@ $(VENV)/.student: requirements.txt pyproject.toml $(VALIDATE_CONFIG) | $(BIN)/py
 	@install -D -m 644 $(VALIDATE_CONFIG) $(VENV)/etc/jupyter/jupyter_server_config.d/$(notdir $(VALIDATE_CONFIG))
 	@touch $@
 
-$(VENV)/.dev: requirements-dev.txt $(VENV)/.student
+$(VENV)/.dev: requirements-dev.txt deploy/requirements-hub.txt $(VENV)/.student
 	@echo "== Installing the test tools (requirements-dev.txt: pytest, nbval, Playwright, mlxtend, ...:"
 	@echo "   about 400 MB installed; 1 to 6 minutes)"
 	@start=$$(date +%s); $(BIN)/python -m pip install --progress-bar on -r requirements-dev.txt \

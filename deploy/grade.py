@@ -10,54 +10,19 @@ environment there, every kernel in the grader's sandbox, and gives what it wrote
 (``autograded/``, a new SQLite gradebook) back to the instructor, so that the Formgrader can
 generate and release the feedback.
 """
+
 from __future__ import annotations
 
-import json
 import os
-import pwd
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from roster import chown_tree  # noqa: E402  (deploy/ is not a package: run as a script)
-from settings import Settings, nbgrader_settings_file, settings  # noqa: E402
+from settings import settings  # noqa: E402  (deploy/ is not a package: run as a script; puts the repo on the path)
 
-
-class GradeError(RuntimeError):
-    """The hub's course is not set up for grading; nothing was graded."""
-
-
-def instructor_of(cfg: Settings) -> pwd.struct_passwd:
-    """The owner of the course's exchange folder (deploy/roster.py made it for the instructor)."""
-    try:
-        info = cfg.exchange_course.lstat()
-    except FileNotFoundError:
-        raise GradeError(f"no {cfg.exchange_course}: create the instructor with deploy/roster.py") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise GradeError(f"{cfg.exchange_course} is not a folder")
-    return pwd.getpwuid(info.st_uid)
-
-
-def course_of(instructor: pwd.struct_passwd) -> tuple[Path, str | None]:
-    """The instructor's course folder and gradebook URL, from their nbgrader settings (JSON)."""
-    path = nbgrader_settings_file(Path(instructor.pw_dir))
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd) as fh:
-            values = json.load(fh).get("CourseDirectory", {})
-    except (OSError, ValueError) as exc:
-        raise GradeError(f"cannot read {path}: {exc}") from exc
-    course = Path(values.get("root", ""))
-    try:
-        info = course.lstat()
-    except OSError as exc:
-        raise GradeError(f"course folder {course!s}: {exc}") from exc
-    if not course.is_absolute() or not stat.S_ISDIR(info.st_mode) or info.st_uid != instructor.pw_uid:
-        raise GradeError(f"course folder {course} is not a folder of {instructor.pw_name}'s")
-    db_url = values.get("db_url")
-    return course, db_url if isinstance(db_url, str) and db_url else None
+from grading.service.course import CourseError as GradeError  # noqa: E402  (standard library only)
+from grading.service.course import course_of, give_back, instructor_of  # noqa: E402
 
 
 def keep_secrets(course: Path, assignment: str) -> None:
@@ -74,17 +39,6 @@ def keep_secrets(course: Path, assignment: str) -> None:
                 dest.write_bytes(secret.read_bytes())
 
 
-def give_back(course: Path, instructor: pwd.struct_passwd) -> None:
-    """What the grader (root) wrote in the course folder goes back to the instructor."""
-    for name in ("autograded", "gradebook.db"):
-        path = course / name
-        if path.exists() and not path.is_symlink():
-            if path.is_dir():
-                chown_tree(path, instructor.pw_uid, instructor.pw_gid)
-            else:
-                os.lchown(path, instructor.pw_uid, instructor.pw_gid)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0].startswith("-"):
@@ -94,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.geteuid() != 0:
             raise GradeError("run as root: the sandbox's cgroups need it")
         cfg = settings()
-        instructor = instructor_of(cfg)
+        instructor = instructor_of(cfg.exchange_course)
         course, db_url = course_of(instructor)
         if db_url is None:
             db_url = cfg.db_url
@@ -102,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         if db_url:
             cmd += ["--db", db_url]
         env = {**os.environ, "PATH": f"{cfg.python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-        print(f"grade: {' '.join(c if c != db_url else '--db URL' for c in cmd)} (course of "
-              f"{instructor.pw_name})", file=sys.stderr)
+        print(
+            f"grade: {' '.join(c if c != db_url else '--db URL' for c in cmd)} (course of {instructor.pw_name})",
+            file=sys.stderr,
+        )
         try:
             code = subprocess.run(cmd, cwd=course, env=env).returncode
             keep_secrets(course, args[0])

@@ -3,9 +3,11 @@
 Settings are environment variables with the defaults below (docs/hub.md); every script and
 the hub read the same ones.
 """
+
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,9 @@ STUDENTS_GROUP = f"{COURSE_ID}-students"
 INSTRUCTORS_GROUP = f"{COURSE_ID}-instructors"
 ROLES = {"student": STUDENTS_GROUP, "instructor": INSTRUCTORS_GROUP}
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # grading.service.course: the standard library only
+from grading.service.course import nbgrader_settings_file  # noqa: E402,F401  (roster.py's, grade.py's)
 
 
 @dataclass(frozen=True)
@@ -43,18 +48,17 @@ def settings(environ: dict[str, str] | None = None) -> Settings:
     elif db.startswith("postgresql"):
         db_url = db
     else:
-        raise ValueError(f"COURSE_DB={db!r}: use 'sqlite' (the default) or a "
-                         "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE URL")
-    return Settings(home=Path(env.get("COURSE_HOME", "/opt/multiclass-digits")),
-                    exchange=Path(env.get("COURSE_EXCHANGE", "/srv/nbgrader/exchange")),
-                    db_url=db_url)
+        raise ValueError(
+            f"COURSE_DB={db!r}: use 'sqlite' (the default) or a "
+            "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DATABASE URL"
+        )
+    return Settings(
+        home=Path(env.get("COURSE_HOME", "/opt/multiclass-digits")),
+        exchange=Path(env.get("COURSE_EXCHANGE", "/srv/nbgrader/exchange")),
+        db_url=db_url,
+    )
 
 
 def course_folder(home: Path) -> Path:
     """The instructor's course folder (nbgrader's course root) in their home."""
     return home / COURSE_ID
-
-
-def nbgrader_settings_file(home: Path) -> Path:
-    """The instructor's own nbgrader settings (course root, gradebook URL), JSON."""
-    return home / ".jupyter" / "nbgrader_config.json"

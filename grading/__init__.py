@@ -1,7 +1,7 @@
 """Instructor-side tools: nbgrader extensions and course-scale autograding (``python -m grading``).
 
-Three layers, each a package, over a few leaf modules; every import points down this list
-(a package never imports one listed above it):
+Four packages over a few leaf modules; every import points down this list (a package never
+imports one listed above it), except ``grading.service``, the top, which uses the other three:
 
 ``grading`` (leaves and the command line)
     ``cli``         the command line: flags, exit status
@@ -51,4 +51,13 @@ Three layers, each a package, over a few leaf modules; every import points down 
     ``cleanup``     removing what a submission wrote, judging leftovers of dead workers
     ``guard``       the kernel-side guard (imported by the student's kernel, never here)
     ``integrity``   snapshot and restore of the installed course packages
+``grading.service`` (Submit for grading on the course hub: a JupyterHub service run as root)
+    ``__main__``    ``python -m grading.service``: settings from the environment, the web server
+    ``app``         the HTTP API: the student's token, uploads checked, submissions and results
+    ``policy``      the course's rules: counting latest or best, rate limit, deadline, size
+    ``store``       every submission and result in the service's own SQLite file, the queue
+    ``engine``      the grading thread: queued submissions as Dask tasks, counted ones recorded
+    ``verdict``     what a student is shown: each exercise's score and messages, no hidden test
+    ``course``      the hub's course as root finds it: instructor, course folder, gradebook
+    ``student_server`` the student's server side of the button: forwards with the server's token
 """

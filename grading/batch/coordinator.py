@@ -232,7 +232,7 @@ def _check_workers(client, isolation: str) -> None:
         raise GradingError(f"a Dask worker cannot grade here: {exc}") from None
 
 
-def _record(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
+def record_outcome(course_dir: Path, db_url: str, bundle: Bundle, outcome: Outcome) -> SubmissionResult:
     """Write one outcome into the gradebook and autograded/ (coordinator only)."""
     res, student = outcome.result, outcome.result.student
     res.worker = outcome.worker
@@ -272,7 +272,7 @@ def _run(
         # "large object in task graph": the bundle is sent once, a notebook once per student
         warnings.simplefilter("ignore", UserWarning)
         # a task, not scattered data: if every worker holding it dies, Dask recomputes it
-        shared = client.submit(_identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
+        shared = client.submit(identity_bundle, bundle, key=f"bundle-{bundle.batch_id}", pure=False)
         graded = frozenset(n for n in bundle.release if "/" not in n and n.endswith(".ipynb"))
         for student in todo:
             task = submitted_task(
@@ -300,7 +300,7 @@ def _run(
         except Exception as exc:  # a bug of ours, or a lost worker: not the batch's end
             outcome = Outcome(SubmissionResult(student, STATUS_ERROR, notes=[f"{type(exc).__name__}: {exc}"]), None)
         fut.release()
-        res = _record(course_dir, db_url, bundle, outcome)
+        res = record_outcome(course_dir, db_url, bundle, outcome)
         failures += res.status not in (STATUS_OK, STATUS_FLAGGED)
         n += 1
         results.append(res)
@@ -311,5 +311,5 @@ def _run(
         )
 
 
-def _identity_bundle(bundle: Bundle) -> Bundle:
+def identity_bundle(bundle: Bundle) -> Bundle:
     return bundle
