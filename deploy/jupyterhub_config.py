@@ -89,3 +89,36 @@ def role_config(spawner) -> None:
 
 
 c.Spawner.pre_spawn_hook = role_config
+
+# ---- Submit for grading: the grading service (python -m grading.service), started and restarted
+# by the hub, as root (the sandbox's cgroups), on loopback. Students reach it through their own
+# server (grading.service.student_server), which calls it with the server's token: the token
+# may use the service (the role below), the service asks the hub whose it is.
+GRADER_URL = f"http://127.0.0.1:{int(os.environ.get('COURSE_GRADER_PORT', '8082'))}"
+GRADER_SETTINGS = (  # the course's rules and the grader's settings (docs/hub.md), passed on as set
+    "COURSE_EXCHANGE", "COURSE_DB", "COURSE_SUBMIT_COUNTING", "COURSE_SUBMIT_LIMIT", "COURSE_SUBMIT_DEADLINE",
+    "COURSE_SUBMIT_MAX_MB", "COURSE_SUBMIT_TIMEOUT", "COURSE_SUBMIT_CELL_TIMEOUT", "COURSE_SUBMIT_SKIP_TAIL",
+    "COURSE_GRADER_WORKERS", "COURSE_GRADER_SCHEDULER", "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES",
+)
+c.JupyterHub.services = [
+    {
+        "name": "grader",
+        "url": GRADER_URL,
+        "command": [str(HOME / "env" / "bin" / "python"), "-m", "grading.service"],
+        "environment": {
+            "PATH": f"{HOME / 'env' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": "/root",
+            "COURSE_GRADER_STATE": str(STATE / "grader"),
+            **{name: os.environ[name] for name in GRADER_SETTINGS if name in os.environ},
+        },
+        "display": False,
+    }
+]
+c.JupyterHub.load_roles = [
+    {"name": "course-submit", "description": "Submit for grading", "groups": ["students"],
+     "scopes": ["access:services!service=grader"]},
+]
+# the server's own token ($JUPYTERHUB_API_TOKEN) gets the grader's scope where its user has it
+c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server", "access:services!service=grader"]
+c.Spawner.environment["COURSE_GRADER_URL"] = f"{GRADER_URL}/services/grader/"
