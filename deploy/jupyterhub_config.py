@@ -104,7 +104,9 @@ c.JupyterHub.services = [
     {
         "name": "grader",
         "url": GRADER_URL,
-        "command": [str(HOME / "env" / "bin" / "python"), "-m", "grading.service"],
+        # -P: no working folder on the module path; the working folder is the hub's own (root only)
+        "command": [str(HOME / "env" / "bin" / "python"), "-P", "-m", "grading.service"],
+        "cwd": str(STATE),
         "environment": {
             "PATH": f"{HOME / 'env' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",

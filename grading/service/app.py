@@ -129,11 +129,15 @@ class Handler(HubAuthenticated, web.RequestHandler):
             json.dumps({"error": messages.get(status_code, "The grading service failed."), "retry_after": None})
         )
 
+    def check_hub_user(self, model: dict) -> dict:
+        self.hub_model = model  # known to the hub, but maybe without the grader's scope (403, not 401)
+        return super().check_hub_user(model)
+
     def student(self) -> str:
-        """The student making the request (401 without a token, 403 if not a course student)."""
+        """The student making the request (401 without a valid token, 403 if not a course student)."""
         model = self.current_user
         if not model:
-            raise web.HTTPError(401)
+            raise web.HTTPError(403 if getattr(self, "hub_model", None) else 401)
         name = model.get("name", "")
         if model.get("kind", "user") != "user" or not self.service.is_student(name):
             raise web.HTTPError(403)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import tempfile
 import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from grading.batch.client import open_client
 from grading.batch.coordinator import identity_bundle, prepare_batch, record_outcome
@@ -81,10 +83,10 @@ class Engine(threading.Thread):
     def run(self) -> None:
         try:
             self._serve()
-        except BaseException as exc:  # the service answers 503 with this from now on
+        except BaseException as exc:
             self.failed = exc
-            log.exception("the grader stopped")
-            raise
+            log.exception("the grader stopped: the service exits, the hub starts it again (nothing queued is lost)")
+            os._exit(3)
 
     def _serve(self) -> None:
         opts = self.settings.options
@@ -96,18 +98,19 @@ class Engine(threading.Thread):
             client.run(worker_ready)
             self.ready.set()
             log.info("grader ready: %s, isolation %s", opts.cluster().describe(n_workers), opts.isolation)
-            self._loop(client, n_workers)
+            self._loop(client)
 
-    def _loop(self, client, n_workers: int) -> None:
-        from distributed import wait
-
-        running: dict[object, st.Submission] = {}
+    def _loop(self, client) -> None:
+        # Dask futures -> (submission, the worker it was sent to): one submission per worker at a
+        # time, each sent to an idle worker (left to itself, Dask puts tasks where the bundle is,
+        # one worker, and a submission that kills that worker takes the others queued there with it)
+        running: dict[Any, tuple[st.Submission, str]] = {}
         while not self._stop.is_set():
-            while len(running) < n_workers:
+            while (worker := _idle_worker(client, {w for _, w in running.values()})) is not None:
                 course = self.find_course()
                 if course is None:
                     break
-                sub = self.store.next_queued({s.student for s in running.values()})
+                sub = self.store.next_queued({s.student for s, _ in running.values()})
                 if sub is None:
                     break
                 try:
@@ -118,15 +121,22 @@ class Engine(threading.Thread):
                 task = Task(
                     sub.student, {sub.notebook: self.store.body(sub.id), TIMESTAMP: server_timestamp(sub.submitted)}
                 )
-                fut = client.submit(grade_task, shared, task, key=f"submit-{sub.id}-{sub.attempts}", pure=False)
-                running[fut] = sub
-                log.info("grading %s of %s (attempt %d)", sub.id, sub.student, sub.attempts)
-            if running:
-                done, _ = wait(list(running), timeout=0.5, return_when="FIRST_COMPLETED")
-                for fut in done:
-                    self._finish(running.pop(fut), fut)
-            else:
-                self._wake.wait(2.0)
+                fut = client.submit(
+                    grade_task,
+                    shared,
+                    task,
+                    key=f"submit-{sub.id}-{sub.attempts}",
+                    pure=False,
+                    workers=[worker],
+                    allow_other_workers=True,  # only if that worker is gone
+                )
+                running[fut] = (sub, worker)
+                log.info("grading %s of %s (attempt %d) on %s", sub.id, sub.student, sub.attempts, worker)
+            done = [fut for fut in running if fut.done()]
+            for fut in done:
+                self._finish(running.pop(fut)[0], fut)
+            if not done:  # a new submission wakes it at once; a result is seen within 0.2 s
+                self._wake.wait(0.2 if running else 2.0)
                 self._wake.clear()
 
     def _put_back(self, sub: st.Submission, why: str) -> None:
@@ -192,3 +202,11 @@ class Engine(threading.Thread):
         if counted:
             self.store.set_counted(sub.student, sub.id)
         log.info("%s of %s: %s %s/%s", sub.id, sub.student, status, result.get("score"), result.get("max_score"))
+
+
+def _idle_worker(client, busy: set[str]) -> str | None:
+    """A worker of the cluster with no submission of ours (None if all have one)."""
+    for address in sorted(client.scheduler_info().get("workers", {})):
+        if address not in busy:
+            return address
+    return None

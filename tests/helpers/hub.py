@@ -34,6 +34,13 @@ EXCHANGE = Path("/srv/nbgrader/exchange")
 COURSE_ID = "multiclass-digits"
 ASSIGNMENT = "multiclass_digits"
 HUB_START_TIMEOUT = 300.0
+# s1 and s2 go through nbgrader's cycle (test_hub.py); the others submit for grading (test_submit.py)
+STUDENTS = ("s1", "s2", "s3", "s4", "s5", "s6")
+# the grading service's rules and settings on the test hub (small, so that the tests reach them)
+GRADER_ENV = {"COURSE_SUBMIT_LIMIT": "2/h", "COURSE_SUBMIT_MAX_MB": "1", "COURSE_GRADER_WORKERS": "2",
+              "COURSE_SUBMIT_TIMEOUT": "400", "COURSE_SUBMIT_CELL_TIMEOUT": "200",
+              # one attempt: a submission whose worker dies is an error at once (test_submit.py)
+              "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
 
 
 def free_port() -> int:
@@ -62,26 +69,26 @@ class Roster:
     path: Path | None = None
 
     def names(self) -> dict[str, str]:
-        return {"instructor": f"ht{self.tag}-instr", "s1": f"ht{self.tag}-s1", "s2": f"ht{self.tag}-s2"}
+        return {"instructor": f"ht{self.tag}-instr", **{k: f"ht{self.tag}-{k}" for k in STUDENTS}}
 
     def create(self, folder: Path) -> None:
         n = self.names()
         self.path = folder / "roster.csv"
         # the instructor's password is generated (printed once); the students' are given
-        given = {"s1": "s1-" + uuid.uuid4().hex[:10], "s2": "s2-" + uuid.uuid4().hex[:10]}
+        given = {k: f"{k}-" + uuid.uuid4().hex[:10] for k in STUDENTS}
         self.path.write_text(
             "username,name,role,password\n"
             f"{n['instructor']},Ada Instructor,instructor,\n"
             f"{n['s1']},Stu One,student,{given['s1']}\n"
-            f"{n['s2']},Stu Two,,{given['s2']}\n")
+            f"{n['s2']},Stu Two,,{given['s2']}\n"
+            + "".join(f"{n[k]},Stu {k.upper()},student,{given[k]}\n" for k in STUDENTS[2:]))
         out = run_deploy("roster.py", str(self.path))
         printed = dict(line.split(",", 1) for line in out.splitlines()[1:] if "," in line)
         if set(printed) != {n["instructor"]}:
             raise AssertionError(f"roster printed passwords for {sorted(printed)}, expected the instructor's only")
         self.accounts = {
             "instructor": Account(n["instructor"], printed[n["instructor"]], "instructor"),
-            "s1": Account(n["s1"], given["s1"], "student"),
-            "s2": Account(n["s2"], given["s2"], "student"),
+            **{k: Account(n[k], given[k], "student") for k in STUDENTS},
         }
 
     def remove(self) -> None:
@@ -110,10 +117,12 @@ def run_as(user: str, *cmd: str, cwd: Path | None = None, timeout: float = 300) 
 class Hub:
     """tools/start_hub.sh on free ports, its state in a new folder under /srv."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, settings: dict[str, str] | None = None) -> None:
+        self.settings = {**GRADER_ENV, **(settings or {})}
         self.port = free_port()
         self.api_port = free_port()
         self.proxy_api_port = free_port()
+        self.grader_port = free_port()
         self.state = Path(tempfile.mkdtemp(prefix="jupyterhub-test-", dir="/srv"))
         self.log_path = log_dir / "hub.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -127,7 +136,9 @@ class Hub:
         return {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "COURSE_HUB_PORT": str(self.port), "COURSE_HUB_API_PORT": str(self.api_port),
                 "COURSE_PROXY_API_PORT": str(self.proxy_api_port), "COURSE_HUB_STATE": str(self.state),
-                "COURSE_HOME": str(COURSE_HOME)}
+                "COURSE_HOME": str(COURSE_HOME), "COURSE_GRADER_PORT": str(self.grader_port), **self.settings,
+                # the roster (run with the tests' environment) and the grading service agree
+                "COURSE_EXCHANGE": os.environ.get("COURSE_EXCHANGE", str(EXCHANGE))}
 
     def start(self) -> None:
         with open(self.log_path, "wb") as log:

@@ -28,17 +28,19 @@ from xdist.scheduler import LoadScopeScheduling
 GROUPS_ENV = "COURSE_TEST_GROUPS_FILE"
 # fixtures built once for the whole run (scope="session"): one group each
 SESSION_SHARED = ("lab_batch",)
+# fixtures built once per test package (scope="package"): one group each, run after the session's
+PACKAGE_SHARED = ("course_hub",)
 # fixtures built once per test module (scope="module"): one group per module that uses them
 MODULE_SHARED = frozenset({"red_batch", "toy_batch", "escape_batch", "pg_batch", "student_root",
                            "student_server", "labs_server", "corpus_batch", "lms_course", "forge_batch",
-                           "validate_server", "course_hub", "rj_plain_batch"})
+                           "validate_server", "rj_plain_batch"})
 HEAVY_MARKERS = ("slow", "sandbox", "browser", "postgres", "hub")
 
 
 def group_of(item: pytest.Item) -> str | None:
     """The group of a test that uses a shared fixture, else None (it may go anywhere)."""
     names = set(item.fixturenames)
-    for name in SESSION_SHARED:
+    for name in SESSION_SHARED + PACKAGE_SHARED:
         if name in names:
             return name
     if names & MODULE_SHARED:

@@ -1,8 +1,8 @@
-"""Fixtures of the hub tests: the course's real JupyterHub with three real Unix accounts, and a
-headless Chromium to drive it.
+"""Fixtures of the hub tests: the course's real JupyterHub with real Unix accounts (an instructor,
+six students), and a headless Chromium to drive it.
 
-``course_hub`` (one per module) makes the accounts with deploy/roster.py, starts the hub with
-tools/start_hub.sh and, at the end, stops it by pid, kills by pid whatever it started that is
+``course_hub`` (one for the package: test_hub.py and test_submit.py share it) makes the accounts
+with deploy/roster.py, starts the hub with tools/start_hub.sh and, at the end, stops it by pid, kills by pid whatever it started that is
 left, removes the accounts with the roster command and checks that nothing is left in /srv,
 /home or the user database. Needs root and tools/install_hub.sh (``make test`` runs it).
 """
@@ -81,7 +81,7 @@ def _snapshot() -> tuple[set[str], set[str], set[str]]:
     return (set(os.listdir("/srv")), set(os.listdir("/home")), {p.pw_name for p in pwd.getpwall()})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def course_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CourseHub]:
     if os.geteuid() != 0:
         pytest.fail("the hub tests need root (PAM logins, Unix accounts): run them as root")
