@@ -72,9 +72,10 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     data_file = package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     lines: list[str] = []
-    # 30 s per cell: the longest honest cell (training) takes a few seconds even with both
-    # cores shared; the never-returning softmax costs 3 cell timeouts of one worker
-    results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=30,
+    # 15 s per cell: no training here (mechanics lab, --skip-tail); the longest honest cell, the
+    # imports (TensorFlow), takes about 4 s with both workers busy. The never-returning softmax
+    # costs one worker 2 cell timeouts (softmax_compare, test_my_softmax): 30 s, not 60 at 30 s
+    results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=15,
                             progress=lines.append, restore_course_files=False, skip_tail=True,
                             limits=LAB_LIMITS)
     print("\n".join(lines))
