@@ -55,6 +55,7 @@ class LabBatch:
     data_before: str
     data_after: str
     lines: list[str] = field(default_factory=list)
+    options: dict = field(default_factory=dict)  # autograde_all's options (one by one: test_worker.py)
 
 
 @pytest.fixture(scope="session")
@@ -72,10 +73,12 @@ def lab_batch(tmp_path_factory: pytest.TempPathFactory) -> LabBatch:
     data_file = package_dir("utils") / "data" / "digits_y.npy"
     before = sha256(data_file)
     lines: list[str] = []
-    # 30 s per cell: the longest honest cell (training) takes a few seconds even with both
-    # cores shared; the never-returning softmax costs 3 cell timeouts of one worker
-    results = autograde_all(LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=30,
-                            progress=lines.append, restore_course_files=False, skip_tail=True,
-                            limits=LAB_LIMITS)
+    # 15 s per cell: no training here (mechanics lab, --skip-tail); the longest honest cell, the
+    # imports (TensorFlow), takes about 4 s with both workers busy. The never-returning softmax
+    # costs one worker 2 cell timeouts (softmax_compare, test_my_softmax): 30 s, not 60 at 30 s
+    options = dict(workers=2, timeout=1200, cell_timeout=15, restore_course_files=False,
+                   skip_tail=True, limits=LAB_LIMITS)
+    results = autograde_all(LAB, course_dir=course, progress=lines.append, **options)
     print("\n".join(lines))
-    return LabBatch(course, {r.student: r for r in results}, before, sha256(data_file), lines)
+    return LabBatch(course, {r.student: r for r in results}, before, sha256(data_file), lines,
+                    options)

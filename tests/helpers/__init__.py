@@ -19,7 +19,8 @@ the scripts of ``tools/`` (:func:`helpers.repo.import_tool`).
 Modules: :mod:`repo` (paths of the repository), :mod:`notebooks` (cells by nbgrader grade id),
 :mod:`submissions` (the graded lab's ordinary submissions), :mod:`softmax_answers` and
 :mod:`model_answers` (the public tests' answer corpus), :mod:`faults` (fault and cheat cases),
-:mod:`escapes` and :mod:`redteam` (sandbox escape attempts), :mod:`courses` (temporary
+:mod:`escapes` and :mod:`redteam` (sandbox escape attempts), :mod:`attack_batch` (the red
+team's attempts and the forgeries graded in one batch), :mod:`courses` (temporary
 course folders, gradebook reads), :mod:`feedback` (hidden-test lines found in feedback pages), :mod:`trained_outputs` and :mod:`nbval_tolerance`
 (cross-CPU tolerances), :mod:`figures` (pyplot figures and ipympl for the figure tests),
 :mod:`jupyter_server` and :mod:`lab_page` (a private JupyterLab and a Chromium page driving

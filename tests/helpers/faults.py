@@ -125,7 +125,7 @@ CASES: list[Case] = [
     Case("good", "correct answers", [], FULL, fair="full marks"),
     Case("wrong_softmax", "softmax not normalised", [answer("my_softmax", WRONG_SOFTMAX)],
          NO_SOFTMAX, fair="softmax part 0"),
-    # it waits rather than spins: three cell timeouts of one worker with no core taken from the
+    # it waits rather than spins: two cell timeouts of one worker with no core taken from the
     # rest of the suite (the toy batch's "loop" student spins: tests/grading/batch/test_coordinator.py)
     Case("infinite_loop", "my_softmax never returns",
          [answer("my_softmax", "import time\ndef my_softmax(z):\n    while True:\n        time.sleep(0.5)\n")],

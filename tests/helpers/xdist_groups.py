@@ -27,7 +27,7 @@ from xdist.scheduler import LoadScopeScheduling
 
 GROUPS_ENV = "COURSE_TEST_GROUPS_FILE"
 # fixtures built once for the whole run (scope="session"): one group each
-SESSION_SHARED = ("lab_batch",)
+SESSION_SHARED = ("lab_batch", "attack_batch")
 # fixtures built once per test package (scope="package"): one group each, run after the session's
 PACKAGE_SHARED = ("course_hub",)
 # fixtures built once per test module (scope="module"): one group per module that uses them

@@ -18,15 +18,17 @@ import pytest
 from helpers.courses import (
     TOY_ADD,
     gradebook_scores,
-    lab_course,
     live_kernels,
     make_course,
     submit,
     toy_source,
     toy_submission,
 )
+from helpers.faults import CASES as FAULTS
+from helpers.foreign import CASES as CORPUS
+from helpers.foreign import expected_scores, student_of
 from helpers.repo import LAB, ROOT
-from helpers.submissions import EXPECTED_SCORES, filled_release
+from helpers.submissions import EXPECTED_SCORES, SUBMISSIONS, TEST_POINTS
 
 from grading.batch.coordinator import Options, autograde_all, prepare_batch
 from grading.batch.gradebook import sqlite_url
@@ -62,39 +64,47 @@ def _cell_scores(private: dict) -> dict[str, float]:
             for gid, (auto, _, _) in nb["grades"].items() if auto is not None}
 
 
+def _expected_lab_batch() -> dict[str, dict[str, float]]:
+    """What every student of the session's lab batch (tests/grading/conftest.py) must score."""
+    return {**{c.name: c.expected for c in FAULTS},
+            **{f"lab_{kind}": EXPECTED_SCORES[kind] for kind in SUBMISSIONS},
+            **{student_of(c): expected_scores(c) for c in CORPUS.values()}}
+
+
 @pytest.mark.slow
 @pytest.mark.sandbox
-def test_local_cluster_batch_equals_grading_one_by_one(tmp_path):
-    course = lab_course(tmp_path / "course", mechanics=True)
-    for kind in KINDS:
-        submit(course, LAB, kind, filled_release(kind, mechanics=True))
-    lines: list[str] = []
-    results = {r.student: r for r in autograde_all(
-        LAB, course_dir=course, workers=2, timeout=1200, cell_timeout=120, skip_tail=True,
-        restore_course_files=False, progress=lines.append)}
-    # one by one, without Dask: the worker's function called in this process
-    opts = Options(course_dir=course, timeout=1200, cell_timeout=120, skip_tail=True,
-                   restore_course_files=False)
+def test_local_cluster_batch_equals_grading_one_by_one(lab_batch, tmp_path):
+    # the batch: the session's lab batch (two workers on an embedded LocalCluster), whose
+    # ordinary submissions include these kinds; one by one, without Dask: the worker's function
+    # called in this process on the same course with the same options
+    course = lab_batch.course
+    opts = Options(course_dir=course, **{k: v for k, v in lab_batch.options.items() if k != "workers"})
     bundle = prepare_batch(LAB, opts, sqlite_url(tmp_path / "alone.db"), tmp_path / "prep")
     stored = gradebook_scores(sqlite_url(course / "gradebook.db"), "multiclass-digits", LAB)
     for kind in KINDS:
-        nb_file = course / "submitted" / kind / LAB / f"{LAB}.ipynb"
-        alone = grade_task(bundle, Task(kind, {nb_file.name: nb_file.read_bytes()}))
+        student = f"lab_{kind}"
+        nb_file = course / "submitted" / student / LAB / f"{LAB}.ipynb"
+        alone = grade_task(bundle, Task(student, {nb_file.name: nb_file.read_bytes()}))
         assert alone.result.status == "ok", alone.result.notes
         assert _cell_scores(alone.private) == EXPECTED_SCORES[kind], kind
-        assert results[kind].grades == EXPECTED_SCORES[kind], kind
-        assert stored[kind] == EXPECTED_SCORES[kind], kind
-        assert results[kind].notes == alone.result.notes, kind
-        assert results[kind].status == "ok"
+        assert lab_batch.results[student].grades == EXPECTED_SCORES[kind], kind
+        assert stored[student] == EXPECTED_SCORES[kind], kind
+        assert lab_batch.results[student].notes == alone.result.notes, kind
+        assert lab_batch.results[student].status == "ok"
     # the summary names the worker of each submission; both workers graded
     with open(course / "autograded" / f"{LAB}_summary.csv", newline="") as fh:
         workers = {row["student"]: row["worker"] for row in csv.DictReader(fh)}
-    assert sorted(workers) == sorted(KINDS)
+    assert sorted(workers) == sorted(lab_batch.results)
     assert all("@127.0.0.1:" in w for w in workers.values()), workers
     assert len(set(workers.values())) == 2, workers
+    # the report's pass rates are those of the scores every student must get
+    expected = _expected_lab_batch()
+    assert sorted(expected) == sorted(lab_batch.results)
     report = (course / "autograded" / f"{LAB}_report.md").read_text()
-    assert "| test_my_softmax | 10 | 2/4 | 50 % |" in report  # reference, softmax_output
-    assert "| test_model | 10 | 2/4 | 50 % |" in report  # reference, wrong_softmax
+    for test, points in TEST_POINTS.items():
+        passed = sum(e[test] == points for e in expected.values())
+        assert f"| {test} | {points:g} | {passed}/{len(expected)} | {100 * passed / len(expected):.0f} % |" \
+            in report, (test, passed)
     assert (course / "autograded" / f"{LAB}_scores.png").read_bytes()[:4] == b"\x89PNG"
     assert live_kernels() == []
 

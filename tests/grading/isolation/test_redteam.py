@@ -1,110 +1,37 @@
 """Red-team escape attempts (tests/helpers/redteam.py) and the red team's attacks on the judged
 test cells (tests/helpers/redteam_judged.py, the cases of a distinct defence), graded by the real
 grader in ONE sandboxed batch (default isolation, 1 GiB memory, 128 pids, 64 MiB files, two
-workers) together with an honest student. Each test states what "contained" means for one attempt.
+workers) together with an honest student, and with issue 26's forgeries (test_forgeries.py):
+the session's ``attack_batch`` (helpers.attack_batch). Each test states what "contained" means
+for one attempt.
 
 An attempt that gets through is kept as a strict xfail whose reason names the hole, so the
 test turns into a failure (XPASS) the day the hole is fixed and the marker can go.
 """
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 import pytest
 from helpers import redteam_judged as rj
-from helpers.courses import gradebook_scores, lab_base, lab_course, live_kernels, submit
-from helpers.escapes import accept_in_background
+from helpers.attack_batch import LIMITS, SANDBOXED, RedBatch
+from helpers.courses import gradebook_scores, live_kernels
 from helpers.escapes import attempt_lines as notebook_attempt_lines
-from helpers.faults import FULL, Case, student_notebook
-from helpers.redteam import (
-    BOMB_CHARS,
-    BOMB_LINES,
-    LINGER_MARKER,
-    SYMLINK_STUDENT,
-    RedTargets,
-    redteam_cases,
-)
+from helpers.faults import FULL
+from helpers.redteam import BOMB_CHARS, BOMB_LINES, SYMLINK_STUDENT
 from helpers.repo import LAB
 
-from grading.batch.coordinator import autograde_all
 from grading.batch.gradebook import sqlite_url
-from grading.batch.results import SubmissionResult
-from grading.isolation.cgroups import CGROUP_ROOT
-from grading.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.sandbox]
 
-LIMITS = Limits(memory=1 << 30, pids=128, file_size=64 << 20)
 COURSE_ID = "multiclass-digits"
 
 
-@dataclass
-class RedBatch:
-    """The red-team batch: course folder, results and cases by student, what the host saw."""
-
-    course: Path
-    results: dict[str, SubmissionResult]
-    targets: RedTargets
-    cases: dict[str, Case]
-    accepted: list
-    lingering: list[int]
-    cgroups_left: list[Path]
-    lines: list[str] = field(default_factory=list)
-
-
-def _lingering() -> list[int]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        if LINGER_MARKER in (proc.info["cmdline"] or []):
-            found.append(proc.pid)
-    return found
-
-
 @pytest.fixture(scope="module")
-def red_batch(tmp_path_factory):
-    course = lab_course(tmp_path_factory.mktemp("redcourse"), mechanics=True)
-    abstract = f"course-redteam-{secrets.token_hex(6)}"
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind("\0" + abstract)
-    listener.listen()
-    accepted = accept_in_background(listener)
-    targets = RedTargets(secret_name="COURSE_REDTEAM_SECRET", secret=secrets.token_hex(16),
-                         abstract_name=abstract)
-    cases = {c.name: c for c in redteam_cases(targets)}
-    base = lab_base(mechanics=True)
-    cases.update((c.name, c) for c in rj.CASES if c.name in rj.SANDBOXED)
-    for case in cases.values():
-        submit(course, LAB, case.name, student_notebook(base, case))
-    planted = course / "submitted" / SYMLINK_STUDENT / LAB
-    planted.mkdir(parents=True)
-    (planted / f"{LAB}.ipynb").symlink_to(course / "source" / LAB / f"{LAB}.ipynb")
-    lines: list[str] = []
-    os.environ[targets.secret_name] = targets.secret
-    try:
-        results = autograde_all(LAB, course_dir=course, workers=2, timeout=600, cell_timeout=120,
-                                progress=lines.append, restore_course_files=False, skip_tail=True,
-                                limits=LIMITS)
-    finally:
-        del os.environ[targets.secret_name]
-        listener.close()
-    lingering = _lingering()  # right after the batch, before anything else can reap them
-    mine = f"course-grading-{os.getpid()}-*"
-    left = [d for top in (CGROUP_ROOT, CGROUP_ROOT / "memory", CGROUP_ROOT / "pids", CGROUP_ROOT / "cpu")
-            for d in top.glob(mine)]
-    print("\n".join(lines))
-    yield RedBatch(course, {r.student: r for r in results}, targets, cases, accepted, lingering,
-                   left, lines)
-    for pid in lingering:  # an escaped process is ours to clean up (it started in our batch)
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
+def red_batch(attack_batch) -> RedBatch:
+    return attack_batch.red
 
 
 def _notebook(batch: RedBatch, student: str) -> Path:
@@ -122,7 +49,7 @@ def _scores(batch: RedBatch) -> dict[str, dict[str, float]]:
 
 def _sandboxed(batch: RedBatch, student: str) -> None:
     joined = "; ".join(batch.results[student].notes)
-    assert "isolation: sandboxed (memory 1G, pids 128, cores 1, file size 64M)" in joined, joined
+    assert SANDBOXED in joined, joined
 
 
 def _blocked(batch: RedBatch, student: str) -> dict[str, str]:
