@@ -85,17 +85,13 @@ class GraderHandler(APIHandler):
         )
         try:
             return await AsyncHTTPClient().fetch(request, raise_error=False)
-        except (OSError, HTTPClientError) as exc:  # refused, unresolvable, timed out
+        except (OSError, HTTPClientError) as exc:  # refused, unresolvable, timed out, closed unanswered
             self.log.warning("course grader: %s %s failed: %s", method, base + path, exc)
             self.fail(503, UNREACHABLE)
             return None
 
     def relay(self, response: HTTPResponse) -> None:
         """Pass the service's status and JSON body through unchanged."""
-        if response.code == 599:  # tornado's "no HTTP answer" (connection closed, timeout)
-            self.log.warning("course grader: no answer: %s", response.error)
-            self.fail(503, UNREACHABLE)
-            return
         body = response.body or b""
         try:
             json.loads(body)
