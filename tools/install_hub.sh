@@ -8,6 +8,8 @@
 #   - the Jupyter settings every account gets (deploy/jupyter -> env/etc/jupyter) and the two
 #     role folders (deploy/roles -> $COURSE_HOME/roles), the hub's config;
 #   - configurable-http-proxy from npm at the version deploy/proxy/package-lock.json pins;
+#   - the students' Submit for grading button, a JupyterLab extension built from deploy/labextension
+#     (tools/build_labextension.sh: npm ci as its package-lock.json pins, then jupyter labextension build);
 #   - bubblewrap for the sandboxed grader (tools/install_sandbox.sh);
 #   - nbgrader's exchange root $COURSE_EXCHANGE (default /srv/nbgrader/exchange).
 # apt-get installs python3.11, its venv module and Node.js only where they are missing.
@@ -111,6 +113,13 @@ if [ "$(cat "$PROXY/.lock.sha256" 2>/dev/null)" != "$LOCK_SUM" ] || [ ! -x "$PRO
     echo "$LOCK_SUM" > "$PROXY/.lock.sha256"
     CHANGED=1
 fi
+
+# ---- the students' "Submit for grading" button (deploy/labextension), built with the course
+# environment's JupyterLab into $ENV/share/jupyter/labextensions/; skipped (a checksum) when its
+# sources, lock file and JupyterLab version are those of the installed build
+built_before="$(cat "$ENV/share/jupyter/labextensions/@multiclass-digits/submit/.source.sha256" 2>/dev/null || true)"
+bash "$REPO/tools/build_labextension.sh" "$ENV"
+[ "$(cat "$ENV/share/jupyter/labextensions/@multiclass-digits/submit/.source.sha256")" = "$built_before" ] || CHANGED=1
 
 # ---- the sandboxed grader's bubblewrap
 bash "$REPO/tools/install_sandbox.sh" >/dev/null
