@@ -301,9 +301,7 @@ def _feedback_pages(ctx: BatchContext, ws: Path, student: str, env: dict[str, st
         f"--CourseDirectory.course_id={ctx.course_id}",
     ]
     try:
-        rc = run_nbgrader(
-            argv, cwd=ws, env=env, log=ws / "feedback.log", timeout=FEEDBACK_TIMEOUT, on_end=kill_tree
-        )
+        rc = run_nbgrader(argv, cwd=ws, env=env, log=ws / "feedback.log", timeout=FEEDBACK_TIMEOUT, on_end=kill_tree)
     except ForkServerError:
         return {}
     pages = ws / "feedback" / student / ctx.assignment

@@ -222,7 +222,7 @@ def test_interrupted_batch_rerun_grades_only_the_missing(tmp_path):
 
 def test_notes_quoting_student_text_cannot_forge_rows_or_stop_the_batch(tmp_path):
     # a cell id with a line break and a table row; a cell id that is a lone surrogate
-    from grading.batch.coordinator import _record
+    from grading.batch.coordinator import record_outcome as _record
     from grading.batch.results import STATUS_MISSING, clean_note
     from grading.batch.tasks import Outcome
 
