@@ -117,11 +117,11 @@ class HubPage:
     def cells(self) -> Any:
         return self.page.locator(NOTEBOOK_CELLS)
 
-    def type_answer(self, index: int, code: str) -> None:
-        """Replace the stub line ``not_answered_yet()`` of cell ``index`` by typing ``code``."""
+    def type_answer(self, index: int, code: str, replacing: str = "not_answered_yet()") -> None:
+        """Replace the line of cell ``index`` that shows ``replacing`` (the stub) by typing ``code``."""
         cell = self.cells().nth(index)
         cell.scroll_into_view_if_needed()
-        line = cell.locator(".cm-line", has_text="not_answered_yet()")
+        line = cell.locator(".cm-line", has_text=replacing)
         line.click()
         self.page.keyboard.press("End")
         self.page.keyboard.press("Shift+Home")  # CodeMirror: to the end of the indentation
@@ -177,6 +177,22 @@ class HubPage:
         dialog = self.page.locator(".jp-Dialog:has-text('Validation Results')")
         dialog.wait_for(timeout=timeout * 1000)
         return dialog.inner_text()
+
+    def open_notebook(self, path: str) -> None:
+        """Open the notebook at ``path`` (in the account's home) in JupyterLab."""
+        self.page.goto(self.url(f"lab/tree/{path}"))
+        self.page.wait_for_selector(NOTEBOOK_CELLS, timeout=300_000)
+        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=300_000)
+
+    def submit_for_grading(self, timeout: float = 600) -> Any:
+        """Click the notebook's Submit for grading button; wait for its dialog's result (graded,
+        error, or a refusal); return the dialog's body."""
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CourseGrader-submit").first.click()
+        body = self.page.locator(".jp-CourseGrader-result")
+        done = ".jp-CourseGrader-result[data-state='graded'], .jp-CourseGrader-result[data-state='error'], " \
+               ".jp-CourseGrader-result[data-state='failed']"
+        self.page.wait_for_selector(done, timeout=timeout * 1000)
+        return body
 
     def close_dialog(self) -> None:
         self.page.locator(".jp-Dialog .jp-Dialog-button").last.click()

@@ -1,21 +1,26 @@
-"""Submit for grading on the course's real JupyterHub: the grading service (python -m grading.service,
-started by the hub as root) through its HTTP API, with real accounts' real tokens.
+"""Submit for grading on the course's real JupyterHub: the button in a real Chromium, and the grading
+service (python -m grading.service, started by the hub as root) through its HTTP API, with real
+accounts' real tokens.
 
 Shares the hub of test_hub.py (tests/hub/conftest.py). The test hub's rules (tests/helpers/hub.py,
 GRADER_ENV): at most 2 submissions per hour, 1 MiB, one attempt per submission (a submission
-whose worker dies is an error at once). s3 submits a wrong softmax then a right one; s4, s5 and
-s6 are graded across a killed and restarted service; s5's next one loses its worker.
+whose worker dies is an error at once). s3 clicks Submit for grading in Chromium (a wrong
+softmax, then a right one); s4, s5 and s6 are graded across a killed and restarted service; s5's
+next one loses its worker.
 """
 from __future__ import annotations
 
 import copy
 import json
 import os
+import pwd
+import shutil
 import signal
 import sqlite3
 import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -25,9 +30,10 @@ import requests
 
 from helpers.faults import GOOD_MODEL, GOOD_SOFTMAX, WRONG_SOFTMAX, answer
 from helpers.hub import ASSIGNMENT, COURSE_ID, HubUser, run_as
+from helpers.hub_page import HubPage
 from helpers.repo import RELEASE_NB
 
-pytestmark = [pytest.mark.hub]
+pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
 API = "services/grader/api/submissions"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -95,29 +101,69 @@ def users(course_hub: Any) -> dict[str, HubUser]:
     return out
 
 
+# the two graded cells of the released notebook and what s3 types there (as test_hub.py's students)
+SOFTMAX_CELL, MODEL_CELL = 9, 23
+TYPED_WRONG = "a = np.exp(z) / np.sum(z)"  # divides by the sum of z, not of exp(z)
+TYPED_RIGHT = "ez = np.exp(z - np.max(z)); a = ez / np.sum(ez)"
+TYPED_MODEL = ('tf.keras.Input(shape=(400,)), Dense(25, activation="relu", name="L1"), '
+               'Dense(15, activation="relu", name="L2"), Dense(10, activation="linear", name="L3"),')
+
+
 @pytest.fixture(scope="module")
-def s3_attempts(users: dict[str, HubUser]) -> dict[str, Any]:
-    """s3: a wrong softmax, then both answers right; each result as the API gave it."""
-    s3 = users["s3"]
+def s3_attempts(course_hub: Any, users: dict[str, HubUser], chromium: Any, artifacts_dir: Path) -> dict[str, Any]:
+    """s3 in Chromium: the released lab in their home, a wrong softmax typed and, without saving,
+    Submit for grading clicked; then the softmax mended and submitted again. What the dialog
+    showed each time, and each submission as the API gives it."""
+    s3 = course_hub.roster.accounts["s3"]
+    target = s3.home / NOTEBOOK
+    shutil.copy(RELEASE_NB, target)  # as the Assignment List's fetch leaves it
+    os.chown(target, pwd.getpwnam(s3.username).pw_uid, pwd.getpwnam(s3.username).pw_gid)
+    page = HubPage(chromium, course_hub.hub, s3, artifacts_dir)
     seen: dict[str, Any] = {}
-    started = time.monotonic()
-    r = post(s3, lab(softmax=WRONG_SOFTMAX))
-    assert r.status_code == 202, r.text
-    seen["wrong taken"] = r.json()
-    seen["wrong"] = wait_result(s3, r.json()["id"])
-    seen["wrong seconds"] = time.monotonic() - started
-    started = time.monotonic()
-    r = post(s3, lab())
-    assert r.status_code == 202, r.text
-    seen["right"] = wait_result(s3, r.json()["id"])
-    seen["right seconds"] = time.monotonic() - started
-    print(f"\n[submit] s3: wrong {seen['wrong seconds']:.1f} s, right {seen['right seconds']:.1f} s")
+    try:
+        page.login()
+        page.open_notebook(NOTEBOOK)
+        page.type_answer(SOFTMAX_CELL, TYPED_WRONG)
+        page.type_answer(MODEL_CELL, TYPED_MODEL)
+        started = time.monotonic()
+        body = page.submit_for_grading()
+        seen["wrong seconds"] = time.monotonic() - started
+        seen["wrong dialog"] = body.inner_text()
+        seen["wrong total"] = body.locator(".jp-CourseGrader-total").inner_text()
+        seen["wrong links"] = body.locator("a.jp-CourseGrader-feedback").count()
+        page.shot("21_s3_submit_wrong", page.page.locator(".jp-Dialog-content"))
+        page.close_dialog()
+        page.type_answer(SOFTMAX_CELL, TYPED_RIGHT, replacing=TYPED_WRONG)
+        started = time.monotonic()
+        body = page.submit_for_grading()
+        seen["right seconds"] = time.monotonic() - started
+        seen["right dialog"] = body.inner_text()
+        seen["right total"] = body.locator(".jp-CourseGrader-total").inner_text()
+        seen["right links"] = body.locator("a.jp-CourseGrader-feedback").count()
+        page.shot("22_s3_submit_right", page.page.locator(".jp-Dialog-content"))
+        page.close_dialog()
+    except Exception:
+        page.shot("failed_s3_submit")
+        print("\n[submit] hub log:\n" + course_hub.hub.log_tail(40))
+        raise
+    finally:
+        page.close()
+    listed = users["s3"].api("GET", API).json()["submissions"]
+    seen["right"], seen["wrong"] = (wait_result(users["s3"], s["id"]) for s in listed)
+    seen["wrong taken"] = seen["wrong"]
+    print(f"\n[submit] s3 in Chromium: click to score shown: wrong {seen['wrong seconds']:.1f} s, "
+          f"right {seen['right seconds']:.1f} s")
     return seen
 
 
 def test_a_wrong_softmax_scores_10_with_the_tests_message(s3_attempts: dict[str, Any]) -> None:
     taken, wrong = s3_attempts["wrong taken"], s3_attempts["wrong"]
-    assert taken["status"] == "queued" and taken["score"] is None
+    # what the student saw: the total and the public test's explanation
+    assert s3_attempts["wrong total"].replace(".0", "") == "10 / 20", s3_attempts["wrong dialog"]
+    assert "Exercise 1: my_softmax" in s3_attempts["wrong dialog"]
+    assert "sum" in s3_attempts["wrong dialog"].lower()
+    assert s3_attempts["right total"].replace(".0", "") == "20 / 20", s3_attempts["right dialog"]
+    assert (s3_attempts["wrong links"], s3_attempts["right links"]) == (1, 1)  # the feedback page
     assert abs(datetime.fromisoformat(taken["submitted"]) - datetime.now(UTC)) < timedelta(minutes=10)
     assert wrong["status"] == "graded", wrong
     assert (wrong["score"], wrong["max_score"]) == (10.0, 20.0), wrong
