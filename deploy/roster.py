@@ -31,6 +31,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,9 @@ USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # Debian's useradd rule, withou
 PASSWORD_BYTES = 12
 # nbgrader's own modes for the course's exchange folders (release_assignment.py)
 EXCHANGE_MODES = {"": 0o755, "outbound": 0o755, "inbound": 0o2733, "feedback": 0o711}
+# refused in names and passwords: control characters (NUL, \n, \r, \v, \f, \x1c-\x1f, \x85, ...)
+# and the line and paragraph separators U+2028, U+2029
+BREAKS = {"Cc", "Zl", "Zp"}
 
 
 class RosterError(ValueError):
@@ -70,7 +74,7 @@ def read_roster(path: Path) -> list[Member]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"cannot read the roster {path}: {exc}") from exc
-    rows = csv.DictReader(text.splitlines())
+    rows = csv.DictReader(io.StringIO(text, newline=""))  # csv's own line breaks only (not U+2028, \x85, ...)
     columns = [c.strip() for c in rows.fieldnames or []]
     missing = {"username", "name"} - set(columns)
     unknown = set(columns) - {"username", "name", "role", "password"}
@@ -95,12 +99,12 @@ def read_roster(path: Path) -> list[Member]:
         elif username in seen:
             errors.append(f"line {line}: {username} is listed twice")
         seen.add(username)
-        if any(ch in name for ch in ":\n\r,"):
-            errors.append(f"line {line}: the name may not hold ':', ',' or line breaks")
+        if any(ch in name for ch in ":,") or any(unicodedata.category(ch) in BREAKS for ch in name):
+            errors.append(f"line {line}: the name may not hold ':', ',', control characters or line breaks")
         if role not in ROLES:
             errors.append(f"line {line}: role {role!r} is neither student nor instructor")
-        if any(ch in password for ch in ":\n\r"):
-            errors.append(f"line {line}: the password may not hold ':' or line breaks")
+        if ":" in password or any(unicodedata.category(ch) in BREAKS for ch in password):
+            errors.append(f"line {line}: the password may not hold ':', control characters or line breaks")
         members.append(Member(username, name, role, password))
     if not members and not errors:
         errors.append("no accounts listed")
