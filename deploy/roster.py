@@ -54,6 +54,7 @@ EXCHANGE_MODES = {"": 0o755, "outbound": 0o755, "inbound": 0o2733, "feedback": 0
 # refused in names and passwords: control characters (NUL, \n, \r, \v, \f, \x1c-\x1f, \x85, ...)
 # and the line and paragraph separators U+2028, U+2029
 BREAKS = {"Cc", "Zl", "Zp"}
+IMPORT_TIMEOUT = 300  # seconds for nbgrader db student import
 
 
 class RosterError(ValueError):
@@ -282,9 +283,17 @@ def add_to_gradebook(students: list[Member], cfg: Settings) -> None:
         for path, mode in ((table, 0o640), (folder, 0o750)):
             os.chown(path, 0, entry.pw_gid)
             os.chmod(path, mode)
-        proc = subprocess.run(["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-m", "nbgrader",
-                               "db", "student", "import", str(table)], cwd=course, env=env,
-                              capture_output=True, text=True)
+        # the instructor's code runs here (their nbgrader_config.py): no terminal of root's (a
+        # new session, stdin /dev/null, output to pipes), -I keeps the course folder off
+        # sys.path (nbgrader still reads the config file of its working folder)
+        cmd = ["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-I", "-m", "nbgrader",
+               "db", "student", "import", str(table)]
+        try:
+            proc = subprocess.run(cmd, cwd=course, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, start_new_session=True, timeout=IMPORT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RosterError(f"nbgrader db student import, run as {instructor}, did not finish in "
+                              f"{IMPORT_TIMEOUT} s: the accounts are made; run the roster again") from None
     finally:
         shutil.rmtree(folder)
     if proc.returncode != 0:
