@@ -6,7 +6,8 @@ On the hub the Formgrader's Autograde button is off (it would run student code a
 instructor); this is the way to grade. It finds the instructor (the owner of the course's
 folder in nbgrader's exchange) and their course folder and gradebook URL (their nbgrader
 settings, which deploy/roster.py wrote), runs ``python -m grading`` from the course
-environment there, every kernel in the grader's sandbox, and gives what it wrote
+environment on it (from ``/``, with root's copy of ``nbgrader_config.py`` in COURSE_HOME, never
+the course folder's), every kernel in the sandbox, and gives what it wrote
 (``autograded/``, a new SQLite gradebook) back to the instructor, so that the Formgrader can
 generate and release the feedback.
 """
@@ -52,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         course, db_url = course_of(instructor)
         if db_url is None:
             db_url = cfg.db_url
-        cmd = [str(cfg.python), "-m", "grading", *args, "--course-dir", str(course)]
+        config = cfg.home / "nbgrader_config.py"  # root's copy: the course folder's would run as root
+        if not config.is_file():
+            raise GradeError(f"no {config}: run tools/install_hub.sh again")
+        # -P and cwd /: no grading/ package of the course folder shadows the installed one
+        cmd = [str(cfg.python), "-P", "-m", "grading", *args, "--course-dir", str(course), "--config", str(config)]
         if db_url:
             cmd += ["--db", db_url]
         env = {**os.environ, "PATH": f"{cfg.python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         try:
-            code = subprocess.run(cmd, cwd=course, env=env).returncode
+            code = subprocess.run(cmd, cwd="/", env=env).returncode
             keep_secrets(course, args[0])
         finally:
             give_back(course, instructor)

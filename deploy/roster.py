@@ -31,10 +31,12 @@ import stat
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fdtree  # noqa: E402
 from settings import (  # noqa: E402  (deploy/ is not a package: run as a script)
     INSTRUCTORS_GROUP,
     REPO,
@@ -50,6 +52,10 @@ USERNAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # Debian's useradd rule, withou
 PASSWORD_BYTES = 12
 # nbgrader's own modes for the course's exchange folders (release_assignment.py)
 EXCHANGE_MODES = {"": 0o755, "outbound": 0o755, "inbound": 0o2733, "feedback": 0o711}
+# refused in names and passwords: control characters (NUL, \n, \r, \v, \f, \x1c-\x1f, \x85, ...)
+# and the line and paragraph separators U+2028, U+2029
+BREAKS = {"Cc", "Zl", "Zp"}
+IMPORT_TIMEOUT = 300  # seconds for nbgrader db student import
 
 
 class RosterError(ValueError):
@@ -70,7 +76,7 @@ def read_roster(path: Path) -> list[Member]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"cannot read the roster {path}: {exc}") from exc
-    rows = csv.DictReader(text.splitlines())
+    rows = csv.DictReader(io.StringIO(text, newline=""))  # csv's own line breaks only (not U+2028, \x85, ...)
     columns = [c.strip() for c in rows.fieldnames or []]
     missing = {"username", "name"} - set(columns)
     unknown = set(columns) - {"username", "name", "role", "password"}
@@ -95,12 +101,12 @@ def read_roster(path: Path) -> list[Member]:
         elif username in seen:
             errors.append(f"line {line}: {username} is listed twice")
         seen.add(username)
-        if any(ch in name for ch in ":\n\r,"):
-            errors.append(f"line {line}: the name may not hold ':', ',' or line breaks")
+        if any(ch in name for ch in ":,") or any(unicodedata.category(ch) in BREAKS for ch in name):
+            errors.append(f"line {line}: the name may not hold ':', ',', control characters or line breaks")
         if role not in ROLES:
             errors.append(f"line {line}: role {role!r} is neither student nor instructor")
-        if any(ch in password for ch in ":\n\r"):
-            errors.append(f"line {line}: the password may not hold ':' or line breaks")
+        if ":" in password or any(unicodedata.category(ch) in BREAKS for ch in password):
+            errors.append(f"line {line}: the password may not hold ':', control characters or line breaks")
         members.append(Member(username, name, role, password))
     if not members and not errors:
         errors.append("no accounts listed")
@@ -163,51 +169,78 @@ def ensure_groups() -> None:
             run("groupadd", group)
 
 
-def chown_tree(path: Path, uid: int, gid: int) -> None:
-    """chown a folder and everything in it, never following a symbolic link."""
-    os.lchown(path, uid, gid)
-    for root, dirs, files in os.walk(path):
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), uid, gid)
-
-
 def setup_instructor(username: str, cfg: Settings) -> None:
-    """The course folder, the instructor's nbgrader settings and the exchange's course folder."""
+    """The course folder, the instructor's nbgrader settings and the exchange's course folder.
+    The instructor controls their home and the exchange's course folder: root writes there only
+    through folders it opened without following links (deploy/fdtree.py), and refuses a link."""
     entry = pwd.getpwnam(username)
+    uid, gid = entry.pw_uid, entry.pw_gid
     home = Path(entry.pw_dir)
     course = course_folder(home)
-    if not course.exists():
-        course.mkdir(mode=0o700)
-        shutil.copytree(REPO / "source", course / "source",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        shutil.copy2(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-        chown_tree(course, entry.pw_uid, entry.pw_gid)
-    os.chmod(course, 0o700)
-    settings_file = nbgrader_settings_file(home)
-    settings_file.parent.mkdir(mode=0o700, exist_ok=True)
-    os.lchown(settings_file.parent, entry.pw_uid, entry.pw_gid)
-    values: dict[str, dict[str, str]] = {"CourseDirectory": {"root": str(course)}}
-    if cfg.db_url:
-        values["CourseDirectory"]["db_url"] = cfg.db_url
-    fd = os.open(settings_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(values, fh, indent=2)
-    os.lchown(settings_file, entry.pw_uid, entry.pw_gid)
-    os.chmod(settings_file, 0o600)
+    try:
+        home_fd = fdtree.open_dir(home)
+        try:
+            if os.fstat(home_fd).st_uid != uid:
+                raise RosterError(f"{home} is not {username}'s home folder")
+            setup_course_folder(home_fd, home, course.name, uid, gid)
+            settings_file = nbgrader_settings_file(home)
+            jupyter = fdtree.owned_dir(home_fd, settings_file.parent.name, home, uid, gid, 0o700)
+        finally:
+            os.close(home_fd)
+        values: dict[str, dict[str, str]] = {"CourseDirectory": {"root": str(course)}}
+        if cfg.db_url:
+            values["CourseDirectory"]["db_url"] = cfg.db_url
+        try:
+            fdtree.write_file(jupyter, settings_file.name, json.dumps(values, indent=2).encode(), uid, gid, 0o600)
+        finally:
+            os.close(jupyter)
+        setup_exchange(cfg, username, uid, gid)
+    except fdtree.UnsafePath as exc:
+        raise RosterError(f"{exc}; nothing written there") from None
+    except OSError as exc:
+        raise RosterError(f"setting up {username}'s course folders: {exc}") from exc
 
-    if not cfg.exchange.is_dir() or stat.S_IMODE(cfg.exchange.stat().st_mode) != 0o1777:
-        raise RosterError(f"no exchange root {cfg.exchange} (mode 1777): run tools/install_hub.sh first")
-    top = cfg.exchange_course
-    if top.exists() and (top.is_symlink() or top.lstat().st_uid != entry.pw_uid):
-        raise RosterError(f"{top} exists and is not {username}'s: remove it (root) and run again")
-    for sub, mode in EXCHANGE_MODES.items():
-        folder = top / sub if sub else top
-        if not folder.exists():
-            folder.mkdir()
-        if folder.is_symlink() or not folder.is_dir():
-            raise RosterError(f"{folder} is not a folder")
-        os.lchown(folder, entry.pw_uid, entry.pw_gid)
-        os.chmod(folder, mode)
+
+def setup_course_folder(home_fd: int, home: Path, name: str, uid: int, gid: int) -> None:
+    """``~/multiclass-digits`` (this repository's ``source/`` and ``nbgrader_config.py``) the
+    first time, made by root 0700 and given to the instructor once filled; then only 0700."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=home_fd)
+    except FileExistsError:
+        os.close(fdtree.owned_dir(home_fd, name, home, uid, gid, 0o700, create=False))
+        return
+    fd = fdtree.open_dir(home, name, dir_fd=home_fd)
+    try:
+        if os.fstat(fd).st_uid not in (0, uid):
+            raise RosterError(f"{home / name} is not {home.name}'s or root's")
+        fdtree.copy_tree(REPO / "source", fd, "source", uid, gid)
+        fdtree.copy_file(REPO / "nbgrader_config.py", fd, "nbgrader_config.py", uid, gid)
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, 0o700)
+    finally:
+        os.close(fd)
+
+
+def setup_exchange(cfg: Settings, username: str, uid: int, gid: int) -> None:
+    """The course's folders in nbgrader's exchange, the instructor's, with nbgrader's modes."""
+    try:
+        root_fd = fdtree.open_dir(cfg.exchange)
+    except fdtree.UnsafePath:
+        root_fd = -1
+    try:
+        if root_fd < 0 or stat.S_IMODE(os.fstat(root_fd).st_mode) != 0o1777:
+            raise RosterError(f"no exchange root {cfg.exchange} (mode 1777): run tools/install_hub.sh first")
+        top = cfg.exchange_course
+        fd = fdtree.owned_dir(root_fd, top.name, cfg.exchange, uid, gid, EXCHANGE_MODES[""])
+        try:
+            for sub, mode in EXCHANGE_MODES.items():
+                if sub:
+                    os.close(fdtree.owned_dir(fd, sub, top, uid, gid, mode))
+        finally:
+            os.close(fd)
+    finally:
+        if root_fd >= 0:
+            os.close(root_fd)
 
 
 def create(members: list[Member], cfg: Settings) -> list[tuple[str, str]]:
@@ -278,9 +311,17 @@ def add_to_gradebook(students: list[Member], cfg: Settings) -> None:
         for path, mode in ((table, 0o640), (folder, 0o750)):
             os.chown(path, 0, entry.pw_gid)
             os.chmod(path, mode)
-        proc = subprocess.run(["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-m", "nbgrader",
-                               "db", "student", "import", str(table)], cwd=course, env=env,
-                              capture_output=True, text=True)
+        # the instructor's code runs here (their nbgrader_config.py): no terminal of root's (a
+        # new session, stdin /dev/null, output to pipes), -I keeps the course folder off
+        # sys.path (nbgrader still reads the config file of its working folder)
+        cmd = ["/usr/sbin/runuser", "-u", instructor, "--", str(cfg.python), "-I", "-m", "nbgrader",
+               "db", "student", "import", str(table)]
+        try:
+            proc = subprocess.run(cmd, cwd=course, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, start_new_session=True, timeout=IMPORT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RosterError(f"nbgrader db student import, run as {instructor}, did not finish in "
+                              f"{IMPORT_TIMEOUT} s: the accounts are made; run the roster again") from None
     finally:
         shutil.rmtree(folder)
     if proc.returncode != 0:

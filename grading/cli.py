@@ -55,6 +55,12 @@ def parser() -> argparse.ArgumentParser:
         "--course-dir", default=default.course_dir, help=f"nbgrader course directory (default: {default.course_dir})"
     )
     p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="nbgrader config (Python) of the batch (default: COURSE_DIR/nbgrader_config.py)",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=default.timeout,
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         opts = Options(
             course_dir=args.course_dir,
             db_url=args.db,
+            config_file=args.config,
             workers=args.workers,
             scheduler=args.scheduler,
             tls_ca_file=args.tls_ca_file,

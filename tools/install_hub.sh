@@ -95,6 +95,8 @@ cp -r deploy/roles "$COURSE_HOME/roles.new"
 rm -rf "$COURSE_HOME/roles"
 mv "$COURSE_HOME/roles.new" "$COURSE_HOME/roles"
 install -m 0644 deploy/jupyterhub_config.py "$COURSE_HOME/jupyterhub_config.py"
+# the nbgrader config deploy/grade.py grades with (root's: the course folder's copy is the instructor's)
+install -o root -g root -m 0644 nbgrader_config.py "$COURSE_HOME/nbgrader_config.py"
 
 # ---- configurable-http-proxy, as the lock file pins it
 node_major() { node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }

@@ -73,13 +73,20 @@ def check_batch(assignment: str, opts: Options) -> None:
         raise GradingError(f"no source folder {source}: is {course_dir} the course directory?")
 
 
+def config_file_of(opts: Options) -> Path:
+    """The nbgrader config the batch uses: ``opts.config_file``, else the course folder's."""
+    return Path(opts.config_file) if opts.config_file is not None else Path(opts.course_dir) / "nbgrader_config.py"
+
+
 def prepare_batch(assignment: str, opts: Options, db_url: str, work: Path) -> Bundle:
     """Generate the template gradebook and release skeleton; register the assignment if needed."""
     check_batch(assignment, opts)
     course_dir = Path(opts.course_dir)
     source = course_dir / "source" / assignment
-    course_id = course_id_of(course_dir)
-    cfg_file = course_dir / "nbgrader_config.py"
+    cfg_file = config_file_of(opts)
+    if opts.config_file is not None and not cfg_file.is_file():
+        raise GradingError(f"no nbgrader config {cfg_file} (--config)")
+    course_id = course_id_of(course_dir, cfg_file)
     base_cfg = cfg_file.read_text(encoding="utf-8") if cfg_file.is_file() else "c = get_config()\n"
     config_text = base_cfg + EXTRA_CONFIG.format(cell_timeout=int(opts.cell_timeout), skip_tail=bool(opts.skip_tail))
     scratch = work / "template"
@@ -174,7 +181,7 @@ def autograde_all(
     if not students:
         raise GradingError(f"no submissions in {course_dir / 'submitted'}/*/{assignment}/")
     results: list[SubmissionResult] = []
-    done = {} if opts.regrade else graded_students(db_url, course_id_of(course_dir), assignment)
+    done = {} if opts.regrade else graded_students(db_url, course_id_of(course_dir, config_file_of(opts)), assignment)
     todo = [s for s in students if s not in done]
     for student in students:
         if student in done:
@@ -210,7 +217,9 @@ def autograde_all(
             stats["busy_cpu"] = busy2 - busy1
     out = course_dir / "autograded"
     table = write_summary(results, out / f"{assignment}_summary.csv", out / f"{assignment}_summary.md")
-    write_report(results, out, assignment, cell_max_scores(db_url, course_id_of(course_dir), assignment))
+    write_report(
+        results, out, assignment, cell_max_scores(db_url, course_id_of(course_dir, config_file_of(opts)), assignment)
+    )
     say(table)
     return results
 

@@ -14,13 +14,14 @@ from pathlib import Path
 from grading.errors import GradingError
 
 
-def course_id_of(course_dir: Path) -> str:
-    """The ``CourseDirectory.course_id`` set in the course's nbgrader_config.py, or nbgrader's default."""
-    cfg_file = course_dir / "nbgrader_config.py"
+def course_id_of(course_dir: Path, config_file: Path | str | None = None) -> str:
+    """The ``CourseDirectory.course_id`` set in the course's nbgrader config (``config_file``,
+    default: ``course_dir/nbgrader_config.py``), or nbgrader's default."""
+    cfg_file = Path(config_file) if config_file is not None else course_dir / "nbgrader_config.py"
     if cfg_file.is_file():
         from traitlets.config.loader import PyFileConfigLoader
 
-        cfg = PyFileConfigLoader(cfg_file.name, path=str(course_dir)).load_config()
+        cfg = PyFileConfigLoader(cfg_file.name, path=str(cfg_file.parent)).load_config()
         value = cfg.get("CourseDirectory", {}).get("course_id")
         if isinstance(value, str) and value:
             return value

@@ -19,6 +19,7 @@ class Options:
 
     course_dir: Path | str = "."
     db_url: str | None = None  # default: sqlite:///COURSE_DIR/gradebook.db
+    config_file: Path | str | None = None  # the nbgrader config (Python); default: COURSE_DIR/nbgrader_config.py
     workers: int | None = None  # embedded cluster's worker processes; default: number of cores
     scheduler: str | None = None  # tcp:// or tls:// address of an existing Dask scheduler
     tls_ca_file: str | None = None
