@@ -112,6 +112,7 @@ c.JupyterHub.services = [
             "LANG": "C.UTF-8",
             "HOME": "/root",
             "COURSE_GRADER_STATE": str(STATE / "grader"),
+            "COURSE_HOME": str(HOME),
             **{name: os.environ[name] for name in GRADER_SETTINGS if name in os.environ},
         },
         "display": False,

@@ -1,15 +1,16 @@
 """``python -m grading.service``: the course's grading service, started by the hub as root
-(``c.JupyterHub.services`` in deploy/jupyterhub_config.py; docs/hub.md, "Submit for grading").
+(``c.JupyterHub.services`` in deploy/jupyterhub_config.py; docs/submit.md).
 
 Its settings are environment variables. From the hub: JUPYTERHUB_SERVICE_URL (where to listen),
 JUPYTERHUB_SERVICE_PREFIX, JUPYTERHUB_API_TOKEN and JUPYTERHUB_API_URL. The course's:
 COURSE_GRADER_STATE (its records, root only; /srv/jupyterhub/grader), COURSE_EXCHANGE
-(/srv/nbgrader/exchange), COURSE_DB (the gradebook, as for deploy/grade.py), the rules
-(grading.service.policy.from_env: COURSE_SUBMIT_COUNTING, COURSE_SUBMIT_LIMIT,
-COURSE_SUBMIT_DEADLINE, COURSE_SUBMIT_MAX_MB) and the grader's: COURSE_SUBMIT_TIMEOUT (seconds
-per submission, 600), COURSE_SUBMIT_CELL_TIMEOUT (120), COURSE_GRADER_WORKERS (number of
-cores), COURSE_GRADER_SCHEDULER (a Dask scheduler's tcp:// address instead of the embedded
-cluster) and COURSE_SUBMIT_SKIP_TAIL (1: the cells after the last test are not run).
+(/srv/nbgrader/exchange), COURSE_HOME (its nbgrader_config.py: the grader's config), COURSE_DB
+(the gradebook, as for deploy/grade.py), the rules (grading.service.policy.from_env:
+COURSE_SUBMIT_COUNTING, COURSE_SUBMIT_LIMIT, COURSE_SUBMIT_DEADLINE, COURSE_SUBMIT_MAX_MB) and
+the grader's: COURSE_SUBMIT_TIMEOUT (seconds per submission, 600), COURSE_SUBMIT_CELL_TIMEOUT
+(120), COURSE_GRADER_WORKERS (number of cores), COURSE_GRADER_SCHEDULER (a Dask scheduler's
+tcp:// address instead of the embedded cluster) and COURSE_SUBMIT_SKIP_TAIL (1: the cells after
+the last test are not run).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -53,6 +55,12 @@ def settings_from_env(env: dict[str, str]) -> EngineSettings:
         skip_tail=env.get("COURSE_SUBMIT_SKIP_TAIL", "1") != "0",
     )
     exchange = Path(env.get("COURSE_EXCHANGE", "/srv/nbgrader/exchange"))
+    # the course's nbgrader config as root installed it, never the instructor's copy (which root
+    # would run as Python): tools/install_hub.sh puts it there
+    config = Path(env.get("COURSE_HOME", "/opt/multiclass-digits")) / "nbgrader_config.py"
+    if not config.is_file():
+        raise GradingError(f"no {config}: run tools/install_hub.sh again")
+    opts = replace(opts, config_file=config)
     return EngineSettings(
         exchange_course=exchange / COURSE_ID,
         assignment=ASSIGNMENT,

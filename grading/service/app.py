@@ -68,7 +68,7 @@ class Service:
         if url.startswith("sqlite") and not (course.folder / "gradebook.db").exists() and not course.db_url:
             return None
         try:
-            with Gradebook(url, course_id_of(course.folder)) as gb:
+            with Gradebook(url, course_id_of(course.folder, self.engine.settings.options.config_file)) as gb:
                 due = gb.find_assignment(self.engine.settings.assignment).duedate
         except MissingEntry:
             return None

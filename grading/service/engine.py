@@ -148,7 +148,7 @@ class Engine(threading.Thread):
     def _shared_bundle(self, client, course: Course):
         """The batch bundle of the course as it is now (made again when its source changed)."""
         source = course.folder / "source" / self.settings.assignment
-        config = course.folder / "nbgrader_config.py"
+        config = Path(self.settings.options.config_file or course.folder / "nbgrader_config.py")
         digest = hashlib.sha256(repr(sorted(read_tree(source).items())).encode())
         digest.update(config.read_bytes() if config.is_file() else b"")
         key = f"{course.folder}|{course.db_url}|{digest.hexdigest()}"
