@@ -131,12 +131,13 @@ class Engine(threading.Thread):
                     allow_other_workers=True,  # only if that worker is gone
                 )
                 running[fut] = (sub, worker)
+                fut.add_done_callback(lambda _fut: self._wake.set())  # its result is taken at once
                 log.info("grading %s of %s (attempt %d) on %s", sub.id, sub.student, sub.attempts, worker)
             done = [fut for fut in running if fut.done()]
             for fut in done:
                 self._finish(running.pop(fut)[0], fut)
-            if not done:  # a new submission wakes it at once; a result is seen within 0.2 s
-                self._wake.wait(0.2 if running else 2.0)
+            if not done:  # a new submission or a finished one wakes it at once
+                self._wake.wait(2.0)
                 self._wake.clear()
 
     def _put_back(self, sub: st.Submission, why: str) -> None:
