@@ -226,16 +226,7 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
     env = nbgrader_env(
         PYTHONPATH=str(ws / "pkgs"), **{NOTES_ENV: str(notes_file)}, **ctx.limits.thread_env(), **env_extra
     )  # an unsandboxed kernel inherits
-    argv = [
-        "autograde",
-        ctx.assignment,
-        "--student",
-        student,
-        "--force",
-        f"--CourseDirectory.root={ws}",
-        f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
-        f"--CourseDirectory.course_id={ctx.course_id}",
-    ]
+    argv = _nbgrader_argv("autograde", ctx, ws, student)
     log_path = ws / "autograde.log"
     try:  # a fresh process forked from this worker's fork server, in its own session
         # kill_tree: a kernel or a process the student started must not linger
@@ -284,14 +275,10 @@ def grade_one(ctx: BatchContext, task: Task) -> Outcome:
     return Outcome(result, private, files, feedback=feedback)
 
 
-FEEDBACK_TIMEOUT = 120.0  # seconds for generate_feedback (no kernel: an nbconvert export)
-
-
-def _feedback_pages(ctx: BatchContext, ws: Path, student: str, env: dict[str, str]) -> dict[str, bytes]:
-    """The student's feedback pages, made by ``nbgrader generate_feedback`` in the workspace (the
-    course's feedback settings, the private gradebook), as {file name: bytes}; none if it failed."""
-    argv = [
-        "generate_feedback",
+def _nbgrader_argv(command: str, ctx: BatchContext, ws: Path, student: str) -> list[str]:
+    """``nbgrader COMMAND`` for the student in the workspace (its private gradebook)."""
+    return [
+        command,
         ctx.assignment,
         "--student",
         student,
@@ -300,6 +287,15 @@ def _feedback_pages(ctx: BatchContext, ws: Path, student: str, env: dict[str, st
         f"--CourseDirectory.db_url={sqlite_url(ws / 'gradebook.db')}",
         f"--CourseDirectory.course_id={ctx.course_id}",
     ]
+
+
+FEEDBACK_TIMEOUT = 120.0  # seconds for generate_feedback (no kernel: an nbconvert export)
+
+
+def _feedback_pages(ctx: BatchContext, ws: Path, student: str, env: dict[str, str]) -> dict[str, bytes]:
+    """The student's feedback pages, made by ``nbgrader generate_feedback`` in the workspace (the
+    course's feedback settings, the private gradebook), as {file name: bytes}; none if it failed."""
+    argv = _nbgrader_argv("generate_feedback", ctx, ws, student)
     try:
         rc = run_nbgrader(argv, cwd=ws, env=env, log=ws / "feedback.log", timeout=FEEDBACK_TIMEOUT, on_end=kill_tree)
     except ForkServerError:
