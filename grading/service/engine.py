@@ -56,7 +56,7 @@ class Engine(threading.Thread):
     def __init__(self, store: st.Store, policy: Policy, settings: EngineSettings) -> None:
         super().__init__(name="grader", daemon=True)
         self.store, self.policy, self.settings = store, policy, settings
-        self._wake, self._stop = threading.Event(), threading.Event()
+        self._wake, self._stopping = threading.Event(), threading.Event()
         self.ready = threading.Event()  # the cluster is up and its workers warm
         self.failed: BaseException | None = None
         self._bundle: tuple[str, Bundle, object] | None = None  # (key, bundle, its Dask future)
@@ -68,7 +68,7 @@ class Engine(threading.Thread):
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
         self._wake.set()
 
     def find_course(self) -> Course | None:
@@ -105,7 +105,7 @@ class Engine(threading.Thread):
         # time, each sent to an idle worker (left to itself, Dask puts tasks where the bundle is,
         # one worker, and a submission that kills that worker takes the others queued there with it)
         running: dict[Any, tuple[st.Submission, str]] = {}
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             while (worker := _idle_worker(client, {w for _, w in running.values()})) is not None:
                 course = self.find_course()
                 if course is None:
@@ -144,7 +144,7 @@ class Engine(threading.Thread):
         log.error("cannot grade %s now: %s", sub.id, why)
         self.last_course_error = why
         self.store.finish(sub.id, st.QUEUED, None, None, {}, None, datetime.now(UTC))
-        self._stop.wait(5.0)
+        self._stopping.wait(5.0)
 
     def _shared_bundle(self, client, course: Course):
         """The batch bundle of the course as it is now (made again when its source changed)."""
