@@ -76,6 +76,18 @@ def _security(opts: ClusterOptions):
     )
 
 
+#: the embedded cluster's workers each have one; a grading task takes it, so that a task waits at
+#: the scheduler, never queued behind another on a worker (a submission that kills its worker
+#: would take every task queued there with it)
+SLOT = "autograde-slot"
+
+
+def grading_resources(client) -> dict[str, int] | None:
+    """What a grading task asks of a worker: the slot on the embedded cluster, nothing elsewhere
+    (a scheduler's workers were not started with it)."""
+    return {SLOT: 1} if getattr(client, "cluster", None) is not None else None
+
+
 @contextlib.contextmanager
 def open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
     """A Dask client (and the number of worker threads it reaches), closed on exit."""
@@ -124,6 +136,7 @@ def _open_client(opts: ClusterOptions) -> Iterator[tuple[Client, int]]:
             memory_limit=0,
             silence_logs=logging.ERROR,
             host="127.0.0.1",
+            resources={SLOT: 1},  # one autograde at a time each, the others wait at the scheduler
         )
     with cluster, Client(cluster) as client:
         yield client, n

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from grading.batch.client import open_client
+from grading.batch.client import grading_resources, open_client
 from grading.batch.gradebook import (
     cell_max_scores,
     check_db_url,
@@ -287,7 +287,14 @@ def _run(
             task = submitted_task(
                 course_dir, bundle.assignment, student, max_bytes=bundle.limits.notebook_bytes, graded=graded
             )
-            fut = client.submit(grade_task, shared, task, key=f"grade-{bundle.batch_id}-{student}", pure=False)
+            fut = client.submit(
+                grade_task,
+                shared,
+                task,
+                key=f"grade-{bundle.batch_id}-{student}",
+                pure=False,
+                resources=grading_resources(client),
+            )
             futures[fut] = student
     failures, n = 0, 0
     for fut in as_completed(list(futures)):

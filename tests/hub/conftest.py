@@ -2,8 +2,9 @@
 six students), and a headless Chromium to drive it.
 
 ``course_hub`` (one for the package: test_hub.py and test_submit.py share it) makes the accounts
-with deploy/roster.py, starts the hub with tools/start_hub.sh and, at the end, stops it by pid, kills by pid whatever it started that is
-left, removes the accounts with the roster command and checks that nothing is left in /srv,
+with deploy/roster.py, starts the hub with tools/start_hub.sh and, at the end, stops it by pid,
+kills by pid whatever it started that is left, removes the accounts with the roster command and
+checks that nothing is left in /srv,
 /home or the user database. Needs root and tools/install_hub.sh (``make test`` runs it).
 """
 from __future__ import annotations
@@ -123,7 +124,14 @@ def chromium() -> Iterator[Any]:
     """One headless Chromium for the module (Playwright); every account gets its own context."""
     if not CHROMIUM.exists():
         pytest.fail(MISSING)
+    import asyncio
+
     from playwright.sync_api import sync_playwright
+
+    # an earlier in-process test of this pytest worker can leave an event loop marked as running
+    # in this thread (none runs here, in a fixture's plain code): Playwright's sync API refuses it
+    if asyncio._get_running_loop() is not None:
+        asyncio._set_running_loop(None)
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
